@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Local development and tests run with DEBUG on (and its throwaway SECRET_KEY); a deployment
+# sets DEBUG=0 and a SECRET_KEY of its own (README, "Deploy").
+export DEBUG ?= 1
+
+.PHONY: run test lint format serve migrate demo bench lock clean
+
+# The venv is rebuilt when the lock changes; the stamp files remember which lock it holds.
+$(VENV)/.base: requirements/base.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/base.lock
+	touch $@
+
+$(VENV)/.dev: requirements/dev.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.lock
+	touch $@ $(VENV)/.base
+
+run: $(VENV)/.base
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev lint
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.dev
+	$(PY) scripts/bench.py
+
+# Re-resolve the locks after editing pyproject.toml (needs the package registry).
+lock: $(VENV)/.dev
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -q -o requirements/base.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,179 @@
+from django.contrib import admin, messages
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from diary import services
+from diary.forms import EventDatesForm
+from diary.models import Article, Category, Event, Language, Occurrence, Organiser, Tag
+
+
+class AgendaAdmin(admin.ModelAdmin):
+    """Shared admin defaults: a typed address without a scheme is read as https://."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class OccurrenceInline(admin.TabularInline):
+    """The upcoming materialised dates, for reading: they follow from the event's rule."""
+
+    model = Occurrence
+    fields = ("start", "end", "all_day")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = _("upcoming occurrences")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).upcoming().order_by("start")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(AgendaAdmin):
+    form = EventDatesForm
+    list_display = (
+        "title",
+        "start",
+        "venue",
+        "category",
+        "status",
+        "publication_state",
+        "is_recurring_display",
+    )
+    list_filter = (
+        "publication_state",
+        "status",
+        "category",
+        ("start", admin.DateFieldListFilter),
+        "all_day",
+        "is_free",
+        "family_friendly",
+        ("venue", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("venue", "category")
+    search_fields = (
+        "title",
+        "summary",
+        "uid",
+        "venue__name",
+        "organiser__name",
+        "organiser__email",
+    )
+    date_hierarchy = "start"
+    prepopulated_fields = {"slug": ("title",)}
+    autocomplete_fields = ("venue", "organiser", "tags", "related_articles")
+    filter_horizontal = ("languages",)
+    readonly_fields = ("uid", "sequence", "published_at", "created", "updated")
+    inlines = (OccurrenceInline,)
+    actions = ("approve", "reject", "cancel")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "summary", "description", "category", "tags")}),
+        (_("Where"), {"fields": ("venue", "online_url")}),
+        (
+            _("When"),
+            {"fields": ("timezone", "start", "end", "all_day", "rrule", "rdates", "exdates")},
+        ),
+        (
+            _("Practical"),
+            {
+                "fields": (
+                    ("is_free", "price_min", "price_max"),
+                    "ticket_url",
+                    ("image", "image_alt"),
+                    "languages",
+                    ("family_friendly", "min_age", "max_age"),
+                )
+            },
+        ),
+        (_("Magazine"), {"fields": ("related_articles",)}),
+        (_("Moderation"), {"fields": ("organiser", "status", "publication_state")}),
+        (
+            _("Calendar identity"),
+            {
+                "classes": ("collapse",),
+                "fields": ("uid", "sequence", "published_at", "created", "updated"),
+            },
+        ),
+    )
+
+    @admin.display(description=_("recurring"), boolean=True)
+    def is_recurring_display(self, event: Event) -> bool:
+        return event.is_recurring
+
+    def save_model(self, request, obj: Event, form, change: bool) -> None:
+        services.event_save(event=obj)
+
+    def _moderate(self, request, events, service, message) -> None:
+        count = 0
+        for event in events:
+            service(event=event)
+            count += 1
+        self.message_user(request, message(count) % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve and publish the selected events"))
+    def approve(self, request, queryset) -> None:
+        self._moderate(
+            request,
+            queryset.exclude(publication_state=Event.PublicationState.PUBLISHED),
+            services.event_publish,
+            lambda n: ngettext("%(count)d event published.", "%(count)d events published.", n),
+        )
+
+    @admin.action(description=_("Reject the selected events"))
+    def reject(self, request, queryset) -> None:
+        self._moderate(
+            request,
+            queryset.exclude(publication_state=Event.PublicationState.REJECTED),
+            services.event_reject,
+            lambda n: ngettext("%(count)d event rejected.", "%(count)d events rejected.", n),
+        )
+
+    @admin.action(description=_("Mark the selected events as cancelled"))
+    def cancel(self, request, queryset) -> None:
+        self._moderate(
+            request,
+            queryset.exclude(status=Event.Status.CANCELLED),
+            services.event_cancel,
+            lambda n: ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", n),
+        )
+
+
+@admin.register(Category)
+class CategoryAdmin(AgendaAdmin):
+    list_display = ("name", "slug", "position")
+    list_editable = ("position",)
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Tag)
+class TagAdmin(AgendaAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Language)
+class LanguageAdmin(AgendaAdmin):
+    list_display = ("name", "code")
+    search_fields = ("name", "code")
+
+
+@admin.register(Organiser)
+class OrganiserAdmin(AgendaAdmin):
+    list_display = ("name", "email", "website", "is_trusted", "created")
+    list_filter = ("is_trusted",)
+    search_fields = ("name", "email")
+
+
+@admin.register(Article)
+class ArticleAdmin(AgendaAdmin):
+    list_display = ("title", "author", "published_on")
+    list_filter = (("published_on", admin.DateFieldListFilter), "tags")
+    search_fields = ("title", "excerpt", "author", "url")
+    date_hierarchy = "published_on"
+    autocomplete_fields = ("tags",)

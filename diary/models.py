@@ -1,0 +1,440 @@
+import uuid
+import zoneinfo
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from diary import recurrence
+from diary.html import sanitise_html
+from diary.querysets import EventQuerySet, OccurrenceQuerySet
+
+
+@cache
+def available_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone. Use an IANA name such as Europe/Brussels."),
+            code="invalid_timezone",
+            params={"value": value},
+        )
+
+
+def default_timezone() -> str:
+    return settings.TIME_ZONE
+
+
+def new_uid() -> str:
+    """A globally unique iCalendar UID (RFC 5545 3.8.4.7). Never reused, never changed."""
+    return f"{uuid.uuid4()}@{settings.DIARY_UID_DOMAIN}"
+
+
+class Category(models.Model):
+    """A kind of event, from a small fixed list (music, exhibition, theatre, …)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    """A free label shared by events and articles: the bridge between diary and magazine."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Language(models.Model):
+    """A language an event is held in (ISO 639-1 code)."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organiser(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), unique=True)
+    website = models.URLField(_("website"), blank=True)
+    is_trusted = models.BooleanField(
+        _("trusted"),
+        default=False,
+        help_text=_("Events from trusted organisers are published without moderation."),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organiser")
+        verbose_name_plural = _("organisers")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Article(models.Model):
+    """An editorial story of the magazine, linked to events through tags and by editors."""
+
+    title = models.CharField(_("title"), max_length=300)
+    url = models.URLField(_("URL"), max_length=500, unique=True)
+    excerpt = models.TextField(_("excerpt"), blank=True)
+    author = models.CharField(_("author"), max_length=200, blank=True)
+    published_on = models.DateField(_("publication date"))
+    image_url = models.URLField(_("image URL"), max_length=500, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), related_name="articles", blank=True)
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [models.Index(fields=["-published_on"], name="article_published_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+
+class EventStatus(models.TextChoices):
+    """schema.org eventStatus; calendar apps see it as STATUS."""
+
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+    POSTPONED = "postponed", _("Postponed")
+    MOVED_ONLINE = "moved_online", _("Moved online")
+
+
+class PublicationState(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Event(models.Model):
+    Status = EventStatus
+    PublicationState = PublicationState
+
+    # Changes to these are changes a calendar app must notice: they raise `sequence`.
+    CALENDAR_FIELDS = (
+        "title",
+        "start",
+        "end",
+        "all_day",
+        "timezone",
+        "rrule",
+        "rdates",
+        "exdates",
+        "venue_id",
+        "online_url",
+        "status",
+    )
+    # Changes to these change the dates: the occurrences are materialised again.
+    DATE_FIELDS = ("start", "end", "all_day", "timezone", "rrule", "rdates", "exdates")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("Basic HTML is kept; anything else is removed.")
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), related_name="events", blank=True)
+    related_articles = models.ManyToManyField(
+        Article, verbose_name=_("related articles"), related_name="events", blank=True
+    )
+    venue = models.ForeignKey(
+        "venues.Venue",
+        verbose_name=_("venue"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for online events and outdoor events without a venue."),
+    )
+    online_url = models.URLField(_("online URL"), max_length=500, blank=True)
+    organiser = models.ForeignKey(
+        Organiser,
+        verbose_name=_("organiser"),
+        on_delete=models.SET_NULL,
+        related_name="events",
+        null=True,
+        blank=True,
+    )
+
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default=default_timezone, validators=[validate_timezone]
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(
+        _("end"),
+        null=True,
+        blank=True,
+        help_text=_("For all-day events: midnight after the last day."),
+    )
+    all_day = models.BooleanField(_("all day"), default=False)
+    rrule = models.CharField(
+        _("recurrence rule"),
+        max_length=500,
+        blank=True,
+        help_text=_("An RFC 5545 RRULE, for example FREQ=WEEKLY;BYDAY=TU;UNTIL=20261231."),
+    )
+    rdates = models.JSONField(
+        _("extra dates"),
+        default=list,
+        blank=True,
+        help_text=_("Dates (2026-12-24) or local date-times (2026-12-24T19:00) to add."),
+    )
+    exdates = models.JSONField(
+        _("exception dates"),
+        default=list,
+        blank=True,
+        help_text=_("Dates or local date-times to leave out of the recurrence."),
+    )
+
+    is_free = models.BooleanField(_("free"), default=False)
+    price_min = models.DecimalField(
+        _("price from (EUR)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    price_max = models.DecimalField(
+        _("price to (EUR)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    ticket_url = models.URLField(_("ticket URL"), max_length=500, blank=True)
+    image = models.ImageField(_("image"), upload_to="events/%Y/%m/", blank=True)
+    image_alt = models.CharField(_("image description"), max_length=300, blank=True)
+    languages = models.ManyToManyField(
+        Language, verbose_name=_("spoken languages"), related_name="events", blank=True
+    )
+    family_friendly = models.BooleanField(_("family-friendly"), default=False)
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=EventStatus.choices, default=EventStatus.SCHEDULED
+    )
+    publication_state = models.CharField(
+        _("publication state"),
+        max_length=20,
+        choices=PublicationState.choices,
+        default=PublicationState.PENDING,
+    )
+    uid = models.CharField(_("UID"), max_length=255, unique=True, default=new_uid, editable=False)
+    sequence = models.PositiveIntegerField(_("sequence"), default=0, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "title"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [
+            models.Index(fields=["publication_state", "-published_at"], name="event_pub_idx"),
+            models.Index(fields=["start"], name="event_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=F("start")),
+                name="event_end_after_start",
+                violation_error_message=_("The end must be after the start."),
+            ),
+            models.CheckConstraint(
+                condition=Q(price_min__isnull=True)
+                | Q(price_max__isnull=True)
+                | Q(price_min__lte=F("price_max")),
+                name="event_price_range",
+                violation_error_message=_("The lowest price cannot be above the highest."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(price_min__isnull=True) | Q(price_min__gte=0))
+                & (Q(price_max__isnull=True) | Q(price_max__gte=0)),
+                name="event_price_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_free=False) | Q(price_min__isnull=True, price_max__isnull=True),
+                name="event_free_has_no_price",
+                violation_error_message=_("A free event has no price."),
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True)
+                | Q(max_age__isnull=True)
+                | Q(min_age__lte=F("max_age")),
+                name="event_age_range",
+                violation_error_message=_("The minimum age cannot be above the maximum age."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=EventStatus.values), name="event_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(publication_state__in=PublicationState.values),
+                name="event_publication_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.description = sanitise_html(self.description)
+        self.rrule = recurrence.normalise_rule(self.rrule)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("diary:event-detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = {
+            name: getattr(instance, name) for name in cls.CALENDAR_FIELDS if name in field_names
+        }
+        return instance
+
+    def changed_fields(self, names: tuple[str, ...] | None = None) -> set[str]:
+        """The fields among `names` (default: CALENDAR_FIELDS) changed since loading."""
+        loaded = getattr(self, "_loaded", None)
+        names = names or self.CALENDAR_FIELDS
+        if loaded is None:
+            return set(names)
+        return {name for name in names if name in loaded and loaded[name] != getattr(self, name)}
+
+    def mark_saved(self) -> None:
+        """Make the current values the baseline for `changed_fields`."""
+        self._loaded = {name: getattr(self, name) for name in self.CALENDAR_FIELDS}
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def is_recurring(self) -> bool:
+        return bool(self.rrule or self.rdates)
+
+    @property
+    def is_published(self) -> bool:
+        return self.publication_state == self.PublicationState.PUBLISHED
+
+    def horizon(self, now: datetime | None = None) -> datetime:
+        return (now or timezone.now()) + timedelta(days=settings.DIARY_HORIZON_DAYS)
+
+    def clean(self) -> None:
+        super().clean()
+        self.rrule = recurrence.normalise_rule(self.rrule)
+        errors: dict[str, list] = {}
+        if self.is_free and (self.price_min is not None or self.price_max is not None):
+            errors.setdefault("is_free", []).append(_("A free event has no price."))
+        if self.start and self.end and self.end <= self.start:
+            errors.setdefault("end", []).append(_("The end must be after the start."))
+        for name in ("rdates", "exdates"):
+            if not isinstance(getattr(self, name), list):
+                errors.setdefault(name, []).append(_("Give a list of dates."))
+        if self.start and not errors and self.timezone in available_timezones():
+            try:
+                recurrence.validate(
+                    start=self.start,
+                    end=self.end,
+                    tz=self.tzinfo,
+                    all_day=self.all_day,
+                    rule=self.rrule,
+                    rdates=self.rdates,
+                    exdates=self.exdates,
+                    horizon=self.horizon(),
+                )
+            except recurrence.RecurrenceError as error:
+                errors.setdefault("rrule", []).append(str(error))
+        if errors:
+            raise ValidationError(errors)
+
+
+class Occurrence(models.Model):
+    """One dated instance of an event, materialised so every agenda question is a range query.
+
+    Written only by `diary.services.occurrences_materialise`.
+    """
+
+    event = models.ForeignKey(
+        Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="occurrences"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    all_day = models.BooleanField(_("all day"), default=False)
+
+    objects = OccurrenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("occurrence")
+        verbose_name_plural = _("occurrences")
+        indexes = [
+            models.Index(fields=["start"], name="occurrence_start_idx"),
+            models.Index(fields=["end"], name="occurrence_end_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "start"], name="occurrence_unique_start"),
+            models.CheckConstraint(
+                condition=Q(end__gte=F("start")), name="occurrence_end_not_before_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.title} ({timezone.localtime(self.start):%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self) -> str:
+        return self.event.get_absolute_url()

@@ -1,0 +1,41 @@
+"""The named queries of the diary. Every public door starts here.
+
+`Event.objects.published()` is the only source of public events, and
+`Occurrence.objects.public()` builds on it: the agenda, event and venue pages, the API, the
+iCal and RSS feeds and the sitemap all call one of the two, so a pending or rejected event can
+reach none of them.
+"""
+
+from datetime import datetime
+
+from django.db import models
+from django.utils import timezone
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self) -> "EventQuerySet":
+        return self.filter(publication_state=self.model.PublicationState.PUBLISHED)
+
+    def pending(self) -> "EventQuerySet":
+        return self.filter(publication_state=self.model.PublicationState.PENDING)
+
+    def recurring(self) -> "EventQuerySet":
+        return self.exclude(rrule="")
+
+
+class OccurrenceQuerySet(models.QuerySet):
+    def public(self) -> "OccurrenceQuerySet":
+        """Occurrences of published events (cancelled ones included: they say so)."""
+        from diary.models import Event
+
+        return self.filter(event__publication_state=Event.PublicationState.PUBLISHED)
+
+    def upcoming(self, now: datetime | None = None) -> "OccurrenceQuerySet":
+        """Occurrences not yet over: an exhibition that opened last week is still on."""
+        return self.filter(end__gte=now or timezone.now())
+
+    def for_listing(self) -> "OccurrenceQuerySet":
+        """Everything a list of occurrences shows, in a constant number of queries."""
+        return self.select_related(
+            "event", "event__venue", "event__venue__municipality", "event__category"
+        ).order_by("start", "event_id")

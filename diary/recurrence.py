@@ -1,0 +1,319 @@
+"""Expanding an event's dates (RRULE, RDATE, EXDATE) into dated instances.
+
+Pure functions, no database: `diary.services.occurrences_materialise` writes what `expand`
+returns. Rules are expanded in the event's *local wall-clock time* (naive datetimes in its time
+zone) and only then made aware, so that a weekly 19:00 concert is at 19:00 in March and in
+November. A wall-clock time that does not exist (inside the spring-forward gap) is read with
+the offset from before the gap, and an ambiguous one as its first occurrence: both as RFC 5545
+section 3.3.5 says, and both exactly what `zoneinfo` does with `fold=0`.
+"""
+
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule as du
+from django.utils.translation import gettext as _
+
+# Sub-hourly rules describe no agenda anyone reads, and would expand into millions of rows.
+ALLOWED_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
+RULE_PARTS = {
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "BYMONTH",
+    "BYWEEKNO",
+    "BYYEARDAY",
+    "BYMONTHDAY",
+    "BYDAY",
+    "BYHOUR",
+    "BYMINUTE",
+    "BYSETPOS",
+    "WKST",
+}
+# RFC 5545 3.3.10 value ranges, and whether a negative value (from the end) is allowed.
+NUMBER_RANGES = {
+    "BYMONTH": (1, 12, False),
+    "BYHOUR": (0, 23, False),
+    "BYMINUTE": (0, 59, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYSETPOS": (1, 366, True),
+}
+UNTIL_FORMAT = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
+# How many candidate dates a rule may yield before the horizon; a guard against rules such as
+# FREQ=HOURLY;BYMINUTE=0,1,...,59 that no cap on stored rows would make cheap to expand.
+MAX_SCANNED = 300_000
+
+
+class RecurrenceError(ValueError):
+    """A rule or date list that cannot be expanded; its message is shown to the editor."""
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    start: datetime
+    end: datetime
+
+
+def normalise_rule(text: str) -> str:
+    """Canonical form of an RRULE value: upper case, no `RRULE:` prefix, no blanks."""
+    text = re.sub(r"\s+", "", text or "").upper()
+    if text.startswith("RRULE:"):
+        text = text[len("RRULE:") :]
+    return text.strip(";")
+
+
+def _rule_parts(text: str) -> dict[str, str]:
+    parts: dict[str, str] = {}
+    for item in text.split(";"):
+        name, sep, value = item.partition("=")
+        if not sep or not value:
+            raise RecurrenceError(
+                _("“%(part)s” is not of the form NAME=VALUE (for example FREQ=WEEKLY).")
+                % {"part": item}
+            )
+        if name not in RULE_PARTS:
+            raise RecurrenceError(
+                _("Unknown or unsupported rule part “%(name)s”.") % {"name": name}
+            )
+        if name in parts:
+            raise RecurrenceError(_("The rule part %(name)s appears twice.") % {"name": name})
+        parts[name] = value
+    if "FREQ" not in parts:
+        raise RecurrenceError(_("A recurrence rule needs a FREQ, for example FREQ=WEEKLY."))
+    if parts["FREQ"] not in ALLOWED_FREQUENCIES:
+        raise RecurrenceError(
+            _("FREQ must be one of %(allowed)s.") % {"allowed": ", ".join(ALLOWED_FREQUENCIES)}
+        )
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise RecurrenceError(_("A rule may have COUNT or UNTIL, not both."))
+    for name, (low, high, signed) in NUMBER_RANGES.items():
+        if name not in parts:
+            continue
+        for value in parts[name].split(","):
+            number = int(value) if re.fullmatch(r"[+-]?\d+", value) else None
+            if number is None or not (
+                low <= number <= high or (signed and -high <= number <= -low)
+            ):
+                raise RecurrenceError(
+                    _("%(name)s values must be whole numbers from %(low)s to %(high)s.")
+                    % {"name": name, "low": -high if signed else low, "high": high}
+                )
+    return parts
+
+
+def _local_until(value: str, tz: ZoneInfo, *, all_day: bool) -> str:
+    """UNTIL as a naive local datetime, as dateutil needs beside a naive DTSTART.
+
+    UTC values (…Z) are converted to the event's zone; a date-only UNTIL includes that whole
+    day, which is what people mean by "until 31 December".
+    """
+    match = UNTIL_FORMAT.match(value)
+    if not match:
+        raise RecurrenceError(
+            _("UNTIL must be a date such as 20261231 or a time such as 20261231T230000Z.")
+        )
+    day, clock, utc = match.groups()
+    try:
+        until_date = datetime.strptime(day, "%Y%m%d")
+        if clock is None:
+            until = until_date if all_day else until_date + timedelta(days=1, seconds=-1)
+        else:
+            until = datetime.strptime(day + clock, "%Y%m%d%H%M%S")
+            if utc:
+                until = until.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+    except ValueError as error:
+        raise RecurrenceError(
+            _("UNTIL is not a valid date: %(error)s") % {"error": error}
+        ) from None
+    return until.strftime("%Y%m%dT%H%M%S")
+
+
+def parse_rule(
+    text: str, *, dtstart: datetime, tz: ZoneInfo, all_day: bool = False
+) -> du.rrule | None:
+    """A dateutil rule over naive local datetimes, or RecurrenceError with a readable message.
+
+    None when the rule adds nothing to DTSTART (COUNT=1).
+    """
+    text = normalise_rule(text)
+    parts = _rule_parts(text)
+    if "UNTIL" in parts:
+        parts["UNTIL"] = _local_until(parts["UNTIL"], tz, all_day=all_day)
+    for name in ("COUNT", "INTERVAL"):
+        if name in parts and not (parts[name].isdigit() and int(parts[name]) > 0):
+            raise RecurrenceError(_("%(name)s must be a positive whole number.") % {"name": name})
+    try:
+        parsed = du.rrulestr(_rule_text(parts), dtstart=dtstart)
+        if "COUNT" in parts and next(iter(parsed), None) != dtstart:
+            # RFC 5545 3.3.10: DTSTART always counts as the first of COUNT occurrences, even
+            # when the rule itself would not yield it; dateutil counts only what it yields.
+            parts["COUNT"] = str(int(parts["COUNT"]) - 1)
+            parsed = (
+                du.rrulestr(_rule_text(parts), dtstart=dtstart) if parts["COUNT"] != "0" else None
+            )
+    except (ValueError, TypeError, IndexError, KeyError) as error:
+        raise RecurrenceError(
+            _("This recurrence rule is not valid: %(error)s") % {"error": error}
+        ) from None
+    return parsed
+
+
+def _rule_text(parts: dict[str, str]) -> str:
+    return ";".join(f"{name}={value}" for name, value in parts.items())
+
+
+def parse_date_list(values: Iterable[str], *, tz: ZoneInfo) -> list[date | datetime]:
+    """Dates (`2026-12-24`) and local datetimes (`2026-12-24T19:00`) of an RDATE/EXDATE list.
+
+    A value with a UTC offset is converted to the event's zone; the result is naive local.
+    """
+    parsed: list[date | datetime] = []
+    for raw in values:
+        value = str(raw).strip()
+        if not value:
+            continue
+        try:
+            if len(value) == 10:
+                parsed.append(date.fromisoformat(value))
+                continue
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise RecurrenceError(
+                _("“%(value)s” is not a date (2026-12-24) or a date and time (2026-12-24T19:00).")
+                % {"value": value}
+            ) from None
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(tz).replace(tzinfo=None)
+        parsed.append(moment)
+    return parsed
+
+
+def to_local(moment: datetime, tz: ZoneInfo) -> datetime:
+    """An aware datetime as naive wall-clock time in `tz`."""
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def to_aware(local: datetime, tz: ZoneInfo) -> datetime:
+    """Naive wall-clock time in `tz` as an aware UTC datetime (fold=0: RFC 5545 3.3.5)."""
+    return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _rule_dates(rule: du.rrule, horizon: datetime, upcoming_from: datetime, cap: int) -> Iterator:
+    upcoming = 0
+    for scanned, local in enumerate(rule, start=1):
+        if local > horizon:
+            return
+        if scanned > MAX_SCANNED:
+            raise RecurrenceError(
+                _(
+                    "This rule yields too many dates to list. Use a larger INTERVAL, fewer BY… "
+                    "values, or a COUNT or UNTIL."
+                )
+            )
+        if local >= upcoming_from:
+            upcoming += 1
+            if upcoming > cap:
+                return
+        yield local
+
+
+def expand(
+    *,
+    start: datetime,
+    end: datetime | None,
+    tz: ZoneInfo,
+    all_day: bool = False,
+    rule: str = "",
+    rdates: Iterable[str] = (),
+    exdates: Iterable[str] = (),
+    horizon: datetime,
+    now: datetime,
+    cap: int,
+) -> list[Instance]:
+    """Every instance of an event, sorted, as aware UTC datetimes.
+
+    `start` is always an instance (RFC 5545: DTSTART counts as the first) and so is every
+    RDATE; the rule adds its dates up to `horizon`. An EXDATE removes the instance starting at
+    that local time, or every instance on that local date when it is a bare date. At most `cap`
+    instances are returned: all the upcoming ones first (those not ended by `now`), then the
+    most recent past ones.
+    """
+    local_start = to_local(start, tz)
+    if all_day:
+        local_start = datetime.combine(local_start.date(), time.min)
+    if end is not None:
+        duration = to_local(end, tz) - local_start
+    else:
+        duration = timedelta(days=1) if all_day else timedelta(0)
+    if all_day:
+        duration = timedelta(days=max(duration.days, 1))
+    local_horizon = to_local(horizon, tz)
+    upcoming_from = to_local(now, tz) - duration
+
+    def anchored(value: date | datetime) -> datetime:
+        # A bare date in an RDATE list starts at the event's own time of day.
+        if isinstance(value, datetime):
+            return value
+        return datetime.combine(value, local_start.time())
+
+    explicit = {local_start, *(anchored(value) for value in parse_date_list(rdates, tz=tz))}
+    excluded_days: set[date] = set()
+    excluded_times: set[datetime] = set()
+    for value in parse_date_list(exdates, tz=tz):
+        if isinstance(value, datetime):
+            excluded_times.add(value)
+        else:
+            excluded_days.add(value)
+
+    candidates: set[datetime] = set(explicit)
+    if normalise_rule(rule):
+        parsed = parse_rule(rule, dtstart=local_start, tz=tz, all_day=all_day)
+        if parsed is not None:
+            candidates.update(_rule_dates(parsed, local_horizon, upcoming_from, cap))
+
+    past: deque[datetime] = deque(maxlen=cap)
+    upcoming: list[datetime] = []
+    for local in sorted(candidates):
+        if local in excluded_times or local.date() in excluded_days:
+            continue
+        if local >= upcoming_from:
+            upcoming.append(local)
+        else:
+            past.append(local)
+    kept = upcoming[:cap]
+    if len(kept) < cap:
+        kept = list(past)[len(past) - (cap - len(kept)) :] + kept
+    return [Instance(to_aware(local, tz), to_aware(local + duration, tz)) for local in kept]
+
+
+def validate(
+    *,
+    start: datetime,
+    end: datetime | None,
+    tz: ZoneInfo,
+    all_day: bool,
+    rule: str,
+    rdates: Iterable[str],
+    exdates: Iterable[str],
+    horizon: datetime,
+) -> None:
+    """Raise RecurrenceError if these dates could not be materialised."""
+    expand(
+        start=start,
+        end=end,
+        tz=tz,
+        all_day=all_day,
+        rule=rule,
+        rdates=rdates,
+        exdates=exdates,
+        horizon=horizon,
+        now=horizon,
+        cap=1,
+    )

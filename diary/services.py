@@ -1,0 +1,148 @@
+"""Every write to the diary that follows a rule.
+
+Admin actions, the seed command and (later) the submission form, the API and the iCal
+importer call these; none of them saves an Event by hand.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from diary import recurrence
+from diary.models import Event, Occurrence
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MaterialiseResult:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    def __add__(self, other: "MaterialiseResult") -> "MaterialiseResult":
+        return MaterialiseResult(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.deleted + other.deleted,
+        )
+
+
+def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None = None) -> str:
+    """slugify(text), with -2, -3… appended when it is taken."""
+    field = model._meta.get_field("slug")
+    base = slugify(text)[: field.max_length - 8].strip("-") or model._meta.model_name
+    taken = set(
+        model._default_manager.filter(slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    slug, counter = base, 1
+    while slug in taken:
+        counter += 1
+        slug = f"{base}-{counter}"
+    return slug
+
+
+def occurrence_instances(*, event: Event, now: datetime | None = None) -> list[recurrence.Instance]:
+    now = now or timezone.now()
+    return recurrence.expand(
+        start=event.start,
+        end=event.end,
+        tz=event.tzinfo,
+        all_day=event.all_day,
+        rule=event.rrule,
+        rdates=event.rdates,
+        exdates=event.exdates,
+        horizon=event.horizon(now),
+        now=now,
+        cap=settings.DIARY_MAX_OCCURRENCES,
+    )
+
+
+@transaction.atomic
+def occurrences_materialise(*, event: Event, now: datetime | None = None) -> MaterialiseResult:
+    """Make the event's Occurrence rows match its dates up to the horizon.
+
+    Rows that stay keep their primary key (links to an occurrence survive an edit elsewhere in
+    the event); rows no longer wanted are deleted, new ones bulk-created.
+    """
+    wanted = {instance.start: instance for instance in occurrence_instances(event=event, now=now)}
+    existing = {occurrence.start: occurrence for occurrence in event.occurrences.all()}
+
+    stale = [occurrence.pk for start, occurrence in existing.items() if start not in wanted]
+    changed = []
+    for start, occurrence in existing.items():
+        instance = wanted.get(start)
+        if instance and (occurrence.end, occurrence.all_day) != (instance.end, event.all_day):
+            occurrence.end, occurrence.all_day = instance.end, event.all_day
+            changed.append(occurrence)
+    new = [
+        Occurrence(event=event, start=start, end=instance.end, all_day=event.all_day)
+        for start, instance in wanted.items()
+        if start not in existing
+    ]
+    if stale:
+        Occurrence.objects.filter(pk__in=stale).delete()
+    if changed:
+        Occurrence.objects.bulk_update(changed, ["end", "all_day"])
+    Occurrence.objects.bulk_create(new)
+    return MaterialiseResult(created=len(new), updated=len(changed), deleted=len(stale))
+
+
+@transaction.atomic
+def event_save(*, event: Event, now: datetime | None = None) -> Event:
+    """Save an event the way every door must: unique slug, sequence, occurrences.
+
+    The sequence rises when anything a calendar app shows changes (time, place, status,
+    title), so subscribed calendars replace their copy (RFC 5545 3.8.7.4).
+    """
+    adding = event._state.adding
+    changed = event.changed_fields()
+    if not event.slug:
+        event.slug = unique_slug(Event, event.title, exclude_pk=event.pk)
+    if not adding and changed:
+        event.sequence += 1
+    if event.is_published and event.published_at is None:
+        event.published_at = now or timezone.now()
+    event.save()
+    if adding or changed & set(Event.DATE_FIELDS):
+        occurrences_materialise(event=event, now=now)
+    event.mark_saved()
+    return event
+
+
+def event_publish(*, event: Event, now: datetime | None = None) -> Event:
+    """Make a pending (or rejected) event public."""
+    event.publication_state = Event.PublicationState.PUBLISHED
+    return event_save(event=event, now=now)
+
+
+def event_reject(*, event: Event) -> Event:
+    """Keep an event out of every public door."""
+    event.publication_state = Event.PublicationState.REJECTED
+    return event_save(event=event)
+
+
+def event_cancel(*, event: Event) -> Event:
+    """Mark an event cancelled. It stays listed, so subscribers learn it is off."""
+    event.status = Event.Status.CANCELLED
+    return event_save(event=event)
+
+
+def occurrences_extend(*, now: datetime | None = None) -> MaterialiseResult:
+    """Roll every recurring event's occurrences forward to the current horizon."""
+    now = now or timezone.now()
+    total = MaterialiseResult()
+    for event in Event.objects.recurring().iterator(chunk_size=500):
+        try:
+            total += occurrences_materialise(event=event, now=now)
+        except recurrence.RecurrenceError as error:
+            # Stored before validation existed, or by hand: report it and go on with the rest.
+            logger.warning("Event %s (%s) not extended: %s", event.pk, event.uid, error)
+    return total

@@ -1,0 +1,372 @@
+"""The recurrence engine, without a database: rules, date lists, DST, horizon and cap."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from dateutil import rrule as du
+from hypothesis import given
+from hypothesis import strategies as st
+
+from diary.recurrence import RecurrenceError, expand, normalise_rule
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+HORIZON = datetime(2027, 12, 31, tzinfo=UTC)
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=BRUSSELS)
+
+
+def starts(start, rule="", *, end=None, horizon=HORIZON, now=NOW, cap=10_000, **kwargs):
+    instances = expand(
+        start=start,
+        end=end,
+        tz=BRUSSELS,
+        rule=rule,
+        horizon=horizon,
+        now=now,
+        cap=cap,
+        **kwargs,
+    )
+    return [instance.start.astimezone(BRUSSELS) for instance in instances]
+
+
+def local_times(moments):
+    return [moment.strftime("%Y-%m-%d %H:%M %z") for moment in moments]
+
+
+def test_an_event_without_a_rule_has_one_instance():
+    assert starts(at(2026, 5, 3, 10)) == [at(2026, 5, 3, 10)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("FREQ=DAILY;COUNT=3", ["2026-01-05", "2026-01-06", "2026-01-07"]),
+        ("FREQ=DAILY;INTERVAL=2;COUNT=3", ["2026-01-05", "2026-01-07", "2026-01-09"]),
+        (
+            "FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=20260115",
+            ["2026-01-05", "2026-01-08", "2026-01-12", "2026-01-15"],
+        ),
+        # Second Wednesday of each month (ordinal BYDAY); DTSTART is always the first.
+        (
+            "FREQ=MONTHLY;BYDAY=2WE;COUNT=4",
+            ["2026-01-05", "2026-01-14", "2026-02-11", "2026-03-11"],
+        ),
+        # Last Friday of each month (negative ordinal).
+        ("FREQ=MONTHLY;BYDAY=-1FR;COUNT=3", ["2026-01-05", "2026-01-30", "2026-02-27"]),
+        # Last weekday of the month (BYSETPOS).
+        (
+            "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;COUNT=3",
+            ["2026-01-05", "2026-01-30", "2026-02-27"],
+        ),
+        ("FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24;COUNT=2", ["2026-01-05", "2026-12-24"]),
+        ("FREQ=YEARLY;COUNT=2", ["2026-01-05", "2027-01-05"]),
+        ("rrule:freq=weekly;count=2", ["2026-01-05", "2026-01-12"]),
+    ],
+)
+def test_rules_expand_to_the_expected_dates(rule, expected):
+    assert [moment.date().isoformat() for moment in starts(at(2026, 1, 5, 19), rule)] == expected
+
+
+def test_every_instance_keeps_the_wall_clock_time():
+    moments = starts(at(2026, 1, 5, 19, 30), "FREQ=MONTHLY;COUNT=12")
+    assert {moment.strftime("%H:%M") for moment in moments} == {"19:30"}
+
+
+def test_a_weekly_event_stays_at_19h_across_the_march_dst_change():
+    moments = starts(at(2026, 3, 22, 19), "FREQ=WEEKLY;COUNT=3")
+    assert local_times(moments) == [
+        "2026-03-22 19:00 +0100",
+        "2026-03-29 19:00 +0200",
+        "2026-04-05 19:00 +0200",
+    ]
+
+
+def test_a_weekly_event_stays_at_19h_across_the_october_dst_change():
+    moments = starts(at(2026, 10, 18, 19), "FREQ=WEEKLY;COUNT=3")
+    assert local_times(moments) == [
+        "2026-10-18 19:00 +0200",
+        "2026-10-25 19:00 +0100",
+        "2026-11-01 19:00 +0100",
+    ]
+    utc_hours = [moment.astimezone(UTC).hour for moment in moments]
+    assert utc_hours == [17, 18, 18]
+
+
+def test_a_time_inside_the_spring_gap_moves_forward_by_the_gap():
+    # 02:30 does not exist on 2026-03-29 in Brussels: RFC 5545 reads it with the offset
+    # from before the gap, which is 03:30 summer time.
+    moments = starts(at(2026, 3, 28, 2, 30), "FREQ=DAILY;COUNT=3")
+    assert local_times(moments) == [
+        "2026-03-28 02:30 +0100",
+        "2026-03-29 03:30 +0200",
+        "2026-03-30 02:30 +0200",
+    ]
+
+
+def test_an_ambiguous_autumn_time_is_its_first_occurrence():
+    moments = starts(at(2026, 10, 24, 2, 30), "FREQ=DAILY;COUNT=2")
+    assert local_times(moments) == ["2026-10-24 02:30 +0200", "2026-10-25 02:30 +0200"]
+
+
+def test_a_multi_day_event_keeps_its_wall_clock_end_across_dst():
+    instances = expand(
+        start=at(2026, 10, 17, 20),
+        end=at(2026, 10, 18, 4),
+        tz=BRUSSELS,
+        rule="FREQ=WEEKLY;COUNT=2",
+        horizon=HORIZON,
+        now=NOW,
+        cap=10,
+    )
+    second = instances[1]
+    assert local_times([second.start.astimezone(BRUSSELS), second.end.astimezone(BRUSSELS)]) == [
+        "2026-10-24 20:00 +0200",
+        "2026-10-25 04:00 +0100",
+    ]
+
+
+def test_all_day_instances_run_from_local_midnight_to_midnight():
+    instances = expand(
+        start=at(2026, 3, 28),
+        end=at(2026, 3, 30),  # a two-day event, end exclusive
+        tz=BRUSSELS,
+        all_day=True,
+        rule="FREQ=WEEKLY;COUNT=2",
+        horizon=HORIZON,
+        now=NOW,
+        cap=10,
+    )
+    assert [
+        local_times([i.start.astimezone(BRUSSELS), i.end.astimezone(BRUSSELS)]) for i in instances
+    ] == [
+        ["2026-03-28 00:00 +0100", "2026-03-30 00:00 +0200"],
+        ["2026-04-04 00:00 +0200", "2026-04-06 00:00 +0200"],
+    ]
+
+
+def test_an_all_day_event_without_end_lasts_one_day():
+    [instance] = expand(
+        start=at(2026, 5, 3, 15),
+        end=None,
+        tz=BRUSSELS,
+        all_day=True,
+        horizon=HORIZON,
+        now=NOW,
+        cap=10,
+    )
+    assert instance.start == at(2026, 5, 3)
+    assert instance.end == at(2026, 5, 4)
+
+
+def test_exdates_remove_an_exact_time_or_a_whole_day():
+    moments = starts(
+        at(2026, 1, 5, 19),
+        "FREQ=DAILY;COUNT=5",
+        exdates=["2026-01-06T19:00", "2026-01-08"],
+    )
+    assert [m.day for m in moments] == [5, 7, 9]
+
+
+def test_an_exdate_at_another_time_of_day_removes_nothing():
+    moments = starts(at(2026, 1, 5, 19), "FREQ=DAILY;COUNT=3", exdates=["2026-01-06T18:00"])
+    assert [m.day for m in moments] == [5, 6, 7]
+
+
+def test_rdates_add_dates_at_the_events_time_or_their_own():
+    moments = starts(
+        at(2026, 1, 5, 19),
+        "FREQ=WEEKLY;COUNT=2",
+        rdates=["2026-01-07", "2026-01-08T21:30", "2026-01-12T19:00"],
+    )
+    assert local_times(moments) == [
+        "2026-01-05 19:00 +0100",
+        "2026-01-07 19:00 +0100",
+        "2026-01-08 21:30 +0100",
+        "2026-01-12 19:00 +0100",  # given twice (rule and RDATE), listed once
+    ]
+
+
+def test_rdates_with_an_offset_are_read_in_the_events_zone():
+    moments = starts(at(2026, 1, 5, 19), rdates=["2026-01-09T18:00:00+00:00"])
+    assert local_times(moments)[-1] == "2026-01-09 19:00 +0100"
+
+
+def test_until_in_utc_is_converted_to_local_time():
+    # 18:00Z is 19:00 in Brussels in winter: the 9 January instance is included.
+    moments = starts(at(2026, 1, 5, 19), "FREQ=DAILY;UNTIL=20260109T180000Z")
+    assert moments[-1] == at(2026, 1, 9, 19)
+
+
+def test_a_date_only_until_includes_that_day():
+    moments = starts(at(2026, 1, 5, 19), "FREQ=DAILY;UNTIL=20260109")
+    assert moments[-1] == at(2026, 1, 9, 19)
+
+
+def test_an_unbounded_rule_stops_at_the_horizon():
+    horizon = datetime(2026, 2, 1, tzinfo=UTC)
+    moments = starts(at(2026, 1, 5, 19), "FREQ=WEEKLY", horizon=horizon)
+    assert [m.day for m in moments] == [5, 12, 19, 26]
+
+
+def test_explicit_dates_beyond_the_horizon_are_kept():
+    horizon = datetime(2026, 2, 1, tzinfo=UTC)
+    moments = starts(at(2026, 1, 5, 19), "FREQ=WEEKLY", horizon=horizon, rdates=["2028-06-01"])
+    assert moments[-1] == at(2028, 6, 1, 19)
+    assert starts(at(2029, 1, 1, 19), horizon=horizon) == [at(2029, 1, 1, 19)]
+
+
+def test_past_instances_are_kept_for_the_archive():
+    moments = starts(at(2016, 5, 3, 10), "FREQ=YEARLY;COUNT=3")
+    assert [m.year for m in moments] == [2016, 2017, 2018]
+
+
+def test_the_cap_keeps_all_upcoming_dates_then_the_latest_past_ones():
+    now = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    horizon = datetime(2026, 1, 20, 12, tzinfo=UTC)
+    moments = starts(at(2025, 1, 1, 19), "FREQ=DAILY", now=now, horizon=horizon, cap=15)
+    assert len(moments) == 15
+    assert moments[0] == at(2026, 1, 5, 19)  # five past days…
+    assert moments[-1] == at(2026, 1, 19, 19)  # …then every upcoming one up to the horizon
+
+
+def test_the_cap_keeps_the_nearest_upcoming_dates_when_they_alone_exceed_it():
+    moments = starts(at(2025, 1, 1, 19), "FREQ=DAILY", now=NOW, cap=5)
+    assert moments == [at(2026, 1, d, 19) for d in range(1, 6)]
+
+
+def test_an_ongoing_instance_counts_as_upcoming():
+    now = datetime(2026, 1, 5, 19, 30, tzinfo=BRUSSELS)
+    instances = expand(
+        start=at(2026, 1, 1, 19),
+        end=at(2026, 1, 1, 21),
+        tz=BRUSSELS,
+        rule="FREQ=DAILY",
+        horizon=datetime(2026, 1, 7, tzinfo=UTC),
+        now=now,
+        cap=2,
+    )
+    assert [i.start for i in instances] == [at(2026, 1, 5, 19), at(2026, 1, 6, 19)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("garbage", "NAME=VALUE"),
+        ("FREQ=SECONDLY", "FREQ must be one of"),
+        ("FREQ=MINUTELY", "FREQ must be one of"),
+        ("INTERVAL=2", "needs a FREQ"),
+        ("FREQ=WEEKLY;BYDAY=XX", "not valid"),
+        ("FREQ=WEEKLY;COUNT=0", "COUNT must be a positive whole number"),
+        ("FREQ=WEEKLY;INTERVAL=-1", "INTERVAL must be a positive whole number"),
+        ("FREQ=WEEKLY;COUNT=2;UNTIL=20261231", "COUNT or UNTIL, not both"),
+        ("FREQ=WEEKLY;UNTIL=2026", "UNTIL must be a date"),
+        ("FREQ=WEEKLY;UNTIL=20261331", "not a valid date"),
+        ("FREQ=WEEKLY;COLOUR=RED", "Unknown or unsupported rule part"),
+        ("FREQ=WEEKLY;FREQ=DAILY", "appears twice"),
+        ("FREQ=MONTHLY;BYMONTHDAY=32", "BYMONTHDAY values must be whole numbers"),
+        ("FREQ=MONTHLY;BYMONTHDAY=0", "BYMONTHDAY values must be whole numbers"),
+        ("FREQ=YEARLY;BYMONTH=13", "BYMONTH values must be whole numbers from 1 to 12"),
+        ("FREQ=DAILY;BYHOUR=24", "BYHOUR values"),
+        ("FREQ=MONTHLY;BYSETPOS=x", "BYSETPOS values"),
+    ],
+)
+def test_bad_rules_are_refused_with_a_message(rule, message):
+    with pytest.raises(RecurrenceError, match=message):
+        starts(at(2026, 1, 5, 19), rule)
+
+
+def test_dtstart_counts_as_the_first_of_count_even_off_rule():
+    # 5 January 2026 is a Monday; the rule asks for Wednesdays.
+    moments = starts(at(2026, 1, 5, 19), "FREQ=WEEKLY;BYDAY=WE;COUNT=2")
+    assert [m.day for m in moments] == [5, 7]
+    assert starts(at(2026, 1, 5, 19), "FREQ=WEEKLY;BYDAY=WE;COUNT=1") == [at(2026, 1, 5, 19)]
+
+
+@pytest.mark.parametrize("value", ["24/12/2026", "2026-13-01", "tomorrow"])
+def test_bad_dates_in_lists_are_refused_with_a_message(value):
+    with pytest.raises(RecurrenceError, match="is not a date"):
+        starts(at(2026, 1, 5, 19), exdates=[value])
+
+
+def test_a_rule_yielding_millions_of_dates_is_refused_not_expanded():
+    minutes = ",".join(str(minute) for minute in range(60))
+    with pytest.raises(RecurrenceError, match="too many dates"):
+        starts(at(2000, 1, 1, 0), f"FREQ=HOURLY;BYMINUTE={minutes}", cap=10)
+
+
+def test_normalise_rule_drops_prefix_blanks_and_case():
+    assert normalise_rule(" rrule:freq=weekly; byday=tu ;") == "FREQ=WEEKLY;BYDAY=TU"
+
+
+# A property: for any rule, the materialised instances are exactly what dateutil yields
+# (DTSTART included, EXDATEs removed) up to the horizon, each once.
+WEEKDAYS = [du.MO, du.TU, du.WE, du.TH, du.FR, du.SA, du.SU]
+DAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+@st.composite
+def rules(draw):
+    freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
+    parts = [f"FREQ={freq}", f"INTERVAL={draw(st.integers(1, 3))}"]
+    if freq in {"WEEKLY", "MONTHLY"} and draw(st.booleans()):
+        days = draw(st.lists(st.sampled_from(DAY_CODES), min_size=1, max_size=3, unique=True))
+        parts.append("BYDAY=" + ",".join(days))
+        if freq == "MONTHLY" and draw(st.booleans()):
+            parts.append(f"BYSETPOS={draw(st.sampled_from([1, 2, -1]))}")
+    if freq == "MONTHLY" and not any(p.startswith("BYDAY") for p in parts) and draw(st.booleans()):
+        parts.append(f"BYMONTHDAY={draw(st.sampled_from([1, 15, 28, 31, -1]))}")
+    bound = draw(st.sampled_from(["none", "count", "until"]))
+    if bound == "count":
+        parts.append(f"COUNT={draw(st.integers(1, 40))}")
+    elif bound == "until":
+        until = draw(st.dates(min_value=datetime(2026, 1, 1).date(), max_value=HORIZON.date()))
+        parts.append(f"UNTIL={until:%Y%m%d}")
+    return ";".join(parts)
+
+
+@given(
+    rule=rules(),
+    start=st.datetimes(min_value=datetime(2025, 6, 1), max_value=datetime(2027, 6, 1)).map(
+        lambda d: d.replace(second=0, microsecond=0)
+    ),
+    exclude=st.lists(st.integers(0, 30), max_size=4),
+)
+def test_materialised_instances_are_exactly_dateutils(rule, start, exclude):
+    local_horizon = HORIZON.astimezone(BRUSSELS).replace(tzinfo=None)
+    oracle_rule = du.rrulestr(
+        rule.replace(rule.split("UNTIL=")[-1], rule.split("UNTIL=")[-1] + "T235959")
+        if "UNTIL=" in rule
+        else rule,
+        dtstart=start,
+    )
+    if "COUNT=" in rule and oracle_rule[0] != start:
+        # DTSTART counts as the first of COUNT (RFC 5545 3.3.10): one rule date fewer.
+        oracle_rule = oracle_rule.replace(count=oracle_rule._count - 1)
+    oracle_set = du.rruleset()
+    if oracle_rule._count != 0:
+        oracle_set.rrule(oracle_rule)
+    oracle_set.rdate(start)
+    candidates = oracle_set.between(start - timedelta(seconds=1), local_horizon, inc=True)
+    exdates = sorted({candidates[i] for i in exclude if i < len(candidates)})
+    for exdate in exdates:
+        oracle_set.exdate(exdate)
+    expected = oracle_set.between(start - timedelta(seconds=1), local_horizon, inc=True)
+
+    instances = expand(
+        start=start.replace(tzinfo=BRUSSELS),
+        end=None,
+        tz=BRUSSELS,
+        rule=rule,
+        exdates=[d.isoformat() for d in exdates],
+        horizon=HORIZON,
+        now=NOW,
+        cap=100_000,
+    )
+    got = [instance.start for instance in instances]
+    assert len(got) == len(set(got))
+    assert got == sorted(got)
+    assert got == [local.replace(tzinfo=BRUSSELS).astimezone(UTC) for local in expected]

@@ -1,0 +1,97 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import factory
+from django.conf import settings
+from django.utils import timezone
+
+from diary import services
+from diary.models import Article, Category, Event, Organiser, Tag
+from venues.models import Municipality, Venue
+
+
+def local(*args) -> datetime:
+    """An aware datetime in the city's time zone: local(2026, 3, 29, 19, 0)."""
+    return datetime(*args, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Municipality {n}")
+    slug = factory.Sequence(lambda n: f"municipality-{n}")
+
+
+class VenueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Venue
+
+    name = factory.Sequence(lambda n: f"Venue {n}")
+    slug = factory.Sequence(lambda n: f"venue-{n}")
+    street_address = factory.Sequence(lambda n: f"Rue de l'Exemple {n}")
+    postal_code = "1000"
+    municipality = factory.SubFactory(MunicipalityFactory)
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = "Music"
+    slug = "music"
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"tag {n}")
+    slug = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class OrganiserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organiser
+
+    name = factory.Sequence(lambda n: f"Organiser {n}")
+    email = factory.Sequence(lambda n: f"organiser{n}@example.org")
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Article
+
+    title = factory.Sequence(lambda n: f"Story {n}")
+    url = factory.Sequence(lambda n: f"https://magazine.example/story-{n}/")
+    published_on = factory.LazyFunction(lambda: timezone.localdate())
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A published event next week at 19:00, saved through `event_save` like every door."""
+
+    class Meta:
+        model = Event
+
+    title = factory.Sequence(lambda n: f"Event {n}")
+    category = factory.SubFactory(CategoryFactory)
+    venue = factory.SubFactory(VenueFactory)
+    start = factory.LazyFunction(
+        lambda: (timezone.localtime() + timedelta(days=7)).replace(
+            hour=19, minute=0, second=0, microsecond=0
+        )
+    )
+    end = factory.LazyAttribute(lambda event: event.start + timedelta(hours=2))
+    publication_state = Event.PublicationState.PUBLISHED
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.event_save(event=model_class(*args, **kwargs))
+
+    @factory.post_generation
+    def tags(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.tags.set(extracted)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from venues import views
+
+app_name = "venues"
+urlpatterns = [
+    path("<slug:slug>/", views.venue_detail, name="detail"),
+]
