@@ -1,0 +1,482 @@
+"""The demo city: real Brussels places and magazine stories, plus generated events.
+
+This is the only place, beside settings, that knows about Brussels. Everything is upserted by
+a natural key (slug, URL, UID), so seeding twice changes nothing, and generated events depend
+only on the seed and the day they are generated around.
+"""
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from diary import recurrence
+from diary.models import Article, Category, Event, Language, Occurrence, Organiser, Tag
+from diary.services import event_save, occurrence_instances
+from venues.models import Municipality, Venue
+
+MUNICIPALITIES = [
+    ("anderlecht", "Anderlecht"),
+    ("auderghem", "Auderghem / Oudergem"),
+    ("berchem-sainte-agathe", "Berchem-Sainte-Agathe / Sint-Agatha-Berchem"),
+    ("brussels", "Bruxelles / Brussel"),
+    ("etterbeek", "Etterbeek"),
+    ("evere", "Evere"),
+    ("forest", "Forest / Vorst"),
+    ("ganshoren", "Ganshoren"),
+    ("ixelles", "Ixelles / Elsene"),
+    ("jette", "Jette"),
+    ("koekelberg", "Koekelberg"),
+    ("molenbeek-saint-jean", "Molenbeek-Saint-Jean / Sint-Jans-Molenbeek"),
+    ("saint-gilles", "Saint-Gilles / Sint-Gillis"),
+    ("saint-josse-ten-noode", "Saint-Josse-ten-Noode / Sint-Joost-ten-Node"),
+    ("schaerbeek", "Schaerbeek / Schaarbeek"),
+    ("uccle", "Uccle / Ukkel"),
+    ("watermael-boitsfort", "Watermael-Boitsfort / Watermaal-Bosvoorde"),
+    ("woluwe-saint-lambert", "Woluwe-Saint-Lambert / Sint-Lambrechts-Woluwe"),
+    ("woluwe-saint-pierre", "Woluwe-Saint-Pierre / Sint-Pieters-Woluwe"),
+]
+
+
+@dataclass(frozen=True)
+class DemoVenue:
+    name: str
+    street_address: str
+    postal_code: str
+    municipality: str
+    latitude: str
+    longitude: str
+    website: str
+    step_free: bool = True
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name)
+
+
+VENUES = [
+    DemoVenue(
+        "Tour & Taxis", "Avenue du Port 86C", "1000", "brussels", "50.866000", "4.348000",
+        "https://www.tour-taxis.com",
+    ),
+    DemoVenue(
+        "Bozar", "Rue Ravenstein 23", "1000", "brussels", "50.844200", "4.359700",
+        "https://www.bozar.be",
+    ),
+    DemoVenue(
+        "Flagey", "Place Sainte-Croix", "1050", "ixelles", "50.827600", "4.372200",
+        "https://www.flagey.be",
+    ),
+    DemoVenue(
+        "Ancienne Belgique", "Boulevard Anspach 110", "1000", "brussels", "50.847800",
+        "4.348600", "https://www.abconcerts.be",
+    ),
+    DemoVenue(
+        "La Monnaie / De Munt", "Place de la Monnaie", "1000", "brussels", "50.849500",
+        "4.354000", "https://www.lamonnaiedemunt.be",
+    ),
+    DemoVenue(
+        "Botanique", "Rue Royale 236", "1210", "saint-josse-ten-noode", "50.855100", "4.366000",
+        "https://botanique.be",
+    ),
+    DemoVenue(
+        "KANAL – Centre Pompidou", "Place Sainctelette 21", "1000", "brussels", "50.861700",
+        "4.348700", "https://kanal.brussels",
+    ),
+    DemoVenue(
+        "Atomium", "Place de l'Atomium 1", "1020", "brussels", "50.894900", "4.341500",
+        "https://www.atomium.be", step_free=False,
+    ),
+    DemoVenue(
+        "Parc du Cinquantenaire", "Parc du Cinquantenaire", "1000", "brussels", "50.839900",
+        "4.392500", "https://www.brussels.be/cinquantenaire-park",
+    ),
+    DemoVenue(
+        "Recyclart", "Rue de Manchester 13-15", "1080", "molenbeek-saint-jean", "50.854100",
+        "4.327600", "https://recyclart.be",
+    ),
+    DemoVenue(
+        "Cirque Royal", "Rue de l'Enseignement 81", "1000", "brussels", "50.849700", "4.367100",
+        "https://www.cirque-royal-bruxelles.be",
+    ),
+    DemoVenue(
+        "Forest National", "Avenue Victor Rousseau 208", "1190", "forest", "50.810200",
+        "4.325400", "https://www.forest-national.be",
+    ),
+    DemoVenue(
+        "Wiels", "Avenue Van Volxem 354", "1190", "forest", "50.825900", "4.324200",
+        "https://www.wiels.org",
+    ),
+    DemoVenue(
+        "Halles de Schaerbeek", "Rue Royale-Sainte-Marie 22", "1030", "schaerbeek", "50.866400",
+        "4.373700", "https://www.halles.be",
+    ),
+    DemoVenue(
+        "Beursschouwburg", "Rue Auguste Orts 20-28", "1000", "brussels", "50.848500", "4.348300",
+        "https://www.beursschouwburg.be", step_free=False,
+    ),
+    DemoVenue(
+        "Kaaitheater", "Square Sainctelette 20", "1000", "brussels", "50.861500", "4.350100",
+        "https://www.kaaitheater.be",
+    ),
+    DemoVenue(
+        "Cinematek", "Rue Baron Horta 9", "1000", "brussels", "50.844500", "4.359400",
+        "https://www.cinematek.be",
+    ),
+    DemoVenue(
+        "Marché du Midi", "Boulevard du Midi", "1060", "saint-gilles", "50.836500", "4.336500",
+        "https://www.stgilles.brussels",
+    ),
+]  # fmt: skip
+
+TAGS = [
+    ("smart-city", "smart city"),
+    ("city-branding", "city branding"),
+    ("new-economy", "New Economy"),
+    ("urban-jungle", "Urban Jungle"),
+    ("foodie-guide", "Foodie guide"),
+    ("local-makers-shakers", "Local Makers & Shakers"),
+    ("fashion-city", "Fashion City"),
+    ("photo-stories", "Photo Stories"),
+    ("travel-tourism", "Travel & Tourism"),
+    ("culture-creativity", "Culture & Creativity"),
+]
+
+MAGAZINE = "https://welovebrussels.eu"
+SMART_CITY_ARTICLE = {
+    "title": "Smart City – branding and the need for citizen engagement",
+    "author": "Editorial Team",
+    "published_on": date(2016, 5, 4),
+    "excerpt": (
+        "WeLoveBrussels participated at the first Brussels Smart City event, organized on "
+        "3rd of May 2016 at Tour & Taxis."
+    ),
+    "tags": ["smart-city", "city-branding"],
+}
+ARTICLES = [
+    SMART_CITY_ARTICLE,
+    {
+        "title": "Belgian economic mission to Japan with large Brussels delegation",
+        "author": "Editorial Team",
+        "published_on": date(2022, 12, 6),
+        "excerpt": "",
+        "tags": ["city-branding"],
+    },
+    {
+        "title": "Brussels Region opens economic office in the heart of Copenhagen",
+        "author": "Editorial Team",
+        "published_on": date(2022, 11, 23),
+        "excerpt": "",
+        "tags": ["city-branding", "new-economy"],
+    },
+    {
+        "title": "Copenhagen and Brussels strengthen ties",
+        "author": "Editorial Team",
+        "published_on": date(2022, 11, 21),
+        "excerpt": "",
+        "tags": ["city-branding"],
+    },
+]
+
+ORGANISERS = [
+    ("Brussels Inspiration Bureau", "events@welovebrussels.example", True),
+    ("Collectif Canal", "hello@collectif-canal.example", False),
+    ("Les Amis du Marché", "marche@amis.example", False),
+]
+
+# Generated titles: (category slug, [titles]).
+TITLES = {
+    "music": ["Jazz Session", "Piano Recital", "Brass Band Night", "Indie Showcase", "Choir"],
+    "exhibition": ["Photography Now", "Art Nouveau Drawings", "Young Painters", "Comics Wall"],
+    "theatre": ["Improv Evening", "A Midsummer Night's Dream", "Solo Stand-up", "Puppet Show"],
+    "dance": ["Contemporary Dance", "Tango Milonga", "Hip-hop Battle"],
+    "film": ["Silent Film with Live Piano", "Documentary Night", "Belgian Shorts"],
+    "talk": ["Smart City Meetup", "Urban Jungle Talk", "City Branding Breakfast", "Book Talk"],
+    "festival": ["Neighbourhood Festival", "Street Art Weekend", "Design Days"],
+    "family": ["Story Time", "Family Science Lab", "Kids' Disco"],
+    "food-drink": ["Craft Beer Tasting", "Waffle Workshop", "Chocolate Walk"],
+    "market": ["Flea Market", "Farmers' Market", "Vintage Fair"],
+    "nightlife": ["Rooftop DJ Night", "Silent Disco", "Techno Warehouse"],
+    "sport": ["Canal Run", "Park Yoga", "Bike Tour of the Parks"],
+    "guided-tour": ["Art Nouveau Walk", "Comic Strip Route", "Hidden Gardens Tour"],
+    "workshop": ["Screen Printing", "Repair Café", "Ceramics for Beginners"],
+}
+
+BATCH_SIZE = 2000
+
+
+def demo_city_seed(
+    *,
+    events: int,
+    venues: int,
+    seed: int,
+    today: date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Create (or complete) the demo city. Returns how many generated events were added."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        municipalities = _seed_municipalities()
+        venue_list = _seed_venues(venues, municipalities, random.Random(seed))
+        tags = _seed_tags()
+        _seed_articles(tags)
+        organisers = _seed_organisers()
+        _seed_smart_city_event()
+    created = _seed_events(
+        count=events,
+        seed=seed,
+        today=today,
+        venues=venue_list,
+        tags=list(tags.values()),
+        organisers=organisers,
+        progress=progress,
+    )
+    return {"events": created, "venues": len(venue_list)}
+
+
+def _seed_municipalities() -> dict[str, Municipality]:
+    for slug, name in MUNICIPALITIES:
+        Municipality.objects.update_or_create(slug=slug, defaults={"name": name})
+    return {m.slug: m for m in Municipality.objects.all()}
+
+
+def _seed_venues(count: int, municipalities: dict, rng: random.Random) -> list[Venue]:
+    wanted = []
+    for real in VENUES[:count]:
+        wanted.append(
+            (
+                real.slug,
+                {
+                    "name": real.name,
+                    "street_address": real.street_address,
+                    "postal_code": real.postal_code,
+                    "municipality": municipalities[real.municipality],
+                    "latitude": Decimal(real.latitude),
+                    "longitude": Decimal(real.longitude),
+                    "website": real.website,
+                    "step_free_access": real.step_free,
+                    "accessible_toilets": real.step_free,
+                },
+            )
+        )
+    slugs = sorted(municipalities)
+    for number in range(len(VENUES) + 1, count + 1):
+        municipality = municipalities[rng.choice(slugs)]
+        wanted.append(
+            (
+                f"demo-venue-{number}",
+                {
+                    "name": f"Demo Venue {number}",
+                    "street_address": f"Rue de la Démo {number}",
+                    "postal_code": "1000",
+                    "municipality": municipality,
+                    "latitude": Decimal(f"{rng.uniform(50.79, 50.90):.6f}"),
+                    "longitude": Decimal(f"{rng.uniform(4.29, 4.45):.6f}"),
+                    "step_free_access": rng.random() < 0.6,
+                },
+            )
+        )
+    existing = set(
+        Venue.objects.filter(slug__in=[s for s, _ in wanted]).values_list("slug", flat=True)
+    )
+    Venue.objects.bulk_create(
+        [Venue(slug=slug, **fields) for slug, fields in wanted if slug not in existing]
+    )
+    return list(Venue.objects.filter(slug__in=[slug for slug, _ in wanted]).order_by("pk"))
+
+
+def _seed_tags() -> dict[str, Tag]:
+    for slug, name in TAGS:
+        Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+    return {tag.slug: tag for tag in Tag.objects.filter(slug__in=[slug for slug, _ in TAGS])}
+
+
+def article_url(title: str) -> str:
+    return f"{MAGAZINE}/{slugify(title)}/"
+
+
+def _seed_articles(tags: dict[str, Tag]) -> None:
+    for data in ARTICLES:
+        article, _ = Article.objects.update_or_create(
+            url=article_url(data["title"]),
+            defaults={key: data[key] for key in ("title", "author", "published_on", "excerpt")},
+        )
+        article.tags.set([tags[slug] for slug in data["tags"]])
+
+
+def _seed_organisers() -> list[Organiser]:
+    for name, email, trusted in ORGANISERS:
+        Organiser.objects.get_or_create(email=email, defaults={"name": name, "is_trusted": trusted})
+    return list(Organiser.objects.filter(email__in=[email for _, email, _ in ORGANISERS]))
+
+
+def _seed_smart_city_event() -> None:
+    uid = f"demo-brussels-smart-city-2016@{settings.DIARY_UID_DOMAIN}"
+    if Event.objects.filter(uid=uid).exists():
+        return
+    tz = ZoneInfo(settings.TIME_ZONE)
+    event = event_save(
+        event=Event(
+            uid=uid,
+            title="Brussels Smart City",
+            slug="brussels-smart-city-2016",
+            summary="The first Brussels Smart City event.",
+            category=Category.objects.get(slug="talk"),
+            venue=Venue.objects.get(slug="tour-taxis"),
+            start=datetime(2016, 5, 3, 9, 0, tzinfo=tz),
+            end=datetime(2016, 5, 3, 18, 0, tzinfo=tz),
+            is_free=True,
+            publication_state=Event.PublicationState.PUBLISHED,
+        )
+    )
+    event.tags.set(Tag.objects.filter(slug__in=["smart-city", "city-branding"]))
+    event.related_articles.set(Article.objects.filter(url=article_url(SMART_CITY_ARTICLE["title"])))
+
+
+def _seed_events(
+    *,
+    count: int,
+    seed: int,
+    today: date,
+    venues: list[Venue],
+    tags: list[Tag],
+    organisers: list[Organiser],
+    progress: Callable[[int], None] | None,
+) -> int:
+    rng = random.Random(seed)
+    prefix = f"demo-{seed}-"
+    existing = set(
+        Event.objects.filter(uid__startswith=prefix).values_list("uid", flat=True).iterator()
+    )
+    categories = {c.slug: c for c in Category.objects.filter(slug__in=TITLES)}
+    languages = list(Language.objects.filter(code__in=["fr", "nl", "en"]))
+    tz = ZoneInfo(settings.TIME_ZONE)
+    now = timezone.now()
+    created = 0
+    batch: list[tuple[Event, list[Tag], list[Language]]] = []
+    for number in range(1, count + 1):
+        # Draw every number even for existing events, so the rest stay identical.
+        drawn = _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages)
+        if drawn[0].uid in existing:
+            continue
+        drawn[0].category = categories.get(drawn[0].category_slug)
+        batch.append(drawn)
+        if len(batch) >= BATCH_SIZE:
+            created += _insert(batch, now)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        created += _insert(batch, now)
+        if progress:
+            progress(len(batch))
+    return created
+
+
+def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages):
+    category_slug = rng.choice(sorted(TITLES))
+    title = rng.choice(TITLES[category_slug])
+    venue = rng.choice(venues) if venues and rng.random() > 0.08 else None
+    if venue is not None:
+        title = f"{title} at {venue.name}"
+    day = today + timedelta(days=rng.randint(-14, 90))
+    start_local = datetime.combine(day, time(rng.randint(10, 21), rng.choice([0, 30])))
+    end_local = start_local + timedelta(minutes=rng.choice([60, 90, 120, 180]))
+    all_day = False
+    rrule = ""
+    roll = rng.random()
+    if category_slug == "market" or roll < 0.06:
+        # Weekly until three months from today.
+        until = today + timedelta(days=90)
+        rrule = f"FREQ=WEEKLY;UNTIL={until:%Y%m%d}"
+    elif category_slug == "talk" and roll < 0.5:
+        rrule = "FREQ=MONTHLY;BYDAY=1TH;COUNT=3"
+        start_local = datetime.combine(day, time(19, 0))
+        end_local = start_local + timedelta(hours=2)
+    elif category_slug in {"exhibition", "festival"}:
+        all_day = True
+        start_local = datetime.combine(day, time.min)
+        end_local = start_local + timedelta(days=rng.choice([2, 3, 14, 30, 60]))
+    price_roll = rng.random()
+    is_free = price_roll < 0.3
+    price_min = None if is_free else Decimal(rng.choice([5, 8, 10, 12, 15, 20]))
+    price_max = None if is_free or price_roll < 0.6 else price_min + rng.choice([5, 10, 25])
+    status_roll = rng.random()
+    status = (
+        Event.Status.CANCELLED
+        if status_roll < 0.04
+        else Event.Status.POSTPONED
+        if status_roll < 0.06
+        else Event.Status.SCHEDULED
+    )
+    state_roll = rng.random()
+    publication_state = (
+        Event.PublicationState.PENDING
+        if state_roll < 0.05
+        else Event.PublicationState.REJECTED
+        if state_roll < 0.06
+        else Event.PublicationState.PUBLISHED
+    )
+    event = Event(
+        uid=f"demo-{seed}-{number}@{settings.DIARY_UID_DOMAIN}",
+        title=title,
+        slug=f"{slugify(title)[:150]}-{seed}-{number}",
+        summary=f"{title}: a demo event of the city agenda.",
+        description=f"<p>{title}. Generated demo data.</p>",
+        venue=venue,
+        online_url="" if venue else "https://stream.example/live",
+        organiser=rng.choice(organisers) if organisers else None,
+        timezone=tz.key,
+        start=recurrence.to_aware(start_local, tz),
+        end=recurrence.to_aware(end_local, tz),
+        all_day=all_day,
+        rrule=rrule,
+        is_free=is_free,
+        price_min=price_min,
+        price_max=price_max,
+        family_friendly=category_slug == "family" or rng.random() < 0.1,
+        status=status,
+        publication_state=publication_state,
+    )
+    event.category_slug = category_slug
+    chosen_tags = rng.sample(tags, k=min(len(tags), rng.choice([0, 0, 1, 2])))
+    chosen_languages = rng.sample(languages, k=min(len(languages), rng.randint(1, 2)))
+    return event, chosen_tags, chosen_languages
+
+
+@transaction.atomic
+def _insert(batch: list[tuple[Event, list[Tag], list[Language]]], now: datetime) -> int:
+    """Bulk-insert events with their occurrences, tags and languages."""
+    events = [event for event, _, _ in batch]
+    for event in events:
+        if event.is_published:
+            event.published_at = now
+    Event.objects.bulk_create(events)
+    occurrences = [
+        Occurrence(event_id=event.pk, start=instance.start, end=instance.end, all_day=event.all_day)
+        for event in events
+        for instance in occurrence_instances(event=event, now=now)
+    ]
+    Occurrence.objects.bulk_create(occurrences, batch_size=5000)
+    Event.tags.through.objects.bulk_create(
+        [
+            Event.tags.through(event_id=event.pk, tag_id=tag.pk)
+            for event, tags, _ in batch
+            for tag in tags
+        ]
+    )
+    Event.languages.through.objects.bulk_create(
+        [
+            Event.languages.through(event_id=event.pk, language_id=language.pk)
+            for event, _, languages in batch
+            for language in languages
+        ]
+    )
+    return len(events)
