@@ -21,14 +21,18 @@ class OccurrenceInline(admin.TabularInline):
     fields = ("start", "end", "all_day")
     readonly_fields = fields
     extra = 0
-    can_delete = False
-    show_change_link = False
     verbose_name_plural = _("upcoming occurrences")
 
     def get_queryset(self, request):
         return super().get_queryset(request).upcoming().order_by("start")
 
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -245,7 +245,8 @@ def expand(
     instances are returned: all the upcoming ones first (those not ended by `now`), then the
     most recent past ones.
     """
-    local_start = to_local(start, tz)
+    # iCalendar (and dateutil) count in whole seconds.
+    local_start = to_local(start, tz).replace(microsecond=0)
     if all_day:
         local_start = datetime.combine(local_start.date(), time.min)
     if end is not None:

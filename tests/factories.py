@@ -75,6 +75,7 @@ class EventFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Event
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Event {n}")
     category = factory.SubFactory(CategoryFactory)

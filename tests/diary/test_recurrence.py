@@ -298,6 +298,11 @@ def test_a_rule_yielding_millions_of_dates_is_refused_not_expanded():
         starts(at(2000, 1, 1, 0), f"FREQ=HOURLY;BYMINUTE={minutes}", cap=10)
 
 
+def test_instances_are_whole_seconds_and_never_doubled_by_microseconds():
+    moments = starts(at(2026, 1, 5, 19, 0, 0, 123456), "FREQ=DAILY;COUNT=2")
+    assert moments == [at(2026, 1, 5, 19), at(2026, 1, 6, 19)]
+
+
 def test_normalise_rule_drops_prefix_blanks_and_case():
     assert normalise_rule(" rrule:freq=weekly; byday=tu ;") == "FREQ=WEEKLY;BYDAY=TU"
 

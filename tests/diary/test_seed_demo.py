@@ -1,0 +1,111 @@
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from diary.demo import VENUES
+from diary.models import Article, Event, Occurrence
+from venues.models import Municipality, Venue
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def snapshot() -> list[tuple]:
+    return list(Event.objects.order_by("uid").values_list("uid", "title", "start", "rrule"))
+
+
+def test_the_demo_city_has_real_venues_in_real_municipalities():
+    seed("--events", "0")
+    assert Municipality.objects.count() == 19
+    assert Venue.objects.count() == len(VENUES) >= 15
+    tour_taxis = Venue.objects.get(slug="tour-taxis")
+    assert tour_taxis.street_address == "Avenue du Port 86C"
+    assert tour_taxis.municipality.slug == "brussels"
+    assert 50.8 < tour_taxis.latitude < 50.9
+
+
+def test_the_smart_city_story_and_its_event_are_linked():
+    seed("--events", "0")
+    article = Article.objects.get(title="Smart City – branding and the need for citizen engagement")
+    assert (article.author, article.published_on) == ("Editorial Team", date(2016, 5, 4))
+    assert set(article.tags.values_list("name", flat=True)) == {"smart city", "city branding"}
+    related = Article.objects.filter(published_on__year=2022).values_list("title", flat=True)
+    assert set(related) == {
+        "Belgian economic mission to Japan with large Brussels delegation",
+        "Brussels Region opens economic office in the heart of Copenhagen",
+        "Copenhagen and Brussels strengthen ties",
+    }
+    event = Event.objects.get(title="Brussels Smart City")
+    assert event.venue.slug == "tour-taxis"
+    assert event.occurrences.get().start.date() == date(2016, 5, 3)
+    assert list(event.related_articles.all()) == [article]
+    assert event.is_published
+
+
+def test_generated_events_cover_the_cases_the_agenda_must_show():
+    seed("--events", "200")
+    events = Event.objects.exclude(title="Brussels Smart City")
+    assert events.count() == 200
+    assert events.exclude(rrule="").exists()
+    assert events.filter(is_free=True).exists()
+    assert events.filter(all_day=True).exists()
+    assert events.filter(status=Event.Status.CANCELLED).exists()
+    assert events.filter(publication_state=Event.PublicationState.PENDING).exists()
+    assert events.filter(venue__isnull=True).exists()
+    assert Occurrence.objects.count() > events.count()
+    assert (
+        not Occurrence.objects.filter(event__in=events)
+        .exclude(event__rrule="")
+        .filter(event__rrule__contains="COUNT")
+        .filter(event__occurrences__isnull=True)
+        .exists()
+    )
+
+
+def test_seeding_twice_changes_nothing():
+    seed("--events", "50")
+    before = (snapshot(), Occurrence.objects.count(), Venue.objects.count())
+    output = seed("--events", "50")
+    assert "0 events added" in output
+    assert (snapshot(), Occurrence.objects.count(), Venue.objects.count()) == before
+
+
+def test_the_same_seed_gives_the_same_events():
+    seed("--events", "30", "--seed", "7")
+    first = snapshot()
+    Event.objects.all().delete()
+    seed("--events", "30", "--seed", "7")
+    assert snapshot() == first
+
+
+def test_more_venues_than_the_real_ones_are_generated():
+    seed("--events", "0", "--venues", str(len(VENUES) + 3))
+    assert Venue.objects.count() == len(VENUES) + 3
+
+
+def test_if_empty_leaves_an_existing_diary_alone():
+    seed("--events", "5")
+    output = seed("--events", "50", "--if-empty")
+    assert "nothing loaded" in output
+    assert Event.objects.count() == 6
+
+
+@pytest.mark.parametrize("args", [["--events", "-1"], ["--events", "100001"], ["--venues", "0"]])
+def test_out_of_range_arguments_are_refused(args):
+    with pytest.raises(CommandError):
+        seed(*args)
+
+
+def test_extend_occurrences_reports_what_it_did():
+    seed("--events", "20")
+    out = StringIO()
+    call_command("extend_occurrences", stdout=out)
+    assert out.getvalue().startswith("Occurrences: 0 created")
