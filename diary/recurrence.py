@@ -292,29 +292,3 @@ def expand(
     if len(kept) < cap:
         kept = list(past)[len(past) - (cap - len(kept)) :] + kept
     return [Instance(to_aware(local, tz), to_aware(local + duration, tz)) for local in kept]
-
-
-def validate(
-    *,
-    start: datetime,
-    end: datetime | None,
-    tz: ZoneInfo,
-    all_day: bool,
-    rule: str,
-    rdates: Iterable[str],
-    exdates: Iterable[str],
-    horizon: datetime,
-) -> None:
-    """Raise RecurrenceError if these dates could not be materialised."""
-    expand(
-        start=start,
-        end=end,
-        tz=tz,
-        all_day=all_day,
-        rule=rule,
-        rdates=rdates,
-        exdates=exdates,
-        horizon=horizon,
-        now=horizon,
-        cap=1,
-    )

@@ -50,19 +50,8 @@ def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None 
 
 
 def occurrence_instances(*, event: Event, now: datetime | None = None) -> list[recurrence.Instance]:
-    now = now or timezone.now()
-    return recurrence.expand(
-        start=event.start,
-        end=event.end,
-        tz=event.tzinfo,
-        all_day=event.all_day,
-        rule=event.rrule,
-        rdates=event.rdates,
-        exdates=event.exdates,
-        horizon=event.horizon(now),
-        now=now,
-        cap=settings.DIARY_MAX_OCCURRENCES,
-    )
+    """The dates to store for an event: up to its horizon, at most DIARY_MAX_OCCURRENCES."""
+    return event.date_instances(now=now or timezone.now(), cap=settings.DIARY_MAX_OCCURRENCES)
 
 
 @transaction.atomic

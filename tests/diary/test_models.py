@@ -138,3 +138,11 @@ def test_changed_fields_lists_what_calendar_apps_see():
     event.start += timedelta(hours=1)
     event.title = "New title"
     assert event.changed_fields() == {"start", "title"}
+
+
+def test_a_rule_too_dense_to_expand_is_refused_with_a_message():
+    minutes = ",".join(str(minute) for minute in range(60))
+    errors = errors_of(
+        unsaved_event(start=local(2000, 1, 1), end=None, rrule=f"FREQ=HOURLY;BYMINUTE={minutes}")
+    )
+    assert any("too many dates" in message for message in errors["rrule"])
