@@ -1,4 +1,5 @@
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import models
@@ -24,7 +25,7 @@ class DateListField(forms.CharField):
         lines = [line.strip() for line in (value or "").replace(",", "\n").splitlines()]
         values = [line for line in lines if line]
         try:
-            recurrence.parse_date_list(values, tz=recurrence.ZoneInfo("UTC"))
+            recurrence.parse_date_list(values, tz=ZoneInfo("UTC"))
         except recurrence.RecurrenceError as error:
             raise forms.ValidationError(str(error), code="invalid_date") from None
         return values
@@ -65,7 +66,7 @@ class EventDatesForm(forms.ModelForm):
         tz_name = cleaned.get("timezone")
         start, end = cleaned.get("start"), cleaned.get("end")
         if cleaned.get("all_day") and start and tz_name in available_timezones():
-            tz = recurrence.ZoneInfo(tz_name)
+            tz = ZoneInfo(tz_name)
 
             def midnight(moment: datetime, days: int = 0):
                 local_day = moment.astimezone(tz).date() + timedelta(days=days)

@@ -375,3 +375,58 @@ def test_materialised_instances_are_exactly_dateutils(rule, start, exclude):
     assert len(got) == len(set(got))
     assert got == sorted(got)
     assert got == [local.replace(tzinfo=BRUSSELS).astimezone(UTC) for local in expected]
+
+
+ZONES = ["Europe/Brussels", "America/New_York", "Australia/Lord_Howe", "Asia/Tokyo"]
+
+
+@given(
+    zone=st.sampled_from(ZONES),
+    start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 1, 1)),
+    hour=st.integers(4, 23),
+    minute=st.sampled_from([0, 15, 30, 45]),
+    rule=st.sampled_from(["FREQ=DAILY;COUNT=400", "FREQ=WEEKLY;COUNT=60", "FREQ=MONTHLY;COUNT=24"]),
+)
+def test_every_instance_is_at_the_same_local_wall_clock_time(zone, start, hour, minute, rule):
+    # From 04:00 on, no zone here has a DST gap or overlap, so every instance must show the
+    # start's wall-clock time, whatever the season.
+    tz = ZoneInfo(zone)
+    first = start.replace(hour=hour, minute=minute, second=0, microsecond=0, tzinfo=tz)
+    instances = expand(
+        start=first,
+        end=first + timedelta(hours=2),
+        tz=tz,
+        rule=rule,
+        horizon=datetime(2030, 1, 1, tzinfo=UTC),
+        now=NOW,
+        cap=10_000,
+    )
+    local_clock = {i.start.astimezone(tz).strftime("%H:%M") for i in instances}
+    assert local_clock == {f"{hour:02d}:{minute:02d}"}
+    durations = {
+        (i.end.astimezone(tz).replace(tzinfo=None) - i.start.astimezone(tz).replace(tzinfo=None))
+        for i in instances
+    }
+    assert durations == {timedelta(hours=2)}
+
+
+@given(
+    cap=st.integers(1, 60),
+    days_before=st.integers(0, 80),
+    horizon_days=st.integers(1, 80),
+)
+def test_the_cap_always_prefers_upcoming_then_recent_past(cap, days_before, horizon_days):
+    start = NOW.astimezone(BRUSSELS).replace(hour=19, minute=0, second=0) - timedelta(
+        days=days_before
+    )
+    horizon = NOW + timedelta(days=horizon_days)
+    everything = expand(
+        start=start, end=None, tz=BRUSSELS, rule="FREQ=DAILY", horizon=horizon, now=NOW, cap=10**6
+    )
+    kept = expand(
+        start=start, end=None, tz=BRUSSELS, rule="FREQ=DAILY", horizon=horizon, now=NOW, cap=cap
+    )
+    upcoming = [i for i in everything if i.end >= NOW]
+    past = [i for i in everything if i.end < NOW]
+    room = cap - min(cap, len(upcoming))
+    assert kept == (past[-room:] if room else []) + upcoming[:cap]
