@@ -250,7 +250,7 @@ def expand(
     if all_day:
         local_start = datetime.combine(local_start.date(), time.min)
     if end is not None:
-        duration = to_local(end, tz) - local_start
+        duration = to_local(end, tz).replace(microsecond=0) - local_start
     else:
         duration = timedelta(days=1) if all_day else timedelta(0)
     if all_day:

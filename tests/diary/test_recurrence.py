@@ -299,8 +299,19 @@ def test_a_rule_yielding_millions_of_dates_is_refused_not_expanded():
 
 
 def test_instances_are_whole_seconds_and_never_doubled_by_microseconds():
-    moments = starts(at(2026, 1, 5, 19, 0, 0, 123456), "FREQ=DAILY;COUNT=2")
-    assert moments == [at(2026, 1, 5, 19), at(2026, 1, 6, 19)]
+    instances = expand(
+        start=at(2026, 1, 5, 19, 0, 0, 123456),
+        end=at(2026, 1, 5, 21, 0, 0, 654321),
+        tz=BRUSSELS,
+        rule="FREQ=DAILY;COUNT=2",
+        horizon=HORIZON,
+        now=NOW,
+        cap=10,
+    )
+    assert [(i.start, i.end) for i in instances] == [
+        (at(2026, 1, 5, 19), at(2026, 1, 5, 21)),
+        (at(2026, 1, 6, 19), at(2026, 1, 6, 21)),
+    ]
 
 
 def test_normalise_rule_drops_prefix_blanks_and_case():
