@@ -14,10 +14,17 @@ HOME_LIMIT = 50
 
 
 def group_by_day(occurrences: Iterable[Occurrence]) -> list[tuple[date, list[Occurrence]]]:
-    """Occurrences (sorted by start) grouped by their day in the city's time zone."""
+    """Occurrences (sorted by start) grouped by their day in the city's time zone.
+
+    Whatever started before today and is still on (an exhibition, a festival) is listed
+    under today, not under a day that has passed.
+    """
+    today = timezone.localdate()
     return [
         (day, list(group))
-        for day, group in groupby(occurrences, key=lambda o: timezone.localdate(o.start))
+        for day, group in groupby(
+            occurrences, key=lambda o: max(timezone.localdate(o.start), today)
+        )
     ]
 
 
@@ -33,7 +40,9 @@ def event_detail(request, slug: str):
     )
     occurrences = event.occurrences.upcoming()[:100]
     return render(
-        request, "diary/event_detail.html", {"event": event, "days": group_by_day(occurrences)}
+        request,
+        "diary/event_detail.html",
+        {"event": event, "days": group_by_day(occurrences), "hide_event_title": True},
     )
 
 

@@ -32,6 +32,15 @@ def test_a_late_evening_occurrence_is_listed_on_its_local_day(client, time_machi
     assert "00:30" in response.content.decode()
 
 
+def test_an_event_still_on_is_listed_under_today(client, time_machine_now):
+    EventFactory(title="Exhibition", start=local(2026, 5, 20), end=local(2026, 6, 30), all_day=True)
+    EventFactory(title="Tonight", start=local(2026, 6, 1, 20), end=None)
+    response = client.get("/")
+    [(day, occurrences)] = response.context["days"]
+    assert day.isoformat() == "2026-06-01"
+    assert [o.event.title for o in occurrences] == ["Exhibition", "Tonight"]
+
+
 @pytest.fixture
 def time_machine_now(time_machine):
     time_machine.move_to(local(2026, 6, 1, 12))
@@ -50,8 +59,9 @@ def test_an_event_page_shows_a_published_event(client):
     event = EventFactory(title="Open air cinema", description="<p>Bring a <em>chair</em></p>")
     response = client.get(event.get_absolute_url())
     assert response.status_code == 200
-    assert "Open air cinema" in response.content.decode()
-    assert "<em>chair</em>" in response.content.decode()
+    html = response.content.decode()
+    assert html.count("Open air cinema") == 2  # the page title and the heading
+    assert "<em>chair</em>" in html
 
 
 @pytest.mark.parametrize("state", [Event.PublicationState.PENDING, Event.PublicationState.REJECTED])
