@@ -363,10 +363,11 @@ def _seed_events(
     batch: list[tuple[Event, list[Tag], list[Language]]] = []
     for number in range(1, count + 1):
         # Draw every number even for existing events, so the rest stay identical.
-        drawn = _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages)
+        drawn = _draw_event(
+            rng, number, seed, today, tz, venues, tags, organisers, languages, categories
+        )
         if drawn[0].uid in existing:
             continue
-        drawn[0].category = categories.get(drawn[0].category_slug)
         batch.append(drawn)
         if len(batch) >= BATCH_SIZE:
             created += _insert(batch, now)
@@ -380,7 +381,7 @@ def _seed_events(
     return created
 
 
-def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages):
+def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages, categories):
     category_slug = rng.choice(sorted(TITLES))
     title = rng.choice(TITLES[category_slug])
     venue = rng.choice(venues) if venues and rng.random() > 0.08 else None
@@ -428,6 +429,7 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
         uid=f"demo-{seed}-{number}@{settings.DIARY_UID_DOMAIN}",
         title=title,
         slug=f"{slugify(title)[:150]}-{seed}-{number}",
+        category=categories.get(category_slug),
         summary=f"{title}: a demo event of the city agenda.",
         description=f"<p>{title}. Generated demo data.</p>",
         venue=venue,
@@ -445,7 +447,6 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
         status=status,
         publication_state=publication_state,
     )
-    event.category_slug = category_slug
     chosen_tags = rng.sample(tags, k=min(len(tags), rng.choice([0, 0, 1, 2])))
     chosen_languages = rng.sample(languages, k=min(len(languages), rng.randint(1, 2)))
     return event, chosen_tags, chosen_languages
