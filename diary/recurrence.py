@@ -289,6 +289,7 @@ def expand(
         else:
             past.append(local)
     kept = upcoming[:cap]
-    if len(kept) < cap:
-        kept = list(past)[len(past) - (cap - len(kept)) :] + kept
+    room = cap - len(kept)
+    if room:
+        kept = list(past)[max(0, len(past) - room) :] + kept
     return [Instance(to_aware(local, tz), to_aware(local + duration, tz)) for local in kept]

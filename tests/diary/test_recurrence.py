@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil import rrule as du
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from diary.recurrence import RecurrenceError, expand, normalise_rule
@@ -421,6 +421,7 @@ def test_every_instance_is_at_the_same_local_wall_clock_time(zone, start, hour, 
     assert durations == {timedelta(hours=2)}
 
 
+@example(cap=4, days_before=2, horizon_days=1)  # fewer past dates than room under the cap
 @given(
     cap=st.integers(1, 60),
     days_before=st.integers(0, 80),
