@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from diary import recurrence
@@ -41,8 +42,9 @@ def https_formfield(db_field, **kwargs):
 class EventDatesForm(forms.ModelForm):
     """The date part of every event form (admin now, the organisers' form later).
 
-    For all-day events people type the *last* day; we store the iCalendar way, with `end` at
-    midnight after it, and show it back the way it was typed.
+    Times are typed and shown as wall-clock time in the event's own time zone, whatever the
+    site's. For all-day events people type the *last* day; we store the iCalendar way, with
+    `end` at midnight after it, and show it back the way it was typed.
     """
 
     rdates = DateListField(label=_("extra dates"), required=False)
@@ -53,20 +55,41 @@ class EventDatesForm(forms.ModelForm):
         # The admin and the organisers' form add the rest of the event's fields.
         fields = ("timezone", "start", "end", "all_day", "rrule", "rdates", "exdates")
         formfield_callback = https_formfield
-        help_texts = {"end": _("For all-day events, the last day.")}
+        help_texts = {
+            "start": _("In the event's time zone."),
+            "end": _("In the event's time zone. For all-day events, the last day."),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         instance = self.instance
-        if instance.pk and instance.all_day and instance.end and "end" in self.fields:
-            self.initial["end"] = instance.end - timedelta(days=1)
+        if not instance.pk or instance.timezone not in available_timezones():
+            return
+        shown_in = timezone.get_current_timezone()
+        for name in ("start", "end"):
+            value = getattr(instance, name)
+            if value is None or name not in self.fields:
+                continue
+            if name == "end" and instance.all_day:
+                value -= timedelta(days=1)
+            # The widget renders in the current zone: hand it the event's wall-clock time.
+            self.initial[name] = recurrence.to_local(value, instance.tzinfo).replace(
+                tzinfo=shown_in
+            )
 
     def clean(self):
         cleaned = super().clean()
         tz_name = cleaned.get("timezone")
+        if tz_name not in available_timezones():
+            return cleaned
+        tz, typed_in = ZoneInfo(tz_name), timezone.get_current_timezone()
+        for name in ("start", "end"):
+            if cleaned.get(name):
+                cleaned[name] = recurrence.to_aware(
+                    recurrence.to_local(cleaned[name], typed_in), tz
+                )
         start, end = cleaned.get("start"), cleaned.get("end")
-        if cleaned.get("all_day") and start and tz_name in available_timezones():
-            tz = ZoneInfo(tz_name)
+        if cleaned.get("all_day") and start:
 
             def midnight(moment: datetime, days: int = 0):
                 local_day = moment.astimezone(tz).date() + timedelta(days=days)

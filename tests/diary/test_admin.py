@@ -189,3 +189,26 @@ def test_tags_and_articles_are_found_by_autocomplete(editor):
 def test_every_admin_list_and_add_page_opens(editor, name):
     assert editor.get(reverse(f"admin:{name}_changelist"), {"q": "a"}).status_code == 200
     assert editor.get(reverse(f"admin:{name}_add")).status_code == 200
+
+
+def test_times_typed_in_the_admin_are_in_the_events_time_zone(editor):
+    data = event_form(timezone="America/New_York", rrule="", exdates="")
+    response = editor.post(reverse("admin:diary_event_add"), data)
+    assert response.status_code == 302
+    event = Event.objects.get()
+    new_york = event.tzinfo
+    assert event.start.astimezone(new_york).strftime("%Y-%m-%d %H:%M") == "2026-12-01 19:00"
+    change = editor.get(reverse("admin:diary_event_change", args=[event.pk]))
+    shown = change.context["adminform"].form.initial["start"]
+    assert shown.strftime("%Y-%m-%d %H:%M") == "2026-12-01 19:00"
+
+
+def test_saving_an_unchanged_event_in_the_admin_leaves_the_sequence(editor):
+    data = event_form(timezone="America/New_York", all_day="on", end_0="2026-12-03")
+    editor.post(reverse("admin:diary_event_add"), data)
+    event = Event.objects.get()
+    response = editor.post(reverse("admin:diary_event_change", args=[event.pk]), data)
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.sequence == 0
+    assert event.end.astimezone(event.tzinfo).strftime("%Y-%m-%d %H:%M") == "2026-12-04 00:00"
