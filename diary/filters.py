@@ -1,0 +1,223 @@
+"""The one question every door asks: which occurrences match these parameters?
+
+The agenda page, the API, the iCal feed and the RSS feed all call
+`AgendaFilter(request.GET, queryset=Occurrence.objects.public())`. The parameter names are
+public and stable (DESIGN.md, "One filter, four doors"). A bad value never raises: the form
+carries the error, the valid parameters still apply, and each door reports it its own way
+(a message on the page, a 400 from the API and the feeds).
+"""
+
+from datetime import date, datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from diary.models import Category, Event, Language, Occurrence, Tag
+from venues.models import Municipality, Venue
+
+
+class WhenChoices:
+    TODAY = "today"
+    TOMORROW = "tomorrow"
+    WEEKEND = "weekend"
+    WEEK = "week"
+    MONTH = "month"
+    choices = [
+        (TODAY, _("Today")),
+        (TOMORROW, _("Tomorrow")),
+        (WEEKEND, _("This weekend")),
+        (WEEK, _("This week")),
+        (MONTH, _("This month")),
+    ]
+
+
+def local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def when_window(preset: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The [start, end) window of a preset, in the city's time zone.
+
+    Windows that include today start now, so what has already ended is not offered.
+    """
+    now = timezone.localtime(now or timezone.now())
+    today = now.date()
+    tomorrow = today + timedelta(days=1)
+    if preset == WhenChoices.TODAY:
+        return now, local_midnight(tomorrow)
+    if preset == WhenChoices.TOMORROW:
+        return local_midnight(tomorrow), local_midnight(tomorrow + timedelta(days=1))
+    if preset == WhenChoices.WEEKEND:
+        saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+        if today.weekday() == 6:  # Sunday: the weekend is today
+            saturday = today - timedelta(days=1)
+        start = max(now, local_midnight(saturday))
+        return start, local_midnight(saturday + timedelta(days=2))
+    if preset == WhenChoices.WEEK:
+        next_monday = today + timedelta(days=7 - today.weekday())
+        return now, local_midnight(next_monday)
+    if preset == WhenChoices.MONTH:
+        first_of_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return now, local_midnight(first_of_next)
+    raise ValueError(preset)
+
+
+class MomentField(forms.Field):
+    """A date (2026-12-24) or a date and time (2026-12-24T19:00), read in the city's zone."""
+
+    default_error_messages = {
+        "invalid": _("Enter a date such as 2026-12-24 or a date and time such as 2026-12-24T19:00.")
+    }
+
+    def to_python(self, value) -> date | datetime | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            moment = datetime.fromisoformat(value.replace(" ", "T").replace("Z", "+00:00"))
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+class TrueOnlyField(forms.Field):
+    """`true` asks for the filter; `false` or nothing leaves it off; anything else is an error."""
+
+    default_error_messages = {"invalid": _("Use true or false.")}
+    TRUE = {"true", "1", "yes", "on"}
+    FALSE = {"false", "0", "no", "off", ""}
+
+    def to_python(self, value) -> bool:
+        value = (value or "").strip().lower()
+        if value in self.TRUE:
+            return True
+        if value in self.FALSE:
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class MomentFilter(django_filters.Filter):
+    field_class = MomentField
+
+
+class TrueOnlyFilter(django_filters.Filter):
+    field_class = TrueOnlyField
+
+    def filter(self, qs, value):
+        return qs.filter(**{self.field_name: True}) if value else qs
+
+
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """A repeatable slug parameter; unknown slugs are an error that names them."""
+
+    def __init__(self, *args, to_field_name: str = "slug", **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, to_field_name=to_field_name, **kwargs)
+        self.extra["error_messages"] = {
+            "invalid_choice": _("“%(value)s” is not one of the choices."),
+            "invalid_pk_value": _("“%(pk)s” is not one of the choices."),
+        }
+
+
+def ends_after(moment: datetime) -> Q:
+    """Occurrences still on after `moment`: an all-day event ending at midnight is not on
+    the next day, but an event without duration starting exactly then is."""
+    return Q(end__gt=moment) | Q(start__gte=moment)
+
+
+def event_has(relation: str, values) -> Exists:
+    """Events linked to any of `values` through a many-to-many relation, without duplicates."""
+    through = Event._meta.get_field(relation).remote_field.through
+    target = Event._meta.get_field(relation).m2m_reverse_field_name()
+    return Exists(
+        through.objects.filter(event_id=OuterRef("event_id"), **{f"{target}__in": values})
+    )
+
+
+class AgendaFilter(django_filters.FilterSet):
+    start = MomentFilter(method="filter_start", label=_("From"))
+    end = MomentFilter(method="filter_end", label=_("Until"))
+    when = django_filters.ChoiceFilter(
+        choices=WhenChoices.choices, method="filter_when", label=_("When"), empty_label=None
+    )
+    category = SlugsFilter(
+        field_name="event__category__slug", queryset=Category.objects.all(), label=_("Category")
+    )
+    tag = SlugsFilter(queryset=Tag.objects.all(), method="filter_tag", label=_("Tag"))
+    venue = SlugsFilter(
+        field_name="event__venue__slug", queryset=Venue.objects.all(), label=_("Venue")
+    )
+    area = SlugsFilter(
+        field_name="event__venue__municipality__slug",
+        queryset=Municipality.objects.all(),
+        label=_("Area"),
+    )
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+    free = TrueOnlyFilter(field_name="event__is_free", label=_("Free"))
+    language = SlugsFilter(
+        queryset=Language.objects.all(),
+        to_field_name="code",
+        method="filter_language",
+        label=_("Language"),
+    )
+    accessible = TrueOnlyFilter(
+        field_name="event__venue__step_free_access", label=_("Step-free access")
+    )
+    family = TrueOnlyFilter(field_name="event__family_friendly", label=_("Family-friendly"))
+
+    class Meta:
+        model = Occurrence
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, now: datetime | None = None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.now = now or timezone.now()
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if not data.get("start") and not data.get("when"):
+            queryset = queryset.upcoming(self.now)  # by default: from now
+        return queryset
+
+    def filter_start(self, queryset, name, value):
+        start = local_midnight(value) if type(value) is date else value
+        return queryset.filter(ends_after(start))
+
+    def filter_end(self, queryset, name, value):
+        # A date includes that whole day.
+        end = local_midnight(value + timedelta(days=1)) if type(value) is date else value
+        return queryset.filter(start__lt=end)
+
+    def filter_when(self, queryset, name, value):
+        start, end = when_window(value, self.now)
+        return queryset.filter(ends_after(start), start__lt=end)
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(event_has("tags", value)) if value else queryset
+
+    def filter_language(self, queryset, name, value):
+        return queryset.filter(event_has("languages", value)) if value else queryset
+
+    def filter_q(self, queryset, name, value):
+        for word in value.split()[:10]:
+            queryset = queryset.filter(
+                Q(event__title__icontains=word)
+                | Q(event__summary__icontains=word)
+                | Q(event__venue__name__icontains=word)
+            )
+        return queryset
+
+    @property
+    def error_messages(self) -> list[str]:
+        """One readable sentence per bad parameter, naming it."""
+        messages = []
+        for name, errors in self.form.errors.items():
+            for error in errors:
+                messages.append(f"{name}: {error}")
+        return messages

@@ -1,0 +1,240 @@
+"""AgendaFilter: every public parameter, the presets, the default window, bad values."""
+
+from datetime import UTC, timedelta
+
+import pytest
+from django.http import QueryDict
+
+from diary.filters import AgendaFilter, when_window
+from diary.models import Event, Language, Occurrence
+from tests.factories import (
+    CategoryFactory,
+    EventFactory,
+    MunicipalityFactory,
+    TagFactory,
+    VenueFactory,
+    local,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Wednesday 1 July 2026, 12:00 in Brussels.
+NOW = local(2026, 7, 1, 12)
+
+
+def titles(query: str = "", now=NOW) -> list[str]:
+    agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public(), now=now)
+    assert agenda.is_valid(), agenda.errors
+    return sorted({o.event.title for o in agenda.qs})
+
+
+def errors(query: str) -> dict:
+    agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public(), now=NOW)
+    assert not agenda.is_valid()
+    list(agenda.qs)  # the valid parameters still apply, nothing raises
+    return agenda.errors
+
+
+def on(day: int, hour: int = 20, title: str = "", month: int = 7, **fields) -> Event:
+    start = local(2026, month, day, hour)
+    return EventFactory(
+        title=title or f"{day}/{month}", start=start, end=start + timedelta(hours=2), **fields
+    )
+
+
+def test_by_default_the_agenda_starts_now_and_keeps_what_is_still_on():
+    on(30, month=6, title="Yesterday")
+    EventFactory(title="Running", start=local(2026, 7, 1, 10), end=local(2026, 7, 1, 14))
+    on(2, title="Tomorrow")
+    assert titles() == ["Running", "Tomorrow"]
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("today", ["Wed 1 evening"]),
+        ("tomorrow", ["Thu 2"]),
+        ("weekend", ["Sat 4", "Sun 5"]),
+        ("week", ["Sat 4", "Sun 5", "Thu 2", "Wed 1 evening"]),
+        ("month", ["Mon 6", "Sat 4", "Sun 5", "Thu 2", "Wed 1 evening", "Wed 29"]),
+    ],
+)
+def test_date_presets(preset, expected):
+    on(1, 9, "Wed 1 morning")  # already over at noon
+    on(1, 20, "Wed 1 evening")
+    on(2, title="Thu 2")
+    on(4, title="Sat 4")
+    on(5, title="Sun 5")
+    on(6, title="Mon 6")
+    on(29, title="Wed 29")
+    on(1, month=8, title="August")
+    assert titles(f"when={preset}") == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "expected_start", "expected_end"),
+    [
+        (local(2026, 7, 3, 18), local(2026, 7, 4), local(2026, 7, 6)),  # Friday
+        (local(2026, 7, 4, 15), local(2026, 7, 4, 15), local(2026, 7, 6)),  # Saturday
+        (local(2026, 7, 5, 15), local(2026, 7, 5, 15), local(2026, 7, 6)),  # Sunday
+        (local(2026, 7, 6, 9), local(2026, 7, 11), local(2026, 7, 13)),  # Monday
+    ],
+)
+def test_the_weekend_is_the_coming_or_current_saturday_and_sunday(
+    now, expected_start, expected_end
+):
+    assert when_window("weekend", now) == (expected_start, expected_end)
+
+
+def test_the_month_preset_ends_at_the_first_of_next_month():
+    assert when_window("month", local(2026, 12, 15, 12)) == (
+        local(2026, 12, 15, 12),
+        local(2027, 1, 1),
+    )
+
+
+def test_windows_follow_local_days_across_dst():
+    # Sunday 25 October 2026 has 25 hours in Brussels; "tomorrow" seen from Saturday
+    # is the whole of it, midnight to midnight local time.
+    start, end = when_window("tomorrow", local(2026, 10, 24, 12))
+    assert (start, end) == (local(2026, 10, 25), local(2026, 10, 26))
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=25)
+
+
+def test_a_start_and_end_window_takes_whole_days_and_overlaps():
+    on(3, title="Fri 3")
+    on(10, title="Fri 10")
+    EventFactory(title="Long show", start=local(2026, 6, 20), end=local(2026, 7, 4), all_day=True)
+    assert titles("start=2026-07-03&end=2026-07-03") == ["Fri 3", "Long show"]
+    assert titles("start=2026-07-04T00:00&end=2026-07-10") == ["Fri 10"]
+
+
+def test_a_start_in_the_past_opens_the_archive():
+    on(3, month=5, title="May")
+    assert titles("start=2026-05-01") == ["May"]
+    assert titles() == []
+
+
+def test_end_alone_means_from_now_until_then():
+    on(30, month=6, title="Past")
+    on(3, title="Soon")
+    on(20, title="Later")
+    assert titles("end=2026-07-10") == ["Soon"]
+
+
+def test_category_is_repeatable():
+    on(2, title="Gig", category=CategoryFactory(slug="music", name="Music"))
+    on(2, title="Play", category=CategoryFactory(slug="theatre", name="Theatre"))
+    on(2, title="Film", category=CategoryFactory(slug="film", name="Film"))
+    assert titles("category=music") == ["Gig"]
+    assert titles("category=music&category=theatre") == ["Gig", "Play"]
+
+
+def test_tag_is_repeatable_and_lists_each_occurrence_once():
+    smart, branding = TagFactory(slug="smart-city"), TagFactory(slug="city-branding")
+    both = on(2, title="Both", tags=[smart, branding])
+    on(2, title="Smart", tags=[smart])
+    on(2, title="None")
+    agenda = AgendaFilter(
+        QueryDict("tag=smart-city&tag=city-branding"),
+        queryset=Occurrence.objects.public(),
+        now=NOW,
+    )
+    assert [o.event for o in agenda.qs].count(both) == 1
+    assert titles("tag=smart-city&tag=city-branding") == ["Both", "Smart"]
+    assert titles("tag=city-branding") == ["Both"]
+
+
+def test_venue_and_area():
+    flagey = VenueFactory(slug="flagey", municipality=MunicipalityFactory(slug="ixelles"))
+    bozar = VenueFactory(slug="bozar", municipality=MunicipalityFactory(slug="brussels"))
+    on(2, title="At Flagey", venue=flagey)
+    on(2, title="At Bozar", venue=bozar)
+    on(2, title="Online", venue=None)
+    assert titles("venue=flagey") == ["At Flagey"]
+    assert titles("venue=flagey&venue=bozar") == ["At Bozar", "At Flagey"]
+    assert titles("area=ixelles") == ["At Flagey"]
+
+
+def test_free_true_keeps_free_events_and_false_keeps_all():
+    on(2, title="Free", is_free=True)
+    on(2, title="Paid", price_min=10)
+    assert titles("free=true") == ["Free"]
+    assert titles("free=false") == ["Free", "Paid"]
+
+
+def test_language_is_repeatable():
+    french, dutch = Language.objects.get(code="fr"), Language.objects.get(code="nl")
+    on(2, title="FR").languages.set([french])
+    on(2, title="FR+NL").languages.set([french, dutch])
+    on(2, title="EN").languages.set([Language.objects.get(code="en")])
+    assert titles("language=nl") == ["FR+NL"]
+    assert titles("language=fr&language=nl") == ["FR", "FR+NL"]
+
+
+def test_accessible_keeps_step_free_venues():
+    on(2, title="Ramp", venue=VenueFactory(step_free_access=True))
+    on(2, title="Stairs", venue=VenueFactory(step_free_access=False))
+    on(2, title="Nowhere", venue=None)
+    assert titles("accessible=true") == ["Ramp"]
+
+
+def test_family_keeps_family_friendly_events():
+    on(2, title="Kids", family_friendly=True)
+    on(2, title="Adults")
+    assert titles("family=true") == ["Kids"]
+
+
+def test_q_searches_title_summary_and_venue_name_word_by_word():
+    on(2, title="Jazz Night", summary="Quartet")
+    on(2, title="Piano", venue=VenueFactory(name="Flagey Studio 4"))
+    on(2, title="Opera", summary="A night of jazz standards")
+    assert titles("q=jazz") == ["Jazz Night", "Opera"]
+    assert titles("q=flagey") == ["Piano"]
+    assert titles("q=JAZZ+quartet") == ["Jazz Night"]
+
+
+def test_parameters_combine():
+    music = CategoryFactory(slug="music", name="Music")
+    on(4, title="Free gig", category=music, is_free=True)
+    on(4, title="Paid gig", category=music, price_min=5)
+    on(2, title="Free gig on Thursday", category=music, is_free=True)
+    assert titles("when=weekend&category=music&free=true") == ["Free gig"]
+
+
+def test_unpublished_events_never_match_whatever_the_parameters():
+    on(2, title="Pending", publication_state=Event.PublicationState.PENDING, is_free=True)
+    on(2, title="Rejected", publication_state=Event.PublicationState.REJECTED, is_free=True)
+    assert titles("free=true&start=2020-01-01") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("start=2026-13-45", "start", "Enter a date such as 2026-12-24"),
+        ("end=tomorrow", "end", "Enter a date such as 2026-12-24"),
+        ("when=someday", "when", "Select a valid choice"),
+        ("category=jazz", "category", "“jazz” is not one of the choices."),
+        ("tag=nope", "tag", "“nope” is not one of the choices."),
+        ("venue=nowhere", "venue", "“nowhere” is not one of the choices."),
+        ("area=atlantis", "area", "“atlantis” is not one of the choices."),
+        ("language=xx", "language", "“xx” is not one of the choices."),
+        ("free=maybe", "free", "Use true or false."),
+        ("accessible=2", "accessible", "Use true or false."),
+        ("family=yes please", "family", "Use true or false."),
+    ],
+)
+def test_bad_values_are_reported_by_parameter(query, field, message):
+    found = errors(query)
+    assert list(found) == [field]
+    assert message in found[field][0]
+
+
+def test_a_bad_value_leaves_the_other_parameters_working():
+    on(2, title="Free", is_free=True)
+    on(2, title="Paid", price_min=10)
+    agenda = AgendaFilter(
+        QueryDict("free=true&category=jazz"), queryset=Occurrence.objects.public(), now=NOW
+    )
+    assert [o.event.title for o in agenda.qs] == ["Free"]
+    assert agenda.error_messages == ["category: “jazz” is not one of the choices."]
