@@ -165,6 +165,20 @@ def parse_rule(
     return parsed
 
 
+def rule_for_ical(text: str, *, tz: ZoneInfo, all_day: bool) -> str:
+    """The rule as RFC 5545 wants it beside a DTSTART with a TZID: UNTIL in UTC, or a date
+    for all-day events, meaning exactly what `expand` made of it."""
+    parts = _rule_parts(normalise_rule(text))
+    if "UNTIL" in parts:
+        local = datetime.strptime(
+            _local_until(parts["UNTIL"], tz, all_day=all_day), "%Y%m%dT%H%M%S"
+        )
+        parts["UNTIL"] = (
+            f"{local:%Y%m%d}" if all_day else to_aware(local, tz).strftime("%Y%m%dT%H%M%SZ")
+        )
+    return _rule_text(parts)
+
+
 def _rule_text(parts: dict[str, str]) -> str:
     return ";".join(f"{name}={value}" for name, value in parts.items())
 

@@ -1,16 +1,28 @@
+"""The agenda's pages. Thin: read the request, ask AgendaFilter or a queryset, render."""
+
+import calendar as pycalendar
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 
-from diary.models import Event, Occurrence
+from diary.filters import AgendaFilter
+from diary.models import Article, Category, Event, Language, Occurrence, Tag
+from diary.sharing import google_calendar_url, outlook_calendar_url, share_links
+from diary.structured_data import event_json_ld, json_ld_script
+from venues.models import Municipality, Venue
 
-HOME_LIMIT = 50
+PAGE_SIZE = 40
+MONTH_LIMIT = 2000  # occurrences drawn in one month grid
+RELATED_STORIES = 6
 
 
 def group_by_day(occurrences: Iterable[Occurrence]) -> list[tuple[date, list[Occurrence]]]:
@@ -28,22 +40,153 @@ def group_by_day(occurrences: Iterable[Occurrence]) -> list[tuple[date, list[Occ
     ]
 
 
-def home(request):
-    """The next occurrences; the full filterable agenda replaces this."""
-    occurrences = Occurrence.objects.public().upcoming().for_listing()[:HOME_LIMIT]
-    return render(request, "diary/home.html", {"days": group_by_day(occurrences)})
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dict[str, str]:
+    """An iCal feed (by default the agenda's, for the same selection) as an https link and a
+    webcal:// one, which calendar apps open as a subscription."""
+    https = request.build_absolute_uri(path) + (f"?{query}" if query else "")
+    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
+
+
+def selection_query(request, *drop: str) -> str:
+    """The query string without `page` (and whatever else is named): the selection itself."""
+    params = request.GET.copy()
+    for name in ("page", *drop):
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def filter_choices() -> dict:
+    """What the filter form offers; one query each, whatever the size of the agenda."""
+    return {
+        "categories": Category.objects.all(),
+        "areas": Municipality.objects.all(),
+        "venues": Venue.objects.only("name", "slug"),
+        "tags": Tag.objects.all(),
+        "languages": Language.objects.all(),
+    }
+
+
+def agenda(request):
+    agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_listing())
+    page = Paginator(agenda.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = selection_query(request)
+    context = {
+        "filter": agenda,
+        "selected": request.GET,
+        "page": page,
+        "days": group_by_day(page.object_list),
+        "query": query,
+        "feed": feed_links(request, query),
+    }
+    if is_htmx(request):
+        response = render(request, "diary/_results.html", context)
+    else:
+        response = render(request, "diary/agenda.html", context | filter_choices())
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def month_start(value: str | None) -> date:
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+def agenda_month(request):
+    """A month grid of the same selection as the agenda (the `month` parameter: 2026-12)."""
+    first = month_start(request.GET.get("month"))
+    last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
+    params = request.GET.copy()
+    for name in ("when", "page", "month"):
+        params.pop(name, None)
+    params["start"], params["end"] = first.isoformat(), last.isoformat()
+    agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
+    by_day: dict[date, list[Occurrence]] = {}
+    for occurrence in agenda.qs[:MONTH_LIMIT]:
+        day = max(timezone.localdate(occurrence.start), first)
+        by_day.setdefault(day, []).append(occurrence)
+    weeks = [
+        [(day, by_day.get(day, []), day.month == first.month) for day in week]
+        for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month)
+    ]
+    query = selection_query(request, "month", "start", "end", "when")
+    previous_month = (first - timedelta(days=1)).replace(day=1)
+    next_month = last + timedelta(days=1)
+    return render(
+        request,
+        "diary/agenda_month.html",
+        {
+            "filter": agenda,
+            "month": first,
+            "weeks": weeks,
+            "query": query,
+            "previous_month": previous_month,
+            "next_month": next_month,
+            "feed": feed_links(request, selection_query(request, "month")),
+        },
+    )
+
+
+def related_stories(event: Event) -> list[Article]:
+    """The editors' choice first, then the newest stories sharing a tag with the event."""
+    chosen = list(event.related_articles.all())
+    more = (
+        Article.objects.filter(tags__events=event)
+        .exclude(pk__in=[article.pk for article in chosen])
+        .distinct()
+        .order_by("-published_on")[: max(RELATED_STORIES - len(chosen), 0)]
+    )
+    return chosen + list(more)
 
 
 def event_detail(request, slug: str):
     event = get_object_or_404(
-        Event.objects.published().select_related("venue__municipality", "category"), slug=slug
+        Event.objects.published()
+        .select_related("venue__municipality", "category", "organiser")
+        .prefetch_related("languages", "tags"),
+        slug=slug,
     )
-    occurrences = event.occurrences.upcoming()[:100]
-    return render(
-        request,
-        "diary/event_detail.html",
-        {"event": event, "days": group_by_day(occurrences), "hide_event_title": True},
-    )
+    upcoming = list(event.occurrences.upcoming()[:100])
+    past = [] if upcoming else list(event.occurrences.order_by("-start")[:10])[::-1]
+    next_occurrence = upcoming[0] if upcoming else (past[-1] if past else None)
+    url = request.build_absolute_uri(event.get_absolute_url())
+    image_url = request.build_absolute_uri(event.image.url) if event.image else ""
+    context = {
+        "event": event,
+        "days": group_by_day(upcoming),
+        "past": past,
+        "next": next_occurrence,
+        "stories": related_stories(event),
+        "url": url,
+        "image_url": image_url,
+        "share_links": share_links(event.title, url),
+        "json_ld": json_ld_script(
+            event_json_ld(event, next_occurrence, url=url, image_url=image_url)
+        ),
+        "feed": feed_links(request, f"venue={event.venue.slug}" if event.venue else ""),
+    }
+    if next_occurrence:
+        context["google_url"] = google_calendar_url(event, next_occurrence, url)
+        context["outlook_url"] = outlook_calendar_url(event, next_occurrence, url)
+    return render(request, "diary/event_detail.html", context)
+
+
+def robots_txt(request) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
 @never_cache
@@ -52,6 +195,6 @@ def healthz(request) -> HttpResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as error:
+    except Exception as error:  # any failure at all means "not healthy"
         return JsonResponse({"status": "error", "database": str(error)}, status=503)
     return JsonResponse({"status": "ok"})

@@ -1,86 +1,362 @@
+import json
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from diary.demo import demo_city_seed
 from diary.models import Event
-from tests.factories import EventFactory, VenueFactory, local
+from tests.factories import (
+    ArticleFactory,
+    CategoryFactory,
+    EventFactory,
+    OrganiserFactory,
+    TagFactory,
+    VenueFactory,
+    local,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_home_page_lists_upcoming_published_occurrences_by_local_day(client):
+@pytest.fixture
+def july_first(time_machine):
+    """Wednesday 1 July 2026, noon in Brussels."""
+    time_machine.move_to(local(2026, 7, 1, 12))
+
+
+def html_of(response) -> str:
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# The agenda page
+
+
+def test_the_agenda_lists_upcoming_published_occurrences(client):
     EventFactory(title="Late concert", start=timezone.now() + timedelta(days=2))
     EventFactory(title="Secret", publication_state=Event.PublicationState.PENDING)
     EventFactory(title="Refused", publication_state=Event.PublicationState.REJECTED)
-    response = client.get("/")
-    assert response.status_code == 200
-    html = response.content.decode()
+    html = html_of(client.get("/"))
     assert "Late concert" in html
     assert "Secret" not in html
     assert "Refused" not in html
+    assert "1 date" in html
 
 
-def test_a_late_evening_occurrence_is_listed_on_its_local_day(client, time_machine_now):
+def test_the_agenda_applies_the_filters_from_the_url(client, july_first):
+    music = CategoryFactory(slug="music", name="Music")
+    EventFactory(title="Saturday gig", start=local(2026, 7, 4, 21), category=music)
+    theatre = CategoryFactory(slug="theatre", name="Theatre")
+    EventFactory(title="Saturday play", start=local(2026, 7, 4, 20), category=theatre)
+    EventFactory(title="Next week gig", start=local(2026, 7, 9, 21), category=music)
+    html = html_of(client.get("/", {"when": "weekend", "category": "music"}))
+    assert "Saturday gig" in html
+    assert "Saturday play" not in html
+    assert "Next week gig" not in html
+    assert 'value="weekend" checked' in html
+    assert 'value="music" checked' in html
+
+
+def test_a_late_evening_occurrence_is_listed_on_its_local_day(client, july_first):
     # 00:30 on 2 July in Brussels is 22:30 UTC on 1 July: it belongs to 2 July.
     EventFactory(title="After midnight", start=local(2026, 7, 2, 0, 30), end=None)
     response = client.get("/")
     [(day, occurrences)] = response.context["days"]
     assert day.isoformat() == "2026-07-02"
     assert [o.event.title for o in occurrences] == ["After midnight"]
-    assert "00:30" in response.content.decode()
+    assert "00:30" in html_of(response)
 
 
-def test_an_event_still_on_is_listed_under_today(client, time_machine_now):
+def test_times_are_shown_in_the_city_time_zone_across_dst(client, time_machine):
+    time_machine.move_to(local(2026, 10, 20, 12))
+    EventFactory(title="Weekly", start=local(2026, 10, 21, 19), rrule="FREQ=WEEKLY;COUNT=2")
+    html = html_of(client.get("/"))
+    # 17:00 UTC before the change and 18:00 UTC after: both 19:00 in Brussels.
+    assert html.count("19:00–21:00") == 2
+    assert "2026-10-21T19:00:00+02:00" in html
+    assert "2026-10-28T19:00:00+01:00" in html
+
+
+def test_an_event_still_on_is_listed_under_today(client, time_machine):
+    time_machine.move_to(local(2026, 6, 1, 12))
     EventFactory(title="Exhibition", start=local(2026, 5, 20), end=local(2026, 6, 30), all_day=True)
     EventFactory(title="Tonight", start=local(2026, 6, 1, 20), end=None)
     response = client.get("/")
     [(day, occurrences)] = response.context["days"]
     assert day.isoformat() == "2026-06-01"
     assert [o.event.title for o in occurrences] == ["Exhibition", "Tonight"]
+    assert "Until 29 Jun" in html_of(response)
 
 
-@pytest.fixture
-def time_machine_now(time_machine):
-    time_machine.move_to(local(2026, 6, 1, 12))
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start=2026-13-45",
+        "end=tomorrow",
+        "when=someday",
+        "category=nope",
+        "tag=nope",
+        "venue=nope",
+        "area=nope",
+        "language=xx",
+        "free=maybe",
+        "accessible=2",
+        "family=perhaps",
+        "page=999",
+        "page=abc",
+        "q=" + "x" * 5000,
+    ],
+)
+def test_bad_values_show_the_agenda_with_a_message_never_an_error(client, query):
+    EventFactory(title="Still listed")
+    html = html_of(client.get(f"/?{query}"))
+    assert "Still listed" in html or query.startswith("q=")
+    if not query.startswith(("page", "q")):
+        assert "Some filters could not be used" in html
+        assert query.split("=")[0] + ":" in html
 
 
-def test_the_home_page_runs_a_constant_number_of_queries(client, django_assert_max_num_queries):
-    EventFactory.create_batch(3)
-    with django_assert_max_num_queries(3):
-        client.get("/")
-    EventFactory.create_batch(30, rrule="FREQ=DAILY;COUNT=3")
-    with django_assert_max_num_queries(3):
-        client.get("/")
+def test_the_agenda_paginates_and_keeps_the_filters(client):
+    EventFactory(title="Music", category=CategoryFactory(slug="music"), rrule="FREQ=DAILY;COUNT=45")
+    html = html_of(client.get("/", {"category": "music"}))
+    assert "45 dates" in html
+    assert "category=music&amp;page=2" in html
+    second = html_of(client.get("/", {"category": "music", "page": 2}))
+    assert second.count('<li class="occurrence') == 5
 
 
-def test_an_event_page_shows_a_published_event(client):
-    event = EventFactory(title="Open air cinema", description="<p>Bring a <em>chair</em></p>")
-    response = client.get(event.get_absolute_url())
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert html.count("Open air cinema") == 2  # the page title and the heading
+def test_an_empty_selection_suggests_widening_the_search(client):
+    html = html_of(client.get("/", {"q": "nothing-matches-this"}))
+    assert "Nothing matches this selection." in html
+    assert "everything that is on" in html
+
+
+def test_the_agenda_offers_to_subscribe_to_the_same_selection(client):
+    html = html_of(client.get("/", {"category": "music", "free": "true", "page": "2"}))
+    assert 'href="webcal://testserver/feeds/events.ics?category=music&amp;free=true"' in html
+    assert 'href="http://testserver/feeds/events.ics?category=music&amp;free=true"' in html
+
+
+def test_htmx_requests_get_only_the_results(client):
+    EventFactory(title="Gig")
+    response = client.get("/", headers={"HX-Request": "true"})
+    html = html_of(response)
+    assert "Gig" in html
+    assert "<form" not in html
+    assert "<html" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_month_grid_shows_the_same_selection(client, july_first):
+    music = CategoryFactory(slug="music", name="Music")
+    EventFactory(title="July gig", start=local(2026, 7, 14, 21), category=music)
+    theatre = CategoryFactory(slug="theatre", name="Theatre")
+    EventFactory(title="July play", start=local(2026, 7, 15, 20), category=theatre)
+    EventFactory(title="August gig", start=local(2026, 8, 1, 21), category=music)
+    html = html_of(client.get("/month/", {"category": "music"}))
+    assert "July 2026" in html
+    assert "July gig" in html
+    assert "July play" not in html
+    assert "August gig" not in html
+    assert "category=music&amp;month=2026-08" in html
+    assert "August gig" in html_of(client.get("/month/", {"month": "2026-08"}))
+
+
+def test_the_month_grid_accepts_a_bad_month_and_shows_this_one(client, july_first):
+    assert "July 2026" in html_of(client.get("/month/", {"month": "2026-13"}))
+
+
+# The event page
+
+
+def test_an_event_page_shows_what_a_visitor_needs(client, july_first):
+    organiser = OrganiserFactory(name="Les Amis", website="https://amis.example")
+    venue = VenueFactory(name="Flagey", latitude="50.827600", longitude="4.372200")
+    event = EventFactory(
+        title="Open air cinema",
+        summary="Films under the stars",
+        description="<p>Bring a <em>chair</em></p>",
+        start=local(2026, 7, 10, 21, 30),
+        end=local(2026, 7, 10, 23, 30),
+        venue=venue,
+        organiser=organiser,
+        price_min=8,
+        price_max=12,
+        ticket_url="https://tickets.example/cinema",
+        family_friendly=True,
+    )
+    html = html_of(client.get(event.get_absolute_url()))
+    assert html.count("Open air cinema") >= 2
     assert "<em>chair</em>" in html
+    assert "Fri 10 Jul 2026, 21:30–23:30" in html
+    assert "€8–€12" in html
+    assert "https://tickets.example/cinema" in html
+    assert "Les Amis" in html
+    assert 'data-lat="50.827600"' in html
+    assert "vendor/leaflet-1.9.4/leaflet.js" in html
+    assert reverse("diary:event-ics", args=[event.slug]) in html
+    assert "calendar.google.com" in html
+    assert "outlook.live.com" in html
+    assert "facebook.com/sharer" in html
+
+
+def test_a_recurring_event_lists_its_upcoming_dates_next_first(client, july_first):
+    event = EventFactory(start=local(2026, 6, 3, 19), rrule="FREQ=WEEKLY;COUNT=8")
+    html = html_of(client.get(event.get_absolute_url()))
+    assert "Next:" in html
+    dates = re.findall(r'<li><time datetime="([^"]+)"', html)
+    assert dates[0].startswith("2026-07-01")
+    assert len(dates) == 4  # 1, 8, 15 and 22 July; the June dates are past
+
+
+def test_a_cancelled_event_says_so_loudly(client):
+    event = EventFactory(status=Event.Status.CANCELLED)
+    html = html_of(client.get(event.get_absolute_url()))
+    assert 'class="status-banner is-cancelled"' in html
+    assert "This event will not take place." in html
+
+
+def test_related_stories_put_the_editors_choice_first_then_shared_tags(client):
+    tag = TagFactory(slug="smart-city")
+    chosen = ArticleFactory(title="Chosen", published_on=local(2016, 5, 4).date())
+    newer = ArticleFactory(title="By tag, newer", published_on=local(2022, 12, 6).date())
+    older = ArticleFactory(title="By tag, older", published_on=local(2022, 11, 21).date())
+    ArticleFactory(title="Unrelated")
+    newer.tags.set([tag])
+    older.tags.set([tag])
+    chosen.tags.set([tag])
+    event = EventFactory(tags=[tag])
+    event.related_articles.set([chosen])
+    response = client.get(event.get_absolute_url())
+    assert [a.title for a in response.context["stories"]] == [
+        "Chosen",
+        "By tag, newer",
+        "By tag, older",
+    ]
+    assert "Unrelated" not in html_of(response)
+
+
+def test_the_event_page_carries_schema_org_json_ld(client, july_first):
+    venue = VenueFactory(name="Bozar", latitude="50.844200", longitude="4.359700")
+    event = EventFactory(
+        title="Piano </script><script>alert(1)</script>",
+        venue=venue,
+        start=local(2026, 7, 10, 20),
+        is_free=True,
+        status=Event.Status.POSTPONED,
+    )
+    html = html_of(client.get(event.get_absolute_url()))
+    payload = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    data = json.loads(payload.group(1))
+    assert data["@type"] == "Event"
+    assert data["name"] == event.title
+    assert data["startDate"] == "2026-07-10T20:00:00+02:00"
+    assert data["eventStatus"] == "https://schema.org/EventPostponed"
+    assert data["eventAttendanceMode"] == "https://schema.org/OfflineEventAttendanceMode"
+    assert data["location"]["address"]["@type"] == "PostalAddress"
+    assert data["location"]["geo"]["latitude"] == 50.8442
+    assert data["offers"]["price"] == "0"
+    assert "<script>alert(1)</script>" not in html
+    assert '<meta property="og:title"' in html
 
 
 @pytest.mark.parametrize("state", [Event.PublicationState.PENDING, Event.PublicationState.REJECTED])
-def test_an_unpublished_event_page_is_not_found(client, state):
+def test_an_unpublished_event_is_not_found(client, state):
     event = EventFactory(publication_state=state)
     assert client.get(event.get_absolute_url()).status_code == 404
+    assert client.get(reverse("diary:event-ics", args=[event.slug])).status_code == 404
 
 
-def test_a_venue_page_lists_its_published_events(client):
-    venue = VenueFactory(name="Flagey")
+# Venues
+
+
+def test_the_venue_list_filters_by_area_and_maps_every_venue(client):
+    flagey = VenueFactory(name="Flagey", latitude="50.8276", longitude="4.3722")
+    VenueFactory(name="Bozar")
+    response = client.get(reverse("venues:list"), {"area": flagey.municipality.slug})
+    html = html_of(response)
+    assert "Flagey" in html
+    assert "Bozar" not in html
+    places = json.loads(re.search(r'id="venue-places"[^>]*>(.*?)</script>', html).group(1))
+    assert places == [
+        {
+            "name": "Flagey",
+            "lat": 50.8276,
+            "lon": 4.3722,
+            "url": "/venues/venue-" + flagey.slug.split("-")[1] + "/",
+        }
+    ]
+
+
+def test_an_unknown_area_shows_every_venue_with_a_message(client):
+    VenueFactory(name="Bozar")
+    html = html_of(client.get(reverse("venues:list"), {"area": "atlantis"}))
+    assert "Bozar" in html
+    assert "There is no area called “atlantis”" in html
+
+
+def test_a_venue_page_lists_its_published_events_and_offers_its_feed(client):
+    venue = VenueFactory(name="Flagey", step_free_access=True)
     EventFactory(title="Piano", venue=venue)
     EventFactory(title="Hidden", venue=venue, publication_state=Event.PublicationState.PENDING)
-    response = client.get(venue.get_absolute_url())
-    assert response.status_code == 200
-    assert "Piano" in response.content.decode()
-    assert "Hidden" not in response.content.decode()
+    html = html_of(client.get(venue.get_absolute_url()))
+    assert "Piano" in html
+    assert "Hidden" not in html
+    assert "Step-free access" in html
+    assert f"webcal://testserver/feeds/venues/{venue.slug}.ics" in html
+
+
+# Query counts: the same whatever the size of the diary
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    ("page", "ceiling"),
+    [
+        (lambda: "/", 8),
+        (lambda: "/?when=month&category=music&tag=smart-city&free=true&language=fr", 12),
+        (lambda: "/month/", 8),
+        (lambda: Event.objects.published().exclude(rrule="").first().get_absolute_url(), 8),
+        (lambda: "/venues/", 3),
+        (lambda: "/venues/tour-taxis/", 3),
+        (lambda: "/sitemap.xml", 4),
+    ],
+)
+def test_pages_run_a_constant_number_of_queries(client, page, ceiling):
+    demo_city_seed(events=10, venues=18, seed=3)
+    small = count_queries(client, page())
+    demo_city_seed(events=500, venues=18, seed=3)
+    large = count_queries(client, page())
+    assert small == large <= ceiling
 
 
 def test_healthz_answers_ok(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    text = client.get("/robots.txt").content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in text
+    assert "Disallow: /admin/" in text
+
+
+def test_the_sitemap_lists_published_events_and_venues_only(client):
+    shown = EventFactory(title="Shown")
+    hidden = EventFactory(publication_state=Event.PublicationState.PENDING)
+    venue = VenueFactory()
+    xml = client.get("/sitemap.xml").content.decode()
+    assert shown.get_absolute_url() in xml
+    assert hidden.get_absolute_url() not in xml
+    assert venue.get_absolute_url() in xml

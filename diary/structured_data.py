@@ -1,0 +1,90 @@
+"""schema.org JSON-LD for event pages, so search engines list our events correctly."""
+
+import json
+
+from django.utils.html import strip_tags
+from django.utils.safestring import SafeString, mark_safe
+
+from diary.models import Event, Occurrence
+
+EVENT_STATUS = {
+    Event.Status.SCHEDULED: "https://schema.org/EventScheduled",
+    Event.Status.CANCELLED: "https://schema.org/EventCancelled",
+    Event.Status.POSTPONED: "https://schema.org/EventPostponed",
+    Event.Status.MOVED_ONLINE: "https://schema.org/EventMovedOnline",
+}
+# As Django's json_script does: nothing in the data can close the <script> element.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def _moment(event: Event, value) -> str:
+    local = value.astimezone(event.tzinfo)
+    return local.date().isoformat() if event.all_day else local.isoformat()
+
+
+def event_json_ld(
+    event: Event, occurrence: Occurrence | None, *, url: str, image_url: str = ""
+) -> dict:
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "url": url,
+        "eventStatus": EVENT_STATUS[event.status],
+        "description": event.summary or strip_tags(event.description)[:500],
+    }
+    if occurrence is not None:
+        data["startDate"] = _moment(event, occurrence.start)
+        data["endDate"] = _moment(event, occurrence.end)
+    online = event.status == Event.Status.MOVED_ONLINE or (event.online_url and not event.venue)
+    places = []
+    if event.venue and not online:
+        venue = event.venue
+        place = {
+            "@type": "Place",
+            "name": venue.name,
+            "address": {
+                "@type": "PostalAddress",
+                "streetAddress": venue.street_address,
+                "postalCode": venue.postal_code,
+                "addressLocality": str(venue.municipality or ""),
+            },
+        }
+        if venue.latitude is not None and venue.longitude is not None:
+            place["geo"] = {
+                "@type": "GeoCoordinates",
+                "latitude": float(venue.latitude),
+                "longitude": float(venue.longitude),
+            }
+        places.append(place)
+    if event.online_url:
+        places.append({"@type": "VirtualLocation", "url": event.online_url})
+    if places:
+        data["location"] = places[0] if len(places) == 1 else places
+    data["eventAttendanceMode"] = (
+        "https://schema.org/OnlineEventAttendanceMode"
+        if online
+        else "https://schema.org/MixedEventAttendanceMode"
+        if event.online_url
+        else "https://schema.org/OfflineEventAttendanceMode"
+    )
+    if event.is_free or event.price_min is not None:
+        offer = {
+            "@type": "Offer",
+            "price": "0" if event.is_free else str(event.price_min),
+            "priceCurrency": "EUR",
+            "url": event.ticket_url or url,
+        }
+        data["offers"] = offer
+    if event.organiser:
+        data["organizer"] = {"@type": "Organization", "name": event.organiser.name}
+        if event.organiser.website:
+            data["organizer"]["url"] = event.organiser.website
+    if image_url:
+        data["image"] = [image_url]
+    return data
+
+
+def json_ld_script(data: dict) -> SafeString:
+    payload = json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{payload}</script>')

@@ -1,0 +1,59 @@
+from datetime import timedelta
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from diary.models import Event, Occurrence
+
+register = template.Library()
+
+
+@register.filter
+def time_range(occurrence: Occurrence) -> str:
+    """How an occurrence's time reads in a list of one day: 19:00–21:00, All day, …"""
+    start, end = timezone.localtime(occurrence.start), timezone.localtime(occurrence.end)
+    if occurrence.all_day:
+        last_day = (end - timedelta(days=1)).date()
+        if last_day <= start.date():
+            return _("All day")
+        return _("Until %(day)s") % {"day": formats.date_format(last_day, "j M")}
+    if end <= start:
+        return formats.time_format(start, "H:i")
+    if end.date() != start.date():
+        return f"{formats.time_format(start, 'H:i')}–{formats.date_format(end, 'j M H:i')}"
+    return f"{formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
+
+
+@register.filter
+def date_range(occurrence: Occurrence) -> str:
+    """An occurrence's dates in full, for an event page: Tue 1 Dec 2026, 19:00–21:00."""
+    start = timezone.localtime(occurrence.start)
+    day = formats.date_format(start, "D j M Y")
+    if occurrence.all_day:
+        last_day = (timezone.localtime(occurrence.end) - timedelta(days=1)).date()
+        if last_day > start.date():
+            return f"{day} – {formats.date_format(last_day, 'D j M Y')}"
+        return day
+    return f"{day}, {time_range(occurrence)}"
+
+
+def euros(value) -> str:
+    return "€" + f"{value:.2f}".removesuffix(".00")
+
+
+@register.filter
+def price(event: Event) -> str:
+    if event.is_free:
+        return _("Free")
+    if event.price_min is not None and event.price_max not in (None, event.price_min):
+        return f"{euros(event.price_min)}–{euros(event.price_max)}"
+    if event.price_min is not None:
+        return euros(event.price_min)
+    return ""
+
+
+@register.filter
+def getlist(query, name: str) -> list[str]:
+    """Every value of a repeatable query parameter: {{ request.GET|getlist:"category" }}."""
+    return query.getlist(name)

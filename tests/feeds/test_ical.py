@@ -1,0 +1,73 @@
+from datetime import UTC, date, datetime
+
+import icalendar
+import pytest
+from django.urls import reverse
+
+from diary import services
+from diary.models import Event
+from tests.factories import EventFactory, VenueFactory, local
+
+pytestmark = pytest.mark.django_db
+
+
+def download(client, event: Event) -> icalendar.Calendar:
+    response = client.get(reverse("diary:event-ics", args=[event.slug]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="{event.slug}.ics"'
+    return icalendar.Calendar.from_ical(response.content)
+
+
+def test_an_event_downloads_as_a_valid_calendar_with_its_identity(client):
+    venue = VenueFactory(name="Flagey", latitude="50.827600", longitude="4.372200")
+    event = EventFactory(title="Jazz; night, live", venue=venue, start=local(2026, 12, 1, 19))
+    calendar = download(client, event)
+    assert calendar["PRODID"] == "-//City agenda//Event diary//EN"
+    assert calendar["VERSION"] == "2.0"
+    [vevent] = calendar.walk("VEVENT")
+    assert vevent["UID"] == event.uid
+    assert vevent["SEQUENCE"] == 0
+    assert str(vevent["SUMMARY"]) == "Jazz; night, live"
+    assert vevent.decoded("DTSTART") == local(2026, 12, 1, 19)
+    assert vevent["DTSTART"].params["TZID"] == "Europe/Brussels"
+    assert vevent["URL"] == f"http://testserver{event.get_absolute_url()}"
+    assert "Flagey" in vevent["LOCATION"]
+    assert vevent["GEO"].latitude == pytest.approx(50.8276)
+    assert vevent["STATUS"] == "CONFIRMED"
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Brussels"]
+
+
+def test_a_recurring_event_keeps_its_rule_with_until_in_utc(client):
+    event = EventFactory(
+        start=local(2026, 3, 22, 19),
+        rrule="FREQ=WEEKLY;UNTIL=20260419",
+        exdates=["2026-04-05"],
+        rdates=["2026-04-01T20:00"],
+    )
+    [vevent] = download(client, event).walk("VEVENT")
+    assert vevent["RRULE"]["FREQ"] == ["WEEKLY"]
+    # 19 April 23:59:59 in Brussels (summer time) is 21:59:59 UTC.
+    assert vevent["RRULE"]["UNTIL"] == [datetime(2026, 4, 19, 21, 59, 59, tzinfo=UTC)]
+    assert [d.dt for d in vevent["EXDATE"].dts] == [local(2026, 4, 5, 19)]
+    assert [d.dt for d in vevent["RDATE"].dts] == [local(2026, 4, 1, 20)]
+
+
+def test_an_all_day_event_uses_dates(client):
+    event = EventFactory(start=local(2026, 5, 3), end=local(2026, 5, 5), all_day=True)
+    [vevent] = download(client, event).walk("VEVENT")
+    assert vevent.decoded("DTSTART") == date(2026, 5, 3)
+    assert vevent.decoded("DTEND") == date(2026, 5, 5)
+
+
+def test_a_cancelled_event_says_so_with_a_higher_sequence(client):
+    event = services.event_cancel(event=Event.objects.get(pk=EventFactory().pk))
+    [vevent] = download(client, event).walk("VEVENT")
+    assert vevent["STATUS"] == "CANCELLED"
+    assert vevent["SEQUENCE"] == 1
+
+
+def test_the_description_is_plain_text(client):
+    event = EventFactory(summary="", description="<p>Bring a <em>chair</em> &amp; a coat</p>")
+    [vevent] = download(client, event).walk("VEVENT")
+    assert str(vevent["DESCRIPTION"]).startswith("Bring a chair & a coat")
