@@ -9,7 +9,7 @@ PORT ?= 8000
 # sets DEBUG=0 and a SECRET_KEY of its own (README, "Deploy").
 export DEBUG ?= 1
 
-.PHONY: run test lint format serve migrate demo bench lock clean
+.PHONY: run test browser-test lint format bench lock clean
 
 # The venv is rebuilt when the lock changes; the stamp files remember which lock it holds.
 $(VENV)/.base: requirements/base.lock
@@ -32,6 +32,16 @@ test: $(VENV)/.dev lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
+# Browser tests: Debian's Chromium driven by Playwright, axe-core from npm. CI runs them.
+CHROMIUM ?= /usr/bin/chromium
+browser-test: $(VENV)/.dev node_modules/.installed
+	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium)
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser -p no:cacheprovider
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -50,4 +60,4 @@ lock: $(VENV)/.dev
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements/dev.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -21,6 +21,7 @@ diary_patterns = (
 urlpatterns = [
     path("", include(diary_patterns)),
     path("venues/", include("venues.urls")),
+    path("feeds/", include("feeds.urls")),
     path("admin/", admin.site.urls),
     path(
         "sitemap.xml",

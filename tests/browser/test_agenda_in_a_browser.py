@@ -1,0 +1,131 @@
+"""What a resident does on the agenda, in a real browser, with and without JavaScript."""
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import icalendar
+import pytest
+
+from diary.filters import when_window
+from tests.factories import CategoryFactory, EventFactory, VenueFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def weekend_programme():
+    """A music event this weekend, a theatre one this weekend, a music one after it."""
+    start, end = when_window("weekend")
+    music = CategoryFactory(slug="music", name="Music")
+    theatre = CategoryFactory(slug="theatre", name="Theatre")
+    venue = VenueFactory(name="Flagey", latitude="50.827600", longitude="4.372200")
+    # Halfway through what is left of the weekend, whenever the test runs.
+    within = {"start": start + (end - start) / 2, "end": None, "venue": venue}
+    return {
+        "gig": EventFactory(title="Weekend Gig", category=music, **within),
+        "play": EventFactory(title="Weekend Play", category=theatre, **within),
+        "later": EventFactory(
+            title="Later Gig", start=end + timedelta(days=3), category=music, venue=venue
+        ),
+    }
+
+
+def query_of(url: str) -> dict:
+    return parse_qs(urlsplit(url).query)
+
+
+def listed_titles(page) -> set[str]:
+    return set(page.locator("#results .occurrence .what > a").all_inner_texts())
+
+
+def test_choosing_a_preset_and_a_category_filters_in_place(live_server, page, weekend_programme):
+    page.goto(live_server.url + "/")
+    assert listed_titles(page) == {"Weekend Gig", "Weekend Play", "Later Gig"}
+
+    page.get_by_label("This weekend").check()
+    page.wait_for_url(re.compile(r"when=weekend"))
+    page.locator("summary", has_text="More filters").click()
+    page.get_by_label("Music").check()
+    page.wait_for_url(re.compile(r"category=music"))
+    page.wait_for_function(
+        "() => !document.querySelector('#results').textContent.includes('Weekend Play')"
+    )
+
+    assert listed_titles(page) == {"Weekend Gig"}
+    assert query_of(page.url)["when"] == ["weekend"]
+    assert query_of(page.url)["category"] == ["music"]
+    # The list was replaced in place: the form is the one we clicked in.
+    assert page.get_by_label("Music").is_checked()
+
+
+def test_the_same_filters_work_without_javascript(live_server, page_without_js, weekend_programme):
+    page = page_without_js
+    page.goto(live_server.url + "/")
+    page.get_by_label("This weekend").check()
+    page.locator("summary", has_text="More filters").click()
+    page.get_by_label("Music").check()
+    page.get_by_role("button", name="Show events").click()
+    page.wait_for_url(re.compile(r"category=music"))
+    assert query_of(page.url)["when"] == ["weekend"]
+    assert listed_titles(page) == {"Weekend Gig"}
+
+
+@pytest.mark.parametrize("fixture", ["page", "page_without_js"])
+def test_open_an_event_and_add_it_to_a_calendar(
+    live_server, request, fixture, weekend_programme, tmp_path
+):
+    page = request.getfixturevalue(fixture)
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Weekend Gig").click()
+    page.wait_for_url(re.compile(r"/events/weekend-gig/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Weekend Gig"
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download (.ics)").click()
+    path = tmp_path / "event.ics"
+    download_info.value.save_as(path)
+    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    [vevent] = calendar.walk("VEVENT")
+    assert vevent["UID"] == weekend_programme["gig"].uid
+    assert str(vevent["SUMMARY"]) == "Weekend Gig"
+
+
+def test_pages_have_no_serious_accessibility_violations(live_server, page, axe, weekend_programme):
+    gig = weekend_programme["gig"]
+    for path in ("/", gig.get_absolute_url(), gig.venue.get_absolute_url(), "/venues/", "/month/"):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        assert axe(page) == [], path
+
+
+def test_the_agenda_fits_a_phone(live_server, phone_page, weekend_programme):
+    phone_page.goto(live_server.url + "/")
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375
+
+
+@pytest.mark.skipif(not os.environ.get("SCREENSHOT_DIR"), reason="set SCREENSHOT_DIR to take them")
+def test_take_screenshots_for_the_readme(live_server, page, phone_page):
+    """`SCREENSHOT_DIR=docs/screenshots make browser-test` refreshes the README's pictures."""
+    from diary.demo import demo_city_seed
+    from diary.models import Event
+
+    demo_city_seed(events=120, venues=18, seed=1)
+    folder = Path(os.environ["SCREENSHOT_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    page.goto(live_server.url + "/")
+    page.screenshot(path=folder / "agenda-desktop.png", full_page=False)
+    phone_page.goto(live_server.url + "/")
+    phone_page.screenshot(path=folder / "agenda-375.png", full_page=False)
+    event = (
+        Event.objects.published()
+        .filter(venue__isnull=False, tags__articles__isnull=False, end__isnull=False)
+        .order_by("-rrule", "pk")
+        .first()
+    )
+    page.goto(live_server.url + event.get_absolute_url())
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=folder / "event.png", full_page=True)
