@@ -101,10 +101,15 @@ def test_pages_have_no_serious_accessibility_violations(live_server, page, axe, 
         assert axe(page) == [], path
 
 
-def test_the_agenda_fits_a_phone(live_server, phone_page, weekend_programme):
-    phone_page.goto(live_server.url + "/")
-    width = phone_page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375
+@pytest.mark.parametrize("width", [320, 375])
+def test_pages_fit_a_phone_without_sideways_scrolling(
+    live_server, phone_page, weekend_programme, width
+):
+    phone_page.set_viewport_size({"width": width, "height": 800})
+    gig = weekend_programme["gig"]
+    for path in ("/", "/month/", gig.get_absolute_url(), "/venues/"):
+        phone_page.goto(live_server.url + path)
+        assert phone_page.evaluate("document.documentElement.scrollWidth") <= width, path
 
 
 @pytest.mark.skipif(not os.environ.get("SCREENSHOT_DIR"), reason="set SCREENSHOT_DIR to take them")
