@@ -1,15 +1,26 @@
 """Events as iCalendar (RFC 5545): what calendar apps import and subscribe to.
 
-A model renders its data; this module only arranges it into VEVENTs. The UID is the event's
-own and never changes; SEQUENCE rises with every change a calendar must notice; DTSTAMP is
-the last modification, so the same event always yields the same bytes.
+A calendar app subscribes once and polls for years, so everything here is deterministic: the
+UID is the event's own and never changes, SEQUENCE rises with every change a calendar must
+notice, DTSTAMP is the last modification (not the time of the request), so the same data
+always yields the same bytes and the same ETag.
+
+Feeds can hold 100,000 events: they are streamed, and each event's VEVENT is cached under a
+key made of everything it is rendered from, so a change anywhere renders it again and
+nothing else needs invalidating.
 """
 
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
+from itertools import islice
 
 import icalendar
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 from django.utils.html import strip_tags
 
 from diary import recurrence
@@ -22,6 +33,10 @@ STATUS = {
     Event.Status.POSTPONED: "TENTATIVE",
     Event.Status.MOVED_ONLINE: "CONFIRMED",
 }
+# How often subscribed calendar apps should poll (RFC 7986 REFRESH-INTERVAL).
+REFRESH_INTERVAL = timedelta(hours=3)
+CACHE_SECONDS = 7 * 24 * 3600
+BATCH = 1000
 
 
 def plain_text(html: str) -> str:
@@ -87,16 +102,75 @@ def _date_list(values: list[str], event: Event) -> list:
     return moments
 
 
-def calendar(
-    events: Iterable[Event], *, name: str, url_for: Callable[[Event], str]
-) -> icalendar.Calendar:
+def _vevent_key(event: Event, url: str) -> str:
+    """Everything the VEVENT is rendered from; the venue and category are read joined."""
+    venue = event.venue
+    parts = (
+        event.pk,
+        event.updated.isoformat(),
+        event.sequence,
+        venue.updated.isoformat() if venue else "",
+        event.category.name if event.category else "",
+        url,
+    )
+    return "vevent:" + hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def vevent_bytes(events: Iterable[Event], url_for: Callable[[Event], str]) -> Iterator[bytes]:
+    """Rendered VEVENTs, from the cache where the same event was rendered before."""
+    for batch in batched(events, BATCH):
+        keys = {event.pk: _vevent_key(event, url_for(event)) for event in batch}
+        cached = cache.get_many(list(keys.values()))
+        rendered = {}
+        for event in batch:
+            key = keys[event.pk]
+            if key not in cached:
+                rendered[key] = event_vevent(event, url=url_for(event)).to_ical()
+            yield cached.get(key) or rendered[key]
+        if rendered:
+            cache.set_many(rendered, CACHE_SECONDS)
+
+
+@dataclass(frozen=True)
+class CalendarInfo:
+    name: str
+    description: str = ""
+    time_zones: tuple[str, ...] = ()
+    first_date: date = date(1970, 1, 1)
+
+
+def calendar_head(info: CalendarInfo) -> bytes:
+    """BEGIN:VCALENDAR, its properties and one VTIMEZONE per TZID the events use."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
-    for event in events:
-        cal.add_component(event_vevent(event, url=url_for(event)))
-    cal.add_missing_timezones()
-    return cal
+    cal.add("name", info.name)
+    cal.add("x-wr-calname", info.name)
+    if info.description:
+        cal.add("description", info.description)
+        cal.add("x-wr-caldesc", info.description)
+    cal.add("x-wr-timezone", settings.TIME_ZONE)
+    cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", icalendar.vDuration(REFRESH_INTERVAL))
+    last_date = timezone.localdate() + timedelta(days=settings.DIARY_HORIZON_DAYS + 366)
+    for tzid in info.time_zones:
+        cal.add_component(
+            icalendar.Timezone.from_tzid(tzid, first_date=info.first_date, last_date=last_date)
+        )
+    return cal.to_ical().removesuffix(b"END:VCALENDAR\r\n")
+
+
+def calendar_stream(
+    events: Iterable[Event], info: CalendarInfo, url_for: Callable[[Event], str]
+) -> Iterator[bytes]:
+    yield calendar_head(info)
+    yield from vevent_bytes(events, url_for)
+    yield b"END:VCALENDAR\r\n"

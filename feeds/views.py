@@ -2,80 +2,158 @@
 
 `/feeds/events.ics` answers the agenda's own query string through the same AgendaFilter, so
 any agenda URL's selection can be subscribed to. Each matching event is exported once, with
-its recurrence rule, not expanded into copies.
+its recurrence rule, not expanded into copies. Calendar apps poll feeds for years: a poll
+whose data did not change is answered 304 after one aggregate query.
 """
 
+import hashlib
 from datetime import timedelta
 
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.conf import settings
+from django.db.models import Count, Max, Min, Sum
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
-from diary.filters import AgendaFilter
+from diary.filters import AgendaFilter, WhenChoices
 from diary.models import Category, Event, Occurrence
 from feeds import ical
 from venues.models import Venue
 
-# Subscribers see what changed recently too, cancellations above all.
+# By default a feed runs from 30 days ago (subscribers still see recent cancellations) to the
+# materialisation horizon.
 FEED_PAST_DAYS = 30
+MAX_AGE = 15 * 60
+CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
-def _calendar_response(request, events, *, name: str, filename: str = "") -> HttpResponse:
-    body = ical.calendar(
-        events,
-        name=name,
-        url_for=lambda event: request.build_absolute_uri(event.get_absolute_url()),
-    ).to_ical()
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    if filename:
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _events_for(request, **fixed: str) -> AgendaFilter:
+def feed_filter(request, **fixed: str) -> AgendaFilter:
     """The agenda's filter on the request's query string, with `fixed` parameters imposed."""
     params = request.GET.copy()
     for name, value in fixed.items():
         params.setlist(name, [value])
     if not params.get("start") and not params.get("when"):
-        params["start"] = (timezone.localdate() - timedelta(days=FEED_PAST_DAYS)).isoformat()
+        today = timezone.localdate()
+        params["start"] = (today - timedelta(days=FEED_PAST_DAYS)).isoformat()
+        if not params.get("end"):
+            params["end"] = (today + timedelta(days=settings.DIARY_HORIZON_DAYS)).isoformat()
     return AgendaFilter(params, queryset=Occurrence.objects.public())
 
 
-def _matching_events(agenda: AgendaFilter):
-    return (
-        Event.objects.published()
-        .filter(pk__in=agenda.qs.values("event_id"))
-        .select_related("venue__municipality", "category")
-        .order_by("start", "pk")
-    )
-
-
-def events_ics(request) -> HttpResponse:
-    agenda = _events_for(request)
-    if not agenda.is_valid():
-        return HttpResponseBadRequest(
-            "\n".join(agenda.error_messages) + "\n", content_type="text/plain; charset=utf-8"
+def describe(agenda: AgendaFilter) -> str:
+    """The selection in words, for the calendar's name: "Music, Theatre · Flagey · free"."""
+    data = agenda.form.cleaned_data
+    parts = [
+        ", ".join(str(item) for item in data[name])
+        for name in ("category", "tag", "venue", "area", "language")
+        if data.get(name)
+    ]
+    if data.get("when"):
+        parts.append(str(dict(WhenChoices.choices)[data["when"]]).lower())
+    parts += [
+        str(label)
+        for name, label in (
+            ("free", _("free")),
+            ("family", _("family-friendly")),
+            ("accessible", _("step-free")),
         )
-    return _calendar_response(request, _matching_events(agenda), name=_("Event Diary"))
+        if data.get(name)
+    ]
+    if data.get("q"):
+        parts.append(f"“{data['q']}”")
+    return " · ".join(parts)
 
 
-def venue_ics(request, slug: str) -> HttpResponse:
-    venue = get_object_or_404(Venue, slug=slug)
-    agenda = _events_for(request, venue=slug)
-    return _calendar_response(request, _matching_events(agenda), name=venue.name)
-
-
-def category_ics(request, slug: str) -> HttpResponse:
-    category = get_object_or_404(Category, slug=slug)
-    agenda = _events_for(request, category=slug)
-    return _calendar_response(request, _matching_events(agenda), name=category.name)
-
-
-def event_ics(request, slug: str) -> HttpResponse:
-    """One published event as an iCalendar file, for "Add to calendar"."""
-    event = get_object_or_404(
-        Event.objects.published().select_related("venue__municipality", "category"), slug=slug
+def calendar_response(request, events, *, name: str, filename: str = ""):
+    """The events as iCalendar, streamed, with validators derived from the data alone."""
+    events = events.select_related("venue__municipality", "category").order_by("start", "pk")
+    stats = events.aggregate(
+        count=Count("pk"),
+        ids=Sum("pk"),
+        sequences=Sum("sequence"),
+        updated=Max("updated"),
+        venue_updated=Max("venue__updated"),
+        first=Min("start"),
+        zones=Count("timezone", distinct=True),
     )
-    return _calendar_response(request, [event], name=event.title, filename=f"{event.slug}.ics")
+    modified = max(filter(None, (stats["updated"], stats["venue_updated"])), default=None)
+    key = repr(
+        (
+            sorted(stats.items()),
+            request.get_full_path(),
+            request.get_host(),
+            timezone.localdate(),
+            name,
+        )
+    )
+    etag = '"' + hashlib.sha1(key.encode()).hexdigest() + '"'
+    last_modified = int(modified.timestamp()) if modified else None
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        zones = tuple(sorted(set(events.order_by().values_list("timezone", flat=True))))
+        info = ical.CalendarInfo(
+            name=name,
+            time_zones=zones,
+            first_date=(stats["first"] or timezone.now()).date() - timedelta(days=1),
+        )
+        chunks = ical.calendar_stream(
+            events.iterator(chunk_size=2000),
+            info,
+            lambda event: request.build_absolute_uri(event.get_absolute_url()),
+        )
+        if filename:
+            response = HttpResponse(b"".join(chunks), content_type=CONTENT_TYPE)
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        else:
+            response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPE)
+        response["ETag"] = etag
+        if last_modified:
+            response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=MAX_AGE)
+    return response
+
+
+def matching_events(agenda: AgendaFilter):
+    return Event.objects.published().filter(pk__in=agenda.qs.values("event_id"))
+
+
+def bad_request(agenda: AgendaFilter) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(
+        "\n".join(agenda.error_messages) + "\n", content_type="text/plain; charset=utf-8"
+    )
+
+
+def events_ics(request):
+    agenda = feed_filter(request)
+    if not agenda.is_valid():
+        return bad_request(agenda)
+    selection = describe(agenda)
+    name = _("Event Diary") + (f": {selection}" if selection else "")
+    return calendar_response(request, matching_events(agenda), name=name)
+
+
+def venue_ics(request, slug: str):
+    venue = get_object_or_404(Venue, slug=slug)
+    agenda = feed_filter(request, venue=slug)
+    if not agenda.is_valid():
+        return bad_request(agenda)
+    return calendar_response(request, matching_events(agenda), name=venue.name)
+
+
+def category_ics(request, slug: str):
+    category = get_object_or_404(Category, slug=slug)
+    agenda = feed_filter(request, category=slug)
+    if not agenda.is_valid():
+        return bad_request(agenda)
+    return calendar_response(request, matching_events(agenda), name=category.name)
+
+
+def event_ics(request, slug: str):
+    """One published event as an iCalendar file, for "Add to calendar"."""
+    event = get_object_or_404(Event.objects.published(), slug=slug)
+    return calendar_response(
+        request, Event.objects.filter(pk=event.pk), name=event.title, filename=f"{event.slug}.ics"
+    )

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 def download(client, event: Event) -> icalendar.Calendar:
     response = client.get(reverse("diary:event-ics", args=[event.slug]))
     assert response.status_code == 200
+    assert not response.streaming
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="{event.slug}.ics"'
     return icalendar.Calendar.from_ical(response.content)

@@ -1,20 +1,32 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
+import recurring_ical_events
 from django.utils import timezone
 
+from diary import services
 from diary.demo import demo_city_seed
-from diary.models import Event
-from tests.factories import CategoryFactory, EventFactory, VenueFactory
+from diary.models import Event, Occurrence
+from tests.factories import CategoryFactory, EventFactory, VenueFactory, local
 
 pytestmark = pytest.mark.django_db
 
 
-def uids(response) -> set[str]:
-    assert response.status_code == 200
+def body(response) -> bytes:
+    assert response.status_code == 200, response
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
-    return {str(v["UID"]) for v in icalendar.Calendar.from_ical(response.content).walk("VEVENT")}
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def parse(response) -> icalendar.Calendar:
+    return icalendar.Calendar.from_ical(body(response))
+
+
+def uids(response) -> set[str]:
+    return {str(v["UID"]) for v in parse(response).walk("VEVENT")}
 
 
 def test_the_feed_answers_the_agendas_own_query_string(client):
@@ -27,8 +39,7 @@ def test_the_feed_answers_the_agendas_own_query_string(client):
 
 def test_a_recurring_event_is_exported_once_with_its_rule(client):
     event = EventFactory(rrule="FREQ=WEEKLY;COUNT=5")
-    calendar = icalendar.Calendar.from_ical(client.get("/feeds/events.ics").content)
-    [vevent] = calendar.walk("VEVENT")
+    [vevent] = parse(client.get("/feeds/events.ics")).walk("VEVENT")
     assert vevent["UID"] == event.uid
     assert vevent["RRULE"]["COUNT"] == [5]
 
@@ -39,7 +50,9 @@ def test_the_feed_keeps_the_last_thirty_days_and_never_unpublished_events(client
     EventFactory(start=now - timedelta(days=40))
     EventFactory(publication_state=Event.PublicationState.PENDING)
     EventFactory(publication_state=Event.PublicationState.REJECTED)
-    assert uids(client.get("/feeds/events.ics")) == {recent.uid}
+    calendar = parse(client.get("/feeds/events.ics"))
+    [vevent] = calendar.walk("VEVENT")
+    assert (vevent["UID"], vevent["STATUS"]) == (recent.uid, "CANCELLED")
 
 
 @pytest.mark.parametrize("query", ["start=2026-13-45", "category=nope", "free=maybe"])
@@ -50,21 +63,173 @@ def test_a_bad_parameter_gets_a_400_that_names_it(client, query):
 
 
 def test_venue_and_category_shortcuts(client):
-    flagey = VenueFactory(slug="flagey")
+    flagey = VenueFactory(slug="flagey", name="Flagey")
     music = CategoryFactory(slug="music", name="Music")
     at_flagey = EventFactory(venue=flagey, category=CategoryFactory(slug="film", name="Film"))
     gig = EventFactory(category=music)
-    assert uids(client.get("/feeds/venues/flagey.ics")) == {at_flagey.uid}
+    response = client.get("/feeds/venues/flagey.ics")
+    assert uids(response) == {at_flagey.uid}
     assert uids(client.get("/feeds/categories/music.ics")) == {gig.uid}
     assert client.get("/feeds/venues/nowhere.ics").status_code == 404
     assert client.get("/feeds/categories/nothing.ics").status_code == 404
+    assert client.get("/feeds/venues/flagey.ics?free=maybe").status_code == 400
 
 
-def test_the_feed_runs_a_constant_number_of_queries(client, django_assert_max_num_queries):
+def test_the_calendar_describes_itself(client):
+    music = CategoryFactory(slug="music", name="Music")
+    EventFactory(category=music, is_free=True)
+    calendar = parse(client.get("/feeds/events.ics?category=music&free=true&when=month"))
+    assert calendar["NAME"] == "Event Diary: Music · this month · free"
+    assert calendar["X-WR-CALNAME"] == calendar["NAME"]
+    assert calendar["X-WR-TIMEZONE"] == "Europe/Brussels"
+    assert calendar["REFRESH-INTERVAL"].dt == timedelta(hours=3)
+    assert calendar["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"
+    assert calendar["X-PUBLISHED-TTL"].to_ical() == b"PT3H"
+    assert calendar["PRODID"] == "-//City agenda//Event diary//EN"
+
+
+def test_there_is_one_vtimezone_for_every_tzid_used(client):
+    EventFactory()
+    EventFactory(timezone="America/New_York", start=local(2026, 12, 1, 19))
+    EventFactory(all_day=True, timezone="Asia/Tokyo")  # all-day: dates, no TZID
+    calendar = parse(client.get("/feeds/events.ics"))
+    used = {
+        vevent["DTSTART"].params["TZID"]
+        for vevent in calendar.walk("VEVENT")
+        if "TZID" in vevent["DTSTART"].params
+    }
+    assert used == {"Europe/Brussels", "America/New_York"}
+    assert {str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")} >= used
+
+
+def test_lines_end_in_crlf_and_fold_at_75_octets_even_inside_a_character(client):
+    EventFactory(
+        title="Jazz, blues; and more\nsecond line 🎷" + " é" * 60,
+        description="<p>" + "Ça commence 🎉, très tôt; " * 10 + "</p>",
+    )
+    raw = body(client.get("/feeds/events.ics"))
+    lines = raw.split(b"\r\n")
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in lines) <= 75
+    for line in lines:
+        line.decode("utf-8")  # no line ends in the middle of a character
+    [vevent] = icalendar.Calendar.from_ical(raw).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Jazz, blues; and more\nsecond line 🎷" + " é" * 60
+    assert b"SUMMARY:Jazz\\, blues\\; and more\\nsecond line" in raw.replace(b"\r\n ", b"")
+    assert "Ça commence 🎉, très tôt;" in str(vevent["DESCRIPTION"])
+
+
+def test_the_same_data_gives_the_same_bytes_and_a_304(client):
+    EventFactory(rrule="FREQ=WEEKLY;COUNT=3")
+    first = client.get("/feeds/events.ics")
+    assert body(first) == body(client.get("/feeds/events.ics"))
+    assert first["ETag"].startswith('"')
+    assert "public" in first["Cache-Control"] and "max-age=900" in first["Cache-Control"]
+    again = client.get("/feeds/events.ics", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    since = client.get("/feeds/events.ics", headers={"If-Modified-Since": first["Last-Modified"]})
+    assert since.status_code == 304
+
+
+def test_a_change_changes_the_etag(client):
+    event = EventFactory()
+    etag = client.get("/feeds/events.ics")["ETag"]
+    event = Event.objects.get(pk=event.pk)
+    event.title = "Renamed"
+    services.event_save(event=event)
+    response = client.get("/feeds/events.ics", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+
+
+def test_a_304_costs_one_aggregate_query(client, django_assert_max_num_queries):
+    EventFactory.create_batch(3)
+    etag = client.get("/feeds/events.ics")["ETag"]
+    with django_assert_max_num_queries(1):
+        assert client.get("/feeds/events.ics", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_uids_stay_and_the_sequence_rises_when_the_time_changes(client):
+    event = EventFactory(start=local(2026, 12, 1, 19))
+    [before] = parse(client.get("/feeds/events.ics")).walk("VEVENT")
+    event = Event.objects.get(pk=event.pk)
+    event.start = local(2026, 12, 1, 20)
+    event.end = local(2026, 12, 1, 22)
+    services.event_save(event=event)
+    [after] = parse(client.get("/feeds/events.ics")).walk("VEVENT")
+    assert after["UID"] == before["UID"] == event.uid
+    assert (before["SEQUENCE"], after["SEQUENCE"]) == (0, 1)
+    assert after.decoded("DTSTART") == local(2026, 12, 1, 20)
+
+
+def test_a_venue_rename_reaches_the_feed(client):
+    venue = VenueFactory(name="Old name")
+    EventFactory(venue=venue)
+    client.get("/feeds/events.ics")
+    venue.name = "New name"
+    venue.save()
+    [vevent] = parse(client.get("/feeds/events.ics")).walk("VEVENT")
+    assert str(vevent["LOCATION"]).startswith("New name")
+
+
+def test_feeds_run_a_constant_number_of_queries(client, django_assert_max_num_queries):
     demo_city_seed(events=10, venues=18, seed=5)
-    with django_assert_max_num_queries(2):
-        client.get("/feeds/events.ics")
+    with django_assert_max_num_queries(3):
+        body(client.get("/feeds/events.ics"))
     demo_city_seed(events=300, venues=18, seed=5)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         response = client.get("/feeds/events.ics")
-    assert len(uids(response)) > 200
+        assert len(uids(response)) > 200
+
+
+# Round trip: what a calendar app expands from the feed is what our database holds.
+
+
+def expanded(calendar: icalendar.Calendar, start: datetime, end: datetime) -> set[tuple]:
+    return {
+        (str(component["UID"]), _utc(component.decoded("DTSTART")))
+        for component in recurring_ical_events.of(calendar).between(start, end)
+    }
+
+
+def _utc(value) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.combine(value, datetime.min.time(), timezone.get_current_timezone()).astimezone(
+        UTC
+    )
+
+
+def held(start: datetime, end: datetime) -> set[tuple]:
+    return {
+        (occurrence.event.uid, occurrence.start.astimezone(UTC))
+        for occurrence in Occurrence.objects.public()
+        .filter(start__lt=end, end__gt=start)
+        .select_related("event")
+    }
+
+
+def test_a_calendar_app_expands_exactly_the_occurrences_we_hold(client):
+    EventFactory(start=local(2026, 3, 1, 19), rrule="FREQ=WEEKLY;UNTIL=20261231")  # both DSTs
+    EventFactory(start=local(2026, 3, 28, 2, 30), rrule="FREQ=DAILY;COUNT=4")  # the gap
+    EventFactory(
+        start=local(2026, 10, 20, 19),
+        rrule="FREQ=WEEKLY;BYDAY=TU,TH;COUNT=8",
+        exdates=["2026-10-27", "2026-11-05T19:00"],
+        rdates=["2026-11-01T11:00"],
+    )
+    EventFactory(
+        start=local(2026, 6, 5), end=local(2026, 6, 8), all_day=True, rrule="FREQ=MONTHLY;COUNT=6"
+    )
+    EventFactory(start=local(2026, 7, 3, 22), end=local(2026, 7, 4, 3))  # past midnight
+    services.event_cancel(
+        event=Event.objects.get(
+            pk=EventFactory(start=local(2026, 9, 1, 20), rrule="FREQ=WEEKLY;COUNT=3").pk
+        )
+    )
+    EventFactory(rrule="FREQ=WEEKLY;COUNT=3", publication_state=Event.PublicationState.PENDING)
+    window = (local(2026, 1, 1), local(2027, 1, 1))
+    calendar = parse(client.get("/feeds/events.ics?start=2026-01-01&end=2026-12-31"))
+    assert expanded(calendar, *window) == held(*window)
+    assert len(held(*window)) > 60
