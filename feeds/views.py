@@ -10,11 +10,14 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.syndication.views import Feed
 from django.db.models import Count, Max, Min, Sum
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
@@ -157,3 +160,60 @@ def event_ics(request, slug: str):
     return calendar_response(
         request, Event.objects.filter(pk=event.pk), name=event.title, filename=f"{event.slug}.ics"
     )
+
+
+class NewEventsFeed(Feed):
+    """RSS of newly published events, for the same selection as any agenda URL."""
+
+    limit = 50
+    description_template = "feeds/event_description.html"
+
+    def __call__(self, request, *args, **kwargs):
+        agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public())
+        if not agenda.is_valid():
+            return bad_request(agenda)
+        request.agenda = agenda
+        return super().__call__(request, *args, **kwargs)
+
+    def get_object(self, request):
+        return request
+
+    def title(self, request) -> str:
+        selection = describe(request.agenda)
+        return _("Event Diary") + (f": {selection}" if selection else "")
+
+    def link(self, request) -> str:
+        query = request.GET.urlencode()
+        return reverse("diary:agenda") + (f"?{query}" if query else "")
+
+    def description(self, request) -> str:
+        return _("Events newly published in the diary.")
+
+    def items(self, request):
+        return (
+            matching_events(request.agenda)
+            .select_related("venue__municipality", "category")
+            .order_by("-published_at", "-pk")[: self.limit]
+        )
+
+    def item_title(self, event: Event) -> str:
+        return event.title
+
+    def item_guid(self, event: Event) -> str:
+        return event.uid
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, event: Event):
+        return event.published_at
+
+    def item_updateddate(self, event: Event):
+        return event.updated
+
+    def item_categories(self, event: Event) -> list[str]:
+        return [event.category.name] if event.category else []
+
+
+class NewEventsAtomFeed(NewEventsFeed):
+    feed_type = Atom1Feed
+    subtitle = NewEventsFeed.description

@@ -140,6 +140,7 @@ def test_the_agenda_offers_to_subscribe_to_the_same_selection(client):
     html = html_of(client.get("/", {"category": "music", "free": "true", "page": "2"}))
     assert 'href="webcal://testserver/feeds/events.ics?category=music&amp;free=true"' in html
     assert 'href="http://testserver/feeds/events.ics?category=music&amp;free=true"' in html
+    assert 'href="/feeds/events.rss?category=music&amp;free=true"' in html
 
 
 def test_htmx_requests_get_only_the_results(client):
