@@ -71,7 +71,15 @@ class EventAdmin(AgendaAdmin):
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("venue", "organiser", "tags", "related_articles")
     filter_horizontal = ("languages",)
-    readonly_fields = ("uid", "sequence", "published_at", "created", "updated")
+    readonly_fields = (
+        "uid",
+        "sequence",
+        "published_at",
+        "created",
+        "updated",
+        "source",
+        "overrides",
+    )
     inlines = (OccurrenceInline,)
     actions = ("approve", "reject", "cancel")
     fieldsets = (
@@ -99,7 +107,15 @@ class EventAdmin(AgendaAdmin):
             _("Calendar identity"),
             {
                 "classes": ("collapse",),
-                "fields": ("uid", "sequence", "published_at", "created", "updated"),
+                "fields": (
+                    "uid",
+                    "sequence",
+                    "source",
+                    "overrides",
+                    "published_at",
+                    "created",
+                    "updated",
+                ),
             },
         ),
     )

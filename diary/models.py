@@ -163,12 +163,13 @@ class Event(models.Model):
         "rrule",
         "rdates",
         "exdates",
+        "overrides",
         "venue_id",
         "online_url",
         "status",
     )
     # Changes to these change the dates: the occurrences are materialised again.
-    DATE_FIELDS = ("start", "end", "all_day", "timezone", "rrule", "rdates", "exdates")
+    DATE_FIELDS = ("start", "end", "all_day", "timezone", "rrule", "rdates", "exdates", "overrides")
 
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
@@ -236,6 +237,13 @@ class Event(models.Model):
         blank=True,
         help_text=_("Dates or local date-times to leave out of the recurrence."),
     )
+    overrides = models.JSONField(
+        _("moved dates"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("Single dates moved elsewhere (RECURRENCE-ID), by their original start."),
+    )
 
     is_free = models.BooleanField(_("free"), default=False)
     price_min = models.DecimalField(
@@ -274,6 +282,13 @@ class Event(models.Model):
         default=PublicationState.PENDING,
     )
     uid = models.CharField(_("UID"), max_length=255, unique=True, default=new_uid, editable=False)
+    source = models.CharField(
+        _("imported from"),
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text=_("The iCalendar file or feed this event was imported from."),
+    )
     sequence = models.PositiveIntegerField(_("sequence"), default=0, editable=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
@@ -287,6 +302,7 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         indexes = [
             models.Index(fields=["publication_state", "-published_at"], name="event_pub_idx"),
+            models.Index(fields=["source"], name="event_source_idx"),
             models.Index(fields=["start"], name="event_start_idx"),
         ]
         constraints = [
@@ -386,6 +402,7 @@ class Event(models.Model):
             rule=self.rrule,
             rdates=self.rdates,
             exdates=self.exdates,
+            overrides=self.overrides,
             horizon=horizon or self.horizon(now),
             now=now,
             cap=cap,

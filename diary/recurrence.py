@@ -238,6 +238,22 @@ def _rule_dates(rule: du.rrule, horizon: datetime, upcoming_from: datetime, cap:
         yield local
 
 
+def local_start_of(start: datetime, tz: ZoneInfo, *, all_day: bool) -> datetime:
+    """The naive local start the rule counts from: whole seconds, as iCalendar (and
+    dateutil) count; midnight for all-day events."""
+    local_start = to_local(start, tz).replace(microsecond=0)
+    return datetime.combine(local_start.date(), time.min) if all_day else local_start
+
+
+def duration_of(*, start: datetime, end: datetime | None, tz: ZoneInfo, all_day: bool) -> timedelta:
+    """An instance's length in wall-clock time (so it keeps its local end across DST): no
+    end means no length, or one day for an all-day event, which lasts whole days."""
+    if end is None:
+        return timedelta(days=1) if all_day else timedelta(0)
+    duration = to_local(end, tz).replace(microsecond=0) - local_start_of(start, tz, all_day=all_day)
+    return timedelta(days=max(duration.days, 1)) if all_day else duration
+
+
 def expand(
     *,
     start: datetime,
@@ -247,6 +263,7 @@ def expand(
     rule: str = "",
     rdates: Iterable[str] = (),
     exdates: Iterable[str] = (),
+    overrides: dict[str, dict] | None = None,
     horizon: datetime,
     now: datetime,
     cap: int,
@@ -258,17 +275,13 @@ def expand(
     that local time, or every instance on that local date when it is a bare date. At most `cap`
     instances are returned: all the upcoming ones first (those not ended by `now`), then the
     most recent past ones.
+
+    `overrides` move single instances (RFC 5545 RECURRENCE-ID): each key is the instance's
+    original local start (`2026-12-08T19:00:00`, or a date for all-day events), each value
+    its new `start` and `end` (ISO; an end of None keeps the event's duration).
     """
-    # iCalendar (and dateutil) count in whole seconds.
-    local_start = to_local(start, tz).replace(microsecond=0)
-    if all_day:
-        local_start = datetime.combine(local_start.date(), time.min)
-    if end is not None:
-        duration = to_local(end, tz).replace(microsecond=0) - local_start
-    else:
-        duration = timedelta(days=1) if all_day else timedelta(0)
-    if all_day:
-        duration = timedelta(days=max(duration.days, 1))
+    local_start = local_start_of(start, tz, all_day=all_day)
+    duration = duration_of(start=start, end=end, tz=tz, all_day=all_day)
     local_horizon = to_local(horizon, tz)
     upcoming_from = to_local(now, tz) - duration
 
@@ -306,4 +319,22 @@ def expand(
     room = cap - len(kept)
     if room:
         kept = list(past)[max(0, len(past) - room) :] + kept
-    return [Instance(to_aware(local, tz), to_aware(local + duration, tz)) for local in kept]
+    instances = {}
+    for local in kept:
+        instance = Instance(to_aware(local, tz), to_aware(local + duration, tz))
+        key = local.date().isoformat() if all_day else local.isoformat(timespec="seconds")
+        if overrides and key in overrides:
+            instance = moved_instance(overrides[key], tz=tz, duration=duration)
+        instances.setdefault(instance.start, instance)  # a move onto another date: once
+    return sorted(instances.values(), key=lambda instance: instance.start)
+
+
+def moved_instance(override: dict, *, tz: ZoneInfo, duration: timedelta) -> Instance:
+    """The instance an override describes; local dates and times are read in the zone."""
+    [start, *end] = parse_date_list([override["start"], override.get("end") or ""], tz=tz)
+    start = start if isinstance(start, datetime) else datetime.combine(start, time.min)
+    if end:
+        finish = end[0] if isinstance(end[0], datetime) else datetime.combine(end[0], time.min)
+    else:
+        finish = start + duration
+    return Instance(to_aware(start, tz), to_aware(max(finish, start), tz))

@@ -87,6 +87,41 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     return vevent
 
 
+def override_vevents(event: Event, master: icalendar.Event) -> list[icalendar.Event]:
+    """One VEVENT per moved instance: the master's properties, its own dates (RFC 5545
+    RECURRENCE-ID); calendar apps put it in place of the instance the rule yields."""
+    tz = event.tzinfo
+    duration = recurrence.duration_of(
+        start=event.start, end=event.end, tz=tz, all_day=event.all_day
+    )
+    components = []
+    for original, moved in sorted(event.overrides.items()):
+        instance = recurrence.moved_instance(moved, tz=tz, duration=duration)
+        vevent = icalendar.Event()
+        for name, value in master.property_items(recursive=False):
+            if name not in {"BEGIN", "END", "RRULE", "RDATE", "EXDATE", "DTSTART", "DTEND"}:
+                vevent.add(name, value)
+        recurrence_id = datetime.fromisoformat(original)
+        if event.all_day:
+            vevent.add("recurrence-id", recurrence_id.date())
+            vevent.add("dtstart", instance.start.astimezone(tz).date())
+            vevent.add("dtend", instance.end.astimezone(tz).date())
+        else:
+            vevent.add("recurrence-id", recurrence_id.replace(tzinfo=tz))
+            vevent.add("dtstart", instance.start.astimezone(tz))
+            vevent.add("dtend", instance.end.astimezone(tz))
+        components.append(vevent)
+    return components
+
+
+def event_ical(event: Event, *, url: str) -> bytes:
+    """The event's VEVENT, and one more for each moved instance."""
+    master = event_vevent(event, url=url)
+    return master.to_ical() + b"".join(
+        vevent.to_ical() for vevent in override_vevents(event, master)
+    )
+
+
 def _date_list(values: list[str], event: Event) -> list:
     """RDATE/EXDATE values in the event's zone; a bare date means the event's time that day."""
     tz = event.tzinfo
@@ -131,7 +166,7 @@ def vevent_bytes(events: Iterable[Event], url_for: Callable[[Event], str]) -> It
         for event in batch:
             key = keys[event.pk]
             if key not in cached:
-                rendered[key] = event_vevent(event, url=url_for(event)).to_ical()
+                rendered[key] = event_ical(event, url=url_for(event))
             yield cached.get(key) or rendered[key]
         if rendered:
             cache.set_many(rendered, CACHE_SECONDS)

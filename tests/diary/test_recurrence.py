@@ -442,3 +442,62 @@ def test_the_cap_always_prefers_upcoming_then_recent_past(cap, days_before, hori
     past = [i for i in everything if i.end < NOW]
     room = cap - min(cap, len(upcoming))
     assert kept == (past[-room:] if room else []) + upcoming[:cap]
+
+
+def test_an_override_moves_one_instance_and_leaves_the_rest():
+    instances = expand(
+        start=at(2026, 12, 1, 19),
+        end=at(2026, 12, 1, 21),
+        tz=BRUSSELS,
+        rule="FREQ=WEEKLY;COUNT=3",
+        overrides={
+            "2026-12-08T19:00:00": {
+                "start": "2026-12-09T20:00:00+01:00",
+                "end": "2026-12-09T23:00:00+01:00",
+            }
+        },
+        horizon=HORIZON,
+        now=NOW,
+        cap=10,
+    )
+    assert [(i.start, i.end) for i in instances] == [
+        (at(2026, 12, 1, 19), at(2026, 12, 1, 21)),
+        (at(2026, 12, 9, 20), at(2026, 12, 9, 23)),
+        (at(2026, 12, 15, 19), at(2026, 12, 15, 21)),
+    ]
+
+
+def test_an_override_of_an_instance_that_does_not_exist_changes_nothing():
+    moments = starts(
+        at(2026, 12, 1, 19),
+        "FREQ=WEEKLY;COUNT=2",
+        overrides={"2026-12-02T19:00:00": {"start": "2026-12-03T19:00:00+01:00", "end": None}},
+    )
+    assert moments == [at(2026, 12, 1, 19), at(2026, 12, 8, 19)]
+
+
+def test_an_override_onto_another_instance_is_listed_once():
+    moments = starts(
+        at(2026, 12, 1, 19),
+        "FREQ=WEEKLY;COUNT=2",
+        overrides={"2026-12-01T19:00:00": {"start": "2026-12-08T19:00:00+01:00", "end": None}},
+    )
+    assert moments == [at(2026, 12, 8, 19)]
+
+
+def test_an_all_day_override_is_keyed_by_date():
+    instances = expand(
+        start=at(2026, 12, 1),
+        end=at(2026, 12, 2),
+        tz=BRUSSELS,
+        all_day=True,
+        rule="FREQ=DAILY;COUNT=2",
+        overrides={"2026-12-02": {"start": "2026-12-05", "end": "2026-12-07"}},
+        horizon=HORIZON,
+        now=NOW,
+        cap=10,
+    )
+    assert [(i.start, i.end) for i in instances] == [
+        (at(2026, 12, 1), at(2026, 12, 2)),
+        (at(2026, 12, 5), at(2026, 12, 7)),
+    ]

@@ -229,7 +229,19 @@ def test_a_calendar_app_expands_exactly_the_occurrences_we_hold(client):
         )
     )
     EventFactory(rrule="FREQ=WEEKLY;COUNT=3", publication_state=Event.PublicationState.PENDING)
+    EventFactory(  # one date moved (RECURRENCE-ID)
+        start=local(2026, 11, 3, 19),
+        rrule="FREQ=WEEKLY;COUNT=4",
+        overrides={"2026-11-10T19:00:00": {"start": "2026-11-11T20:30", "end": "2026-11-11T22:00"}},
+    )
+    EventFactory(  # an all-day date moved
+        start=local(2026, 8, 1),
+        all_day=True,
+        rrule="FREQ=DAILY;COUNT=3",
+        overrides={"2026-08-02": {"start": "2026-08-10", "end": "2026-08-12"}},
+    )
     window = (local(2026, 1, 1), local(2027, 1, 1))
     calendar = parse(client.get("/feeds/events.ics?start=2026-01-01&end=2026-12-31"))
     assert expanded(calendar, *window) == held(*window)
     assert len(held(*window)) > 60
+    assert any(start == local(2026, 11, 11, 20, 30) for _, start in held(*window))
