@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from diary import recurrence
+from diary.html import sanitise_html
 from diary.models import Event, Occurrence
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,79 @@ def event_cancel(*, event: Event) -> Event:
     """Mark an event cancelled. It stays listed, so subscribers learn it is off."""
     event.status = Event.Status.CANCELLED
     return event_save(event=event)
+
+
+IMPORTED_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "venue",
+    "online_url",
+    "ticket_url",
+    "timezone",
+    "start",
+    "end",
+    "all_day",
+    "rrule",
+    "rdates",
+    "exdates",
+    "overrides",
+    "status",
+)
+
+
+@transaction.atomic
+def event_import(
+    *,
+    uid: str,
+    fields: dict,
+    source: str,
+    organiser=None,
+    publish: bool = False,
+) -> str:
+    """Create or update the event with this UID from an imported calendar.
+
+    Returns "created", "updated" or "unchanged": an event whose data did not change is not
+    saved at all, so importing the same file twice changes nothing, not even `updated`.
+    Raises ValidationError (with the reason) and saves nothing when the data is invalid.
+    """
+    event = Event.objects.filter(uid=uid).first()
+    created = event is None
+    if created:
+        event = Event(uid=uid, source=source, organiser=organiser)
+        trusted = organiser is not None and organiser.is_trusted
+        if publish or trusted:
+            event.publication_state = Event.PublicationState.PUBLISHED
+    before = {name: getattr(event, name) for name in IMPORTED_FIELDS}
+    for name, value in fields.items():
+        setattr(event, name, value)
+    event.description = sanitise_html(event.description)
+    event.rrule = recurrence.normalise_rule(event.rrule)
+    publishing = publish and event.publication_state == Event.PublicationState.PENDING
+    if publishing:
+        event.publication_state = Event.PublicationState.PUBLISHED
+    changed = {name for name in IMPORTED_FIELDS if getattr(event, name) != before[name]}
+    if not created and not changed and not publishing and event.source == source:
+        return "unchanged"
+    event.source = source
+    event.full_clean(exclude=["slug"])
+    event_save(event=event)
+    return "created" if created else "updated"
+
+
+def events_cancel_missing(*, source: str, present: set[str]) -> int:
+    """Cancel (never delete) the events once imported from `source` that it no longer has:
+    subscribers then see them called off instead of silently gone."""
+    missing = (
+        Event.objects.filter(source=source)
+        .exclude(uid__in=present)
+        .exclude(status=Event.Status.CANCELLED)
+    )
+    count = 0
+    for event in missing:
+        event_cancel(event=event)
+        count += 1
+    return count
 
 
 def occurrences_extend(*, now: datetime | None = None) -> MaterialiseResult:

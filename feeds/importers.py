@@ -1,0 +1,316 @@
+"""Reading an external iCalendar file or feed (an organiser's own calendar) into the diary.
+
+This module only parses: every write goes through `diary.services.event_import` and
+`events_cancel_missing`, one transaction per event, so a malformed event is reported (with
+its line) and skipped, and nothing is ever half-saved.
+
+What real exports do, and what we do about it:
+- Outlook writes Windows time-zone names ("Romance Standard Time"): mapped to IANA names.
+- Google writes X-WR-TIMEZONE: floating times and all-day dates are read in that zone.
+- Meetup writes UTC times: those events recur in UTC, as RFC 5545 says.
+- A moved or cancelled single date comes as a second VEVENT with the same UID and a
+  RECURRENCE-ID: moved dates become `Event.overrides`, cancelled ones EXDATEs. Only the new
+  time is taken from such an override; a changed title or place for one date is not kept.
+"""
+
+import html
+import re
+import urllib.request
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import icalendar
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.utils.html import linebreaks
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from diary import recurrence, services
+from diary.models import Category, Event, Organiser, available_timezones
+from venues.models import Venue
+
+MAX_BYTES = 20 * 1024 * 1024
+STATUS = {"CANCELLED": Event.Status.CANCELLED}
+
+
+class RowError(ValueError):
+    """One event that cannot be imported; the message says why."""
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    cancelled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.cancelled} cancelled, {len(self.errors)} with errors"
+        )
+
+
+def read_source(path_or_url: str) -> bytes:
+    """The bytes of a local file or of an http(s)/webcal URL."""
+    if re.match(r"^(https?|webcal)://", path_or_url, re.IGNORECASE):
+        url = re.sub(r"^webcal://", "https://", path_or_url, flags=re.IGNORECASE)
+        request = urllib.request.Request(url, headers={"User-Agent": "city-agenda import_ics"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            data = response.read(MAX_BYTES + 1)
+    else:
+        data = Path(path_or_url).read_bytes()
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"{path_or_url} is larger than {MAX_BYTES // 1_000_000} MB.")
+    return data
+
+
+def source_key(path_or_url: str) -> str:
+    """What `Event.source` records: the URL as given, or the file's absolute path."""
+    if re.match(r"^[a-z]+://", path_or_url, re.IGNORECASE):
+        return path_or_url
+    return str(Path(path_or_url).resolve())
+
+
+def vevent_lines(data: bytes) -> list[int]:
+    """The line number of each BEGIN:VEVENT, in order: the n-th is the n-th VEVENT."""
+    return [
+        number
+        for number, line in enumerate(data.splitlines(), start=1)
+        if line.strip().upper() == b"BEGIN:VEVENT"
+    ]
+
+
+@dataclass
+class Row:
+    line: int
+    uid: str
+    fields: dict
+    recurrence_id: date | datetime | None = None
+    cancelled: bool = False
+
+
+class Reader:
+    """Turns VEVENTs into the field values of an Event."""
+
+    def __init__(self, calendar: icalendar.Calendar):
+        default = str(calendar.get("X-WR-TIMEZONE", "")) or settings.TIME_ZONE
+        self.default_zone = default if default in available_timezones() else settings.TIME_ZONE
+        self.categories = {}
+        for category in Category.objects.all():
+            self.categories[category.slug.lower()] = category
+            self.categories[category.name.lower()] = category
+        self.venues = list(Venue.objects.only("pk", "name", "slug"))
+
+    def zone_of(self, prop) -> str:
+        """The IANA name for a DTSTART/DTEND property's zone."""
+        value = prop.dt
+        key = getattr(value.tzinfo, "key", None)
+        if key in available_timezones():
+            return key
+        tzid = str(prop.params.get("TZID", "")).strip().strip('"')
+        for candidate in (WINDOWS_TO_OLSON.get(tzid), tzid.lstrip("/")):
+            if candidate in available_timezones():
+                return candidate
+        if value.utcoffset() == timedelta(0):
+            return "UTC"
+        raise RowError(f"unknown time zone {tzid or value.tzinfo!r}")
+
+    def moment(self, prop) -> tuple[datetime, str, bool]:
+        """(aware start, zone name, all day) of a DTSTART-like property."""
+        value = prop.dt
+        if not isinstance(value, datetime):
+            zone = zoneinfo.ZoneInfo(self.default_zone)
+            return datetime.combine(value, time.min, zone), self.default_zone, True
+        if value.tzinfo is None:  # floating: the calendar's zone
+            return (
+                value.replace(tzinfo=zoneinfo.ZoneInfo(self.default_zone)),
+                self.default_zone,
+                False,
+            )
+        zone = self.zone_of(prop)
+        # Keep the wall-clock time, in the zone's IANA definition.
+        return value.replace(tzinfo=zoneinfo.ZoneInfo(zone)), zone, False
+
+    def local_list(self, component, name: str, zone: str, all_day: bool) -> list[str]:
+        """RDATE/EXDATE values as local ISO strings in the event's zone."""
+        props = component.get(name)
+        if props is None:
+            return []
+        tz = zoneinfo.ZoneInfo(zone)
+        values = []
+        for prop in props if isinstance(props, list) else [props]:
+            for item in prop.dts:
+                value = item.dt
+                if isinstance(value, tuple):  # an RDATE period: its start
+                    value = value[0]
+                if not isinstance(value, datetime) or all_day:
+                    day = value.date() if isinstance(value, datetime) else value
+                    values.append(day.isoformat())
+                    continue
+                if value.tzinfo is not None:
+                    value = value.astimezone(tz)
+                values.append(value.replace(tzinfo=None).isoformat(timespec="seconds"))
+        return values
+
+    def venue_for(self, location: str) -> Venue | None:
+        """The venue a LOCATION names first: "Flagey", "Flagey, Place Sainte-Croix", …"""
+        text = location.strip().lower()
+        for venue in self.venues:
+            if re.match(re.escape(venue.name.lower()) + r"(\W|$)", text):
+                return venue
+        return None
+
+    def row(self, component, line: int) -> Row:
+        errors = getattr(component, "errors", [])
+        if errors:
+            name, message = errors[0]
+            raise RowError(f"{name}: {message}")
+        uid = str(component.get("UID", "")).strip()
+        if not uid:
+            raise RowError("no UID")
+        if "DTSTART" not in component:
+            raise RowError("no DTSTART")
+        start, zone, all_day = self.moment(component["DTSTART"])
+        end = None
+        if "DTEND" in component:
+            end = self.moment(component["DTEND"])[0]
+            if all_day and not isinstance(component["DTEND"].dt, datetime):
+                end = datetime.combine(component["DTEND"].dt, time.min, start.tzinfo)
+        elif "DURATION" in component:
+            end = start + component["DURATION"].dt
+        if end is not None and end <= start:
+            end = None if not all_day else start + timedelta(days=1)
+        rrule = component["RRULE"].to_ical().decode() if "RRULE" in component else ""
+        description = str(component.get("DESCRIPTION", "")).strip()
+        location = str(component.get("LOCATION", "")).strip()
+        venue = self.venue_for(location) if location else None
+        link = str(component.get("URL", "")).strip()
+        fields = {
+            "title": (str(component.get("SUMMARY", "")).strip() or "(untitled)")[:200],
+            "description": linebreaks(html.escape(description)) if description else "",
+            "category": self._category(component),
+            "venue": venue,
+            "online_url": location if not venue and location.startswith("http") else "",
+            "ticket_url": link if link.startswith("http") else "",
+            "timezone": zone,
+            "start": start,
+            "end": end,
+            "all_day": all_day,
+            "rrule": rrule,
+            "rdates": self.local_list(component, "RDATE", zone, all_day),
+            "exdates": self.local_list(component, "EXDATE", zone, all_day),
+            "overrides": {},
+            "status": STATUS.get(str(component.get("STATUS", "")).upper(), Event.Status.SCHEDULED),
+        }
+        if location and not venue and not fields["online_url"]:
+            fields["description"] = linebreaks(html.escape(location)) + fields["description"]
+        recurrence_id = component["RECURRENCE-ID"].dt if "RECURRENCE-ID" in component else None
+        return Row(
+            line=line,
+            uid=uid,
+            fields=fields,
+            recurrence_id=recurrence_id,
+            cancelled=fields["status"] == Event.Status.CANCELLED,
+        )
+
+    def _category(self, component) -> Category | None:
+        props = component.get("CATEGORIES")
+        for prop in props if isinstance(props, list) else [props] if props else []:
+            for name in prop.cats:
+                category = self.categories.get(str(name).strip().lower())
+                if category:
+                    return category
+        return None
+
+
+def apply_override(master: Row, override: Row) -> None:
+    """Fold a RECURRENCE-ID VEVENT into its master: an EXDATE, or a moved date."""
+    fields = master.fields
+    tz = zoneinfo.ZoneInfo(fields["timezone"])
+    rid = override.recurrence_id
+    if isinstance(rid, datetime) and not fields["all_day"]:
+        rid = rid.replace(tzinfo=tz) if rid.tzinfo is None else rid.astimezone(tz)
+        key = rid.replace(tzinfo=None).isoformat(timespec="seconds")
+    else:
+        key = (rid.date() if isinstance(rid, datetime) else rid).isoformat()
+    if override.cancelled:
+        fields["exdates"] = [*fields["exdates"], key]
+        return
+    start = override.fields["start"].astimezone(tz)
+    end = override.fields["end"]
+    fields["overrides"] = {
+        **fields["overrides"],
+        key: {
+            "start": start.replace(tzinfo=None).isoformat(timespec="seconds"),
+            "end": end.astimezone(tz).replace(tzinfo=None).isoformat(timespec="seconds")
+            if end
+            else None,
+        },
+    }
+
+
+def import_calendar(
+    data: bytes, *, source: str, organiser: Organiser | None = None, publish: bool = False
+) -> ImportReport:
+    report = ImportReport()
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError as error:
+        report.errors.append(f"The file is not an iCalendar file: {error}")
+        return report
+    reader = Reader(calendar)
+    masters: dict[str, Row] = {}
+    overrides: dict[str, list[Row]] = defaultdict(list)
+    seen: set[str] = set()
+    for component, line in zip(calendar.walk("VEVENT"), vevent_lines(data), strict=False):
+        uid = str(component.get("UID", "")).strip()
+        seen.add(uid)
+        try:
+            row = reader.row(component, line)
+        except (RowError, ValueError, TypeError, AttributeError) as error:
+            report.errors.append(f"line {line}{f' (UID {uid})' if uid else ''}: {error}")
+            continue
+        if row.recurrence_id is None:
+            masters[row.uid] = row
+        else:
+            overrides[row.uid].append(row)
+
+    for uid, row in masters.items():
+        try:
+            for override in overrides.get(uid, []):
+                apply_override(row, override)
+            outcome = services.event_import(
+                uid=uid, fields=row.fields, source=source, organiser=organiser, publish=publish
+            )
+        except ValidationError as error:
+            report.errors.append(f"line {row.line} (UID {uid}): {_messages(error)}")
+            continue
+        except (recurrence.RecurrenceError, IntegrityError, ValueError) as error:
+            report.errors.append(f"line {row.line} (UID {uid}): {error}")
+            continue
+        setattr(report, outcome, getattr(report, outcome) + 1)
+
+    report.cancelled = services.events_cancel_missing(source=source, present=seen)
+    return report
+
+
+def _messages(error: ValidationError) -> str:
+    if hasattr(error, "message_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" if name != "__all__" else " ".join(messages)
+            for name, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
+
+
+def organiser_for(email: str) -> Organiser:
+    organiser, _ = Organiser.objects.get_or_create(
+        email=email.strip().lower(), defaults={"name": email.split("@")[0]}
+    )
+    return organiser

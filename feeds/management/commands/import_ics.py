@@ -1,0 +1,34 @@
+from urllib.error import URLError
+
+from django.core.management.base import BaseCommand, CommandError
+
+from feeds.importers import import_calendar, organiser_for, read_source, source_key
+
+
+class Command(BaseCommand):
+    help = (
+        "Import an iCalendar file or feed: events are matched by UID, so importing again "
+        "updates them; events gone from the source are cancelled, not deleted. Imported "
+        "events wait for moderation unless --publish (or a trusted --organiser)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("source", metavar="PATH_OR_URL", help="a .ics file, or an URL")
+        parser.add_argument("--organiser", metavar="EMAIL", help="the events' organiser")
+        parser.add_argument("--publish", action="store_true", help="publish them at once")
+
+    def handle(self, *args, source: str, organiser: str | None, publish: bool, **options):
+        try:
+            data = read_source(source)
+        except (OSError, URLError, ValueError) as error:
+            raise CommandError(f"Could not read {source}: {error}") from error
+        report = import_calendar(
+            data,
+            source=source_key(source),
+            organiser=organiser_for(organiser) if organiser else None,
+            publish=publish,
+        )
+        for message in report.errors:
+            self.stderr.write(message)
+        style = self.style.WARNING if report.errors else self.style.SUCCESS
+        self.stdout.write(style(f"{source}: {report}."))

@@ -1,0 +1,351 @@
+"""import_ics with files shaped like real exports, served from 127.0.0.1."""
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from diary.models import Event
+from tests.factories import OrganiserFactory, VenueFactory, local
+
+pytestmark = pytest.mark.django_db
+
+GOOGLE = """BEGIN:VCALENDAR
+PRODID:-//Google Inc//Google Calendar 70.9054//EN
+VERSION:2.0
+CALSCALE:GREGORIAN
+METHOD:PUBLISH
+X-WR-CALNAME:Collectif Canal
+X-WR-TIMEZONE:Europe/Brussels
+BEGIN:VTIMEZONE
+TZID:Europe/Brussels
+X-LIC-LOCATION:Europe/Brussels
+BEGIN:DAYLIGHT
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+TZNAME:CEST
+DTSTART:19700329T020000
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
+END:DAYLIGHT
+BEGIN:STANDARD
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+TZNAME:CET
+DTSTART:19701025T030000
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
+END:STANDARD
+END:VTIMEZONE
+BEGIN:VEVENT
+DTSTART;TZID=Europe/Brussels:20261006T190000
+DTEND;TZID=Europe/Brussels:20261006T210000
+RRULE:FREQ=WEEKLY;WKST=MO;UNTIL=20261110T175959Z;BYDAY=TU
+EXDATE;TZID=Europe/Brussels:20261020T190000
+DTSTAMP:20261101T120000Z
+UID:7kukuqrkh9gqb3b5ji9tk5dfh0@google.com
+CREATED:20260901T100000Z
+DESCRIPTION:Weekly repair café.\\nBring your broken things!
+LAST-MODIFIED:20260915T100000Z
+LOCATION:Recyclart\\, Rue de Manchester 13-15\\, 1080 Molenbeek-Saint-Jean
+SEQUENCE:0
+STATUS:CONFIRMED
+SUMMARY:Repair Café
+TRANSP:OPAQUE
+END:VEVENT
+BEGIN:VEVENT
+DTSTART;TZID=Europe/Brussels:20261028T200000
+DTEND;TZID=Europe/Brussels:20261028T220000
+DTSTAMP:20261101T120000Z
+UID:7kukuqrkh9gqb3b5ji9tk5dfh0@google.com
+RECURRENCE-ID;TZID=Europe/Brussels:20261027T190000
+SUMMARY:Repair Café (on Wednesday this time)
+SEQUENCE:1
+STATUS:CONFIRMED
+END:VEVENT
+BEGIN:VEVENT
+DTSTART;TZID=Europe/Brussels:20261103T190000
+DTEND;TZID=Europe/Brussels:20261103T210000
+DTSTAMP:20261101T120000Z
+UID:7kukuqrkh9gqb3b5ji9tk5dfh0@google.com
+RECURRENCE-ID;TZID=Europe/Brussels:20261103T190000
+SUMMARY:Repair Café
+STATUS:CANCELLED
+END:VEVENT
+BEGIN:VEVENT
+DTSTART;VALUE=DATE:20261212
+DTEND;VALUE=DATE:20261214
+DTSTAMP:20261101T120000Z
+UID:1abcdefghijk@google.com
+SUMMARY:Winter market weekend
+LOCATION:Tour & Taxis
+END:VEVENT
+END:VCALENDAR
+"""
+
+OUTLOOK = """BEGIN:VCALENDAR
+PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN
+VERSION:2.0
+METHOD:PUBLISH
+X-MS-OLK-FORCEINSPECTOROPEN:TRUE
+BEGIN:VTIMEZONE
+TZID:Romance Standard Time
+BEGIN:STANDARD
+DTSTART:16011028T030000
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:16010325T020000
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+END:DAYLIGHT
+END:VTIMEZONE
+BEGIN:VEVENT
+CLASS:PUBLIC
+CREATED:20260910T080000Z
+DESCRIPTION:Monthly talk on the smart city.\\n
+DTEND;TZID="Romance Standard Time":20261015T203000
+DTSTAMP:20260910T080000Z
+DTSTART;TZID="Romance Standard Time":20261015T190000
+LAST-MODIFIED:20260910T080000Z
+LOCATION:Bozar
+PRIORITY:5
+RRULE:FREQ=MONTHLY;COUNT=3;BYDAY=3TH
+RDATE;TZID="Romance Standard Time":20261230T180000
+SEQUENCE:0
+SUMMARY;LANGUAGE=en-gb:Smart City Talks
+TRANSP:OPAQUE
+UID:040000008200E00074C5B7101A82E00800000000D0E1B2C3D4E5F60100000000000000001000
+ 0000ABCDEF
+X-MICROSOFT-CDO-BUSYSTATUS:BUSY
+END:VEVENT
+END:VCALENDAR
+"""
+
+MEETUP = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Meetup//RemoteApi//EN
+CALSCALE:GREGORIAN
+METHOD:PUBLISH
+X-ORIGINAL-URL:https://www.meetup.example/brussels-python/events/ical/
+X-WR-CALNAME:Events - Brussels Python Meetup
+BEGIN:VEVENT
+DTSTAMP:20261101T090000Z
+DTSTART:20261203T180000Z
+DTEND:20261203T200000Z
+STATUS:CONFIRMED
+SUMMARY:Python Meetup: Django 6\\, async & more
+DESCRIPTION:Brussels Python Meetup\\nThursday\\, December 3 at 7:00 PM\\n\\nTalks
+ ; pizza; <script>alert(1)</script>
+CLASS:PUBLIC
+CREATED:20261020T090000Z
+GEO:50.8276;4.3722
+LOCATION:Flagey (Place Sainte-Croix\\, Ixelles)
+URL:https://www.meetup.example/brussels-python/events/312345678/
+LAST-MODIFIED:20261020T090000Z
+UID:event_312345678@meetup.example
+END:VEVENT
+END:VCALENDAR
+"""
+
+MALFORMED = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Hand made//EN
+BEGIN:VEVENT
+UID:good@example.org
+DTSTART:20261205T200000Z
+SUMMARY:Good one
+END:VEVENT
+BEGIN:VEVENT
+UID:no-start@example.org
+SUMMARY:No start
+END:VEVENT
+BEGIN:VEVENT
+UID:bad-date@example.org
+DTSTART:20261341T190000
+SUMMARY:Bad date
+END:VEVENT
+BEGIN:VEVENT
+UID:bad-rule@example.org
+DTSTART:20261205T200000Z
+RRULE:FREQ=SOMETIMES
+SUMMARY:Bad rule
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def crlf(text: str) -> bytes:
+    return text.replace("\n", "\r\n").encode()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Write calendars into a folder served over HTTP from 127.0.0.1; returns their URLs."""
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+
+    def serve(name: str, text: str) -> str:
+        (tmp_path / name).write_bytes(crlf(text))
+        return f"http://127.0.0.1:{server.server_port}/{name}"
+
+    yield serve
+    server.shutdown()
+    server.server_close()
+
+
+def import_ics(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("import_ics", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def local_starts(event: Event) -> list[str]:
+    return [
+        timezone.localtime(start).strftime("%Y-%m-%d %H:%M")
+        for start in event.occurrences.values_list("start", flat=True)
+    ]
+
+
+def test_a_google_export_keeps_its_rule_exceptions_and_moved_dates(served):
+    VenueFactory(name="Recyclart")
+    out, err = import_ics(served("google.ics", GOOGLE))
+    assert "2 created, 0 updated, 0 unchanged, 0 cancelled, 0 with errors" in out
+    assert err == ""
+    repair = Event.objects.get(uid="7kukuqrkh9gqb3b5ji9tk5dfh0@google.com")
+    assert repair.venue.name == "Recyclart"
+    assert repair.timezone == "Europe/Brussels"
+    # 20 Oct excluded, 27 Oct moved to Wednesday 28 at 20:00 (after the DST change),
+    # 3 Nov cancelled, 10 Nov after UNTIL.
+    assert local_starts(repair) == ["2026-10-06 19:00", "2026-10-13 19:00", "2026-10-28 20:00"]
+    assert "Bring your broken things!" in repair.description
+    market = Event.objects.get(uid="1abcdefghijk@google.com")
+    assert market.all_day
+    assert (market.start, market.end) == (local(2026, 12, 12), local(2026, 12, 14))
+
+
+def test_outlook_windows_time_zone_names_are_understood(served):
+    import_ics(served("outlook.ics", OUTLOOK))
+    talk = Event.objects.get(title="Smart City Talks")
+    assert talk.uid.startswith("040000008200E00074C5B7101A82E008")
+    assert talk.timezone == "Europe/Paris"
+    # The third Thursday, at 19:00 local time before and after the October DST change,
+    # and one extra date (RDATE).
+    assert local_starts(talk) == [
+        "2026-10-15 19:00",
+        "2026-11-19 19:00",
+        "2026-12-17 19:00",
+        "2026-12-30 18:00",
+    ]
+
+
+def test_a_meetup_feed_in_utc_with_escaped_text(served):
+    VenueFactory(name="Flagey")
+    import_ics(served("meetup.ics", MEETUP))
+    event = Event.objects.get(uid="event_312345678@meetup.example")
+    assert event.title == "Python Meetup: Django 6, async & more"
+    assert event.timezone == "UTC"
+    assert local_starts(event) == ["2026-12-03 19:00"]
+    assert event.venue.name == "Flagey"
+    assert event.ticket_url == "https://www.meetup.example/brussels-python/events/312345678/"
+    assert "<script>" not in event.description
+    assert "&lt;script&gt;" in event.description
+
+
+def test_imported_events_wait_for_moderation_unless_published(served):
+    url = served("meetup.ics", MEETUP)
+    import_ics(url)
+    assert Event.objects.get().publication_state == Event.PublicationState.PENDING
+    import_ics(url, "--publish")
+    assert Event.objects.get().publication_state == Event.PublicationState.PUBLISHED
+
+
+def test_a_trusted_organiser_is_published_at_once(served):
+    OrganiserFactory(email="canal@example.org", is_trusted=True)
+    import_ics(served("google.ics", GOOGLE), "--organiser", "canal@example.org")
+    events = Event.objects.all()
+    assert {e.publication_state for e in events} == {Event.PublicationState.PUBLISHED}
+    assert {e.organiser.email for e in events} == {"canal@example.org"}
+
+
+def test_importing_the_same_file_again_changes_nothing(served):
+    url = served("google.ics", GOOGLE)
+    import_ics(url, "--publish")
+    before = list(Event.objects.order_by("uid").values_list("uid", "sequence", "updated"))
+    occurrences = sorted(Event.objects.values_list("occurrences__pk", flat=True))
+    out, _ = import_ics(url, "--publish")
+    assert "0 created, 0 updated, 2 unchanged, 0 cancelled" in out
+    assert list(Event.objects.order_by("uid").values_list("uid", "sequence", "updated")) == before
+    assert sorted(Event.objects.values_list("occurrences__pk", flat=True)) == occurrences
+
+
+def test_a_changed_time_updates_the_event_and_raises_its_sequence(served):
+    import_ics(served("meetup.ics", MEETUP))
+    out, _ = import_ics(served("meetup.ics", MEETUP.replace("T180000Z", "T183000Z")))
+    assert "0 created, 1 updated" in out
+    event = Event.objects.get()
+    assert event.sequence == 1
+    assert local_starts(event) == ["2026-12-03 19:30"]
+
+
+def test_events_gone_from_the_source_are_cancelled_not_deleted(served):
+    import_ics(served("google.ics", GOOGLE))
+    without_market = GOOGLE.replace(GOOGLE[GOOGLE.rindex("BEGIN:VEVENT") :], "END:VCALENDAR\n")
+    out, _ = import_ics(served("google.ics", without_market))
+    assert "1 cancelled" in out
+    market = Event.objects.get(uid="1abcdefghijk@google.com")
+    assert market.status == Event.Status.CANCELLED
+    assert market.sequence == 1
+    # Another source's events are not touched.
+    import_ics(served("meetup.ics", MEETUP))
+    assert Event.objects.get(uid="event_312345678@meetup.example").status == "scheduled"
+    assert Event.objects.filter(status="cancelled").count() == 1
+
+
+def test_malformed_events_are_reported_with_their_line_and_the_rest_imported(served):
+    out, err = import_ics(served("mixed.ics", MALFORMED))
+    lines = MALFORMED.splitlines()
+    begin = [n for n, line in enumerate(lines, start=1) if line == "BEGIN:VEVENT"]
+    assert f"line {begin[1]} (UID no-start@example.org): no DTSTART" in err
+    assert f"line {begin[2]} (UID bad-date@example.org): DTSTART" in err
+    assert f"line {begin[3]} (UID bad-rule@example.org):" in err
+    assert "1 created, 0 updated, 0 unchanged, 0 cancelled, 3 with errors" in out
+    assert list(Event.objects.values_list("uid", flat=True)) == ["good@example.org"]
+    assert Event.objects.get().occurrences.count() == 1
+
+
+def test_a_malformed_event_does_not_cancel_its_earlier_import(served):
+    import_ics(served("meetup.ics", MEETUP))
+    import_ics(served("meetup.ics", MEETUP.replace("DTSTART:20261203T180000Z", "DTSTART:2026")))
+    assert Event.objects.get().status == Event.Status.SCHEDULED
+
+
+def test_a_file_that_is_not_a_calendar_imports_and_cancels_nothing(served):
+    import_ics(served("meetup.ics", MEETUP))
+    out, err = import_ics(served("meetup.ics", "<html>Not found</html>"))
+    assert "not an iCalendar file" in err
+    assert "0 created, 0 updated, 0 unchanged, 0 cancelled" in out
+    assert Event.objects.get().status == Event.Status.SCHEDULED
+
+
+def test_an_unreachable_source_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="Could not read"):
+        import_ics(str(tmp_path / "missing.ics"))
+    with pytest.raises(CommandError, match="Could not read"):
+        import_ics("http://127.0.0.1:9/nothing-listens-here.ics")
+
+
+def test_a_local_file_imports_too(tmp_path):
+    path = tmp_path / "meetup.ics"
+    path.write_bytes(crlf(MEETUP))
+    import_ics(str(path))
+    assert Event.objects.get().source == str(path.resolve())
