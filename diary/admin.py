@@ -5,7 +5,16 @@ from django.utils.translation import ngettext
 
 from diary import services
 from diary.forms import EventDatesForm
-from diary.models import Article, Category, Event, Language, Occurrence, Organiser, Tag
+from diary.models import (
+    ApiToken,
+    Article,
+    Category,
+    Event,
+    Language,
+    Occurrence,
+    Organiser,
+    Tag,
+)
 
 
 class AgendaAdmin(admin.ModelAdmin):
@@ -188,6 +197,18 @@ class OrganiserAdmin(AgendaAdmin):
     list_display = ("name", "email", "website", "is_trusted", "created")
     list_filter = ("is_trusted",)
     search_fields = ("name", "email")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AgendaAdmin):
+    """Editors issue tokens here and hand the key to the organiser; deactivate to revoke."""
+
+    list_display = ("organiser", "name", "is_active", "created", "last_used")
+    list_filter = ("is_active",)
+    search_fields = ("organiser__name", "organiser__email", "name")
+    autocomplete_fields = ("organiser",)
+    readonly_fields = ("key", "created", "last_used")
+    fields = ("organiser", "name", "is_active", "key", "created", "last_used")
 
 
 @admin.register(Article)

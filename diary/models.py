@@ -1,3 +1,4 @@
+import secrets
 import uuid
 import zoneinfo
 from datetime import datetime, timedelta
@@ -108,6 +109,35 @@ class Organiser(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+def new_token_key() -> str:
+    return secrets.token_hex(20)
+
+
+class ApiToken(models.Model):
+    """An organiser's key to the API's write endpoints, issued by an editor in the admin."""
+
+    key = models.CharField(
+        _("key"), max_length=64, unique=True, default=new_token_key, editable=False
+    )
+    organiser = models.ForeignKey(
+        Organiser, verbose_name=_("organiser"), on_delete=models.CASCADE, related_name="tokens"
+    )
+    name = models.CharField(
+        _("name"), max_length=100, blank=True, help_text=_("What it is for, e.g. “website sync”.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.organiser} – {self.name or self.key[:8]}"
 
 
 class Article(models.Model):

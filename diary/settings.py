@@ -55,8 +55,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "corsheaders",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "diary",
     "venues",
     "feeds",
@@ -65,9 +68,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -174,8 +179,39 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["diary.api_access.OrganiserTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["diary.api_access.IsOrganiserOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "diary.api_access.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
+        "user": os.environ.get("API_THROTTLE_ORGANISER", "600/minute"),
+    },
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "City agenda API",
+    "DESCRIPTION": (
+        "The event diary, read-only for everyone: events, their dates (occurrences), venues, "
+        "categories, tags and magazine articles. Lists take the agenda's own query parameters. "
+        "Organisers with a token (issued by the editors) can submit and edit their events: "
+        "send `Authorization: Token <key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Partner sites may read the API and the feeds from any origin; writes get no CORS headers.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_URLS_REGEX = r"^/(api|feeds)/.*$"
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified"]
 
 # The agenda's own settings.
 # How far ahead recurring events are materialised into occurrences; `extend_occurrences`

@@ -3,10 +3,21 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
-from diary import views
+from diary import api, views
 from diary.sitemaps import EventSitemap, VenueSitemap
 from feeds import views as feed_views
+from venues.api import VenueViewSet
+
+router = DefaultRouter()
+router.register("events", api.EventViewSet, basename="event")
+router.register("occurrences", api.OccurrenceViewSet, basename="occurrence")
+router.register("venues", VenueViewSet, basename="venue")
+router.register("categories", api.CategoryViewSet, basename="category")
+router.register("tags", api.TagViewSet, basename="tag")
+router.register("articles", api.ArticleViewSet, basename="article")
 
 diary_patterns = (
     [
@@ -22,6 +33,9 @@ urlpatterns = [
     path("", include(diary_patterns)),
     path("venues/", include("venues.urls")),
     path("feeds/", include("feeds.urls")),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path(
         "sitemap.xml",

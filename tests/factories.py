@@ -27,6 +27,7 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
 class VenueFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Venue
+        django_get_or_create = ("slug",)
 
     name = factory.Sequence(lambda n: f"Venue {n}")
     slug = factory.Sequence(lambda n: f"venue-{n}")

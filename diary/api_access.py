@@ -1,0 +1,53 @@
+"""Who may use the API, and how much of it at once.
+
+Kept apart from `diary.api` because DRF's settings import these classes while DRF itself
+is loading: this module must not import DRF's views.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, permissions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.pagination import PageNumberPagination
+
+from diary.models import ApiToken
+
+
+class OrganiserPrincipal:
+    """Who a valid token speaks for: its organiser (DRF needs a user-like object)."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, organiser):
+        self.organiser = organiser
+        self.pk = f"organiser:{organiser.pk}"  # throttling counts per organiser
+
+    def __str__(self) -> str:
+        return str(self.organiser)
+
+
+class OrganiserTokenAuthentication(TokenAuthentication):
+    """`Authorization: Token <key>` with a key an editor issued in the admin."""
+
+    model = ApiToken
+
+    def authenticate_credentials(self, key):
+        token = ApiToken.objects.select_related("organiser").filter(key=key, is_active=True).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        return OrganiserPrincipal(token.organiser), token
+
+
+class IsOrganiserOrReadOnly(permissions.BasePermission):
+    message = _("Writing needs an organiser's API token.")
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or isinstance(request.auth, ApiToken)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
