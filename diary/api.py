@@ -5,6 +5,8 @@ Lists answer the agenda's own query parameters through `AgendaFilter` (via
 Writes go through the diary's services, like every other door.
 """
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -176,7 +178,7 @@ class DatesSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(LinksMixin, serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     venue = VenueSummarySerializer(read_only=True, allow_null=True)
@@ -336,6 +338,7 @@ class LastModifiedMixin:
 )
 class OccurrenceViewSet(LastModifiedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = OccurrenceSerializer
+    lookup_value_regex = "[0-9]{1,18}"
     filter_backends = [AgendaFilterBackend, filters.OrderingFilter]
     ordering_fields = ["start", "end"]
     ordering = ["start", "event_id"]
@@ -414,7 +417,8 @@ class EventViewSet(
 
     def get_object(self):
         value = self.kwargs["pk"]
-        lookup = {"pk": value} if value.isdigit() else {"slug": value}
+        # An id is ASCII digits ("²".isdigit() is true too); anything else is a slug.
+        lookup = {"pk": int(value)} if re.fullmatch(r"[0-9]{1,18}", value) else {"slug": value}
         event = get_object_or_404(self.get_queryset(), **lookup)
         self.check_object_permissions(self.request, event)
         return event
@@ -439,6 +443,7 @@ class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
     """The magazine's stories, newest first."""
 
     serializer_class = ArticleSerializer
+    lookup_value_regex = "[0-9]{1,18}"
     queryset = Article.objects.prefetch_related("tags").order_by("-published_on", "pk")
 
 

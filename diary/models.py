@@ -32,6 +32,20 @@ def validate_timezone(value: str) -> None:
         )
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def validate_agenda_date(value) -> None:
+    """An agenda lives between these years; outside them lie typing errors, and time zones
+    whose historical offsets no client can read."""
+    if value is not None and not FIRST_YEAR <= value.year < LAST_YEAR:
+        raise ValidationError(
+            _("Give a date between %(first)s and %(last)s."),
+            code="implausible_date",
+            params={"first": FIRST_YEAR, "last": LAST_YEAR - 1},
+        )
+
+
 def default_timezone() -> str:
     return settings.TIME_ZONE
 
@@ -241,11 +255,12 @@ class Event(models.Model):
     timezone = models.CharField(
         _("time zone"), max_length=64, default=default_timezone, validators=[validate_timezone]
     )
-    start = models.DateTimeField(_("start"))
+    start = models.DateTimeField(_("start"), validators=[validate_agenda_date])
     end = models.DateTimeField(
         _("end"),
         null=True,
         blank=True,
+        validators=[validate_agenda_date],
         help_text=_("For all-day events: midnight after the last day."),
     )
     all_day = models.BooleanField(_("all day"), default=False)
@@ -449,7 +464,12 @@ class Event(models.Model):
         for name in ("rdates", "exdates"):
             if not isinstance(getattr(self, name), list):
                 errors.setdefault(name, []).append(_("Give a list of dates."))
-        if self.start and not errors and self.timezone in available_timezones():
+        if (
+            self.start
+            and not errors
+            and self.timezone in available_timezones()
+            and FIRST_YEAR <= self.start.year < LAST_YEAR
+        ):
             # Expand the whole rule up to the horizon once, keeping nothing: the same work
             # saving will do, so a rule that passes here cannot fail there.
             horizon = self.horizon()

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from diary.filters import AgendaFilter
@@ -177,6 +178,19 @@ def event_detail(request, slug: str):
         context["google_url"] = google_calendar_url(event, next_occurrence, url)
         context["outlook_url"] = outlook_calendar_url(event, next_occurrence, url)
     return render(request, "diary/event_detail.html", context)
+
+
+def page_not_found(request, exception):
+    """API clients get JSON errors even for URLs no route matches."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)
 
 
 def robots_txt(request) -> HttpResponse:

@@ -81,6 +81,14 @@ def test_an_occurrence_without_venue_says_null(api):
     assert row["venue"] is None
 
 
+@pytest.mark.parametrize("value", ["²", "99999999999999999999999", "٣", "0x10"])
+def test_odd_ids_are_not_found_never_an_error(api, value):
+    for path in ("events", "occurrences", "articles", "venues", "tags"):
+        response = api.get(f"/api/v1/{path}/{value}/")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."} or "detail" in response.json()
+
+
 def test_an_event_carries_its_rule_and_next_dates_by_id_or_slug(api):
     event = EventFactory(start=timezone.now() + timedelta(days=1), rrule="FREQ=DAILY;COUNT=15")
     by_id = api.get(f"/api/v1/events/{event.pk}/").json()

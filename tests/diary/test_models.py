@@ -146,3 +146,9 @@ def test_a_rule_too_dense_to_expand_is_refused_with_a_message():
         unsaved_event(start=local(2000, 1, 1), end=None, rrule=f"FREQ=HOURLY;BYMINUTE={minutes}")
     )
     assert any("too many dates" in message for message in errors["rrule"])
+
+
+@pytest.mark.parametrize("year", [1850, 2100, 9999])
+def test_dates_outside_the_agendas_years_are_refused(year):
+    errors = errors_of(unsaved_event(start=local(year, 1, 1, 20), end=None))
+    assert errors["start"] == ["Give a date between 1900 and 2099."]
