@@ -297,6 +297,13 @@ def test_clients_over_their_rate_get_429_with_retry_after(api, monkeypatch):
     assert 0 < int(response["Retry-After"]) <= 60
 
 
+def test_anonymous_clients_are_held_to_the_anonymous_rate_only(api, monkeypatch):
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "5/minute", "user": "1/minute"}
+    )
+    assert [api.get("/api/v1/tags/").status_code for _ in range(6)] == [200] * 5 + [429]
+
+
 def test_organisers_are_counted_apart_from_anonymous_clients(token, monkeypatch):
     monkeypatch.setattr(
         SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1/minute", "user": "3/minute"}
