@@ -101,9 +101,10 @@ ERROR = OpenApiResponse(
 
 
 def documented(ok, *codes: int) -> dict:
-    """The responses of an operation: its success, then the errors it can answer."""
+    """The responses of an operation: its success, then the errors it can answer. Any
+    operation can answer 400 (a NUL character in the address, diary.middleware)."""
     errors = {400: BAD_REQUEST, 401: ERROR, 404: ERROR}
-    return {**ok, **{code: errors[code] for code in codes}}
+    return {**ok, **{code: errors[code] for code in {400, *codes}}}
 
 
 class AgendaFilterBackend(filters.BaseFilterBackend):
@@ -206,20 +207,27 @@ class EventSerializer(LinksMixin, serializers.ModelSerializer):
         return self.event_ics_url(event)
 
 
+class SlugField(serializers.SlugRelatedField):
+    """A slug that refuses a NUL character before any query (PostgreSQL would fail)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class EventWriteSerializer(serializers.ModelSerializer):
     """What an organiser sends. Times are ISO 8601; an all-day event's `end` is the
     midnight after its last day, as in iCalendar."""
 
-    category = serializers.SlugRelatedField(
+    category = SlugField(
         slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
     )
-    tags = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Tag.objects.all(), many=True, required=False
-    )
-    languages = serializers.SlugRelatedField(
+    tags = SlugField(slug_field="slug", queryset=Tag.objects.all(), many=True, required=False)
+    languages = SlugField(
         slug_field="code", queryset=Language.objects.all(), many=True, required=False
     )
-    venue = serializers.SlugRelatedField(
+    venue = SlugField(
         slug_field="slug", queryset=Venue.objects.all(), required=False, allow_null=True
     )
     rdates = serializers.ListField(child=serializers.CharField(), required=False)

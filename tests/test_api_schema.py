@@ -3,7 +3,9 @@ never answer 5xx, and every answer must match the schema (status, content type, 
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.checks import not_a_server_error
@@ -26,7 +28,19 @@ CHECKS = [
 
 
 @pytest.fixture
-def token(db, monkeypatch):
+def requests_inside_the_test_transaction():
+    """Schemathesis calls the real WSGI handler, whose close_old_connections would close a
+    PostgreSQL connection in the middle of the test's transaction; Django's test client
+    disconnects it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, monkeypatch, requests_inside_the_test_transaction):
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": None})
     demo_city_seed(events=30, venues=18, seed=2)
     return ApiToken.objects.create(organiser=OrganiserFactory()).key

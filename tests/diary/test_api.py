@@ -89,6 +89,32 @@ def test_odd_ids_are_not_found_never_an_error(api, value):
         assert response.json() == {"detail": "Not found."} or "detail" in response.json()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?q=a%00b",
+        "/?category=%00",
+        "/api/v1/venues/?area=%00",
+        "/api/v1/occurrences/?tag=x%00",
+        "/api/v1/events/a%00b/",
+        "/feeds/events.ics?q=%00",
+        "/feeds/events.rss?venue=%00",
+    ],
+)
+def test_a_nul_character_in_an_address_is_a_400_everywhere(client, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert b"NUL character" in response.content
+
+
+def test_a_nul_character_in_a_submitted_slug_is_a_field_error(token):
+    response = authorised(token).post(
+        "/api/v1/events/", new_event(venue="kan\x00al", tags=["a\x00"]), format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"venue", "tags"}
+
+
 def test_an_event_carries_its_rule_and_next_dates_by_id_or_slug(api):
     event = EventFactory(start=timezone.now() + timedelta(days=1), rrule="FREQ=DAILY;COUNT=15")
     by_id = api.get(f"/api/v1/events/{event.pk}/").json()
