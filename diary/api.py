@@ -125,6 +125,39 @@ class AgendaFilterBackend(filters.BaseFilterBackend):
         return queryset.filter(pk__in=agenda.qs.values("event_id"))
 
 
+OCCURRENCE_EXAMPLE = {
+    "id": 370,
+    "event": {
+        "id": 211,
+        "slug": "flea-market-at-forest-national",
+        "title": "Flea Market at Forest National",
+        "uid": "4f1c9a7e-0b1d-4c55-9a51-6a1f0e2d7c11@agenda.example.org",
+    },
+    "start": "2026-11-26T14:00:00+01:00",
+    "end": "2026-11-26T16:00:00+01:00",
+    "all_day": False,
+    "status": "scheduled",
+    "venue": {"slug": "forest-national", "name": "Forest National"},
+    "url": "https://agenda.example.org/events/flea-market-at-forest-national/",
+    "ics_url": "https://agenda.example.org/events/flea-market-at-forest-national.ics",
+}
+EVENT_WRITE_EXAMPLE = {
+    "title": "Canal clean-up",
+    "summary": "Bring gloves; we bring the rest.",
+    "category": "sport",
+    "venue": "kanal-centre-pompidou",
+    "start": "2026-12-05T10:00:00+01:00",
+    "end": "2026-12-05T13:00:00+01:00",
+    "rrule": "FREQ=MONTHLY;BYDAY=1SA;COUNT=6",
+    "is_free": True,
+    "languages": ["fr", "nl"],
+}
+
+
+def page_of(example: dict) -> dict:
+    return {"count": 1, "next": None, "previous": None, "results": [example]}
+
+
 # Serializers
 
 
@@ -339,6 +372,14 @@ class LastModifiedMixin:
         "start, from now by default.",
         parameters=AGENDA_PARAMETERS,
         responses=documented({200: OccurrenceSerializer(many=True)}, 400, 404),
+        examples=[
+            OpenApiExample(
+                "This weekend's free music",
+                summary="?when=weekend&category=music&free=true",
+                value=page_of(OCCURRENCE_EXAMPLE),
+                response_only=True,
+            )
+        ],
     ),
     retrieve=extend_schema(
         summary="One date", responses=documented({200: OccurrenceSerializer}, 404)
@@ -375,6 +416,15 @@ class OccurrenceViewSet(LastModifiedMixin, viewsets.ReadOnlyModelViewSet):
         description="It waits for moderation unless the organiser is trusted.",
         request=EventWriteSerializer,
         responses=documented({201: OrganiserEventSerializer}, 400, 401),
+        examples=[
+            OpenApiExample("A monthly event", value=EVENT_WRITE_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Refused",
+                value={"end": ["The end must be after the start."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
     ),
     partial_update=extend_schema(
         summary="Change one of your events (organiser token)",

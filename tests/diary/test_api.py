@@ -400,6 +400,12 @@ def test_the_schema_and_docs_are_served_without_a_cdn(client):
         "page_size",
         "ordering",
     } <= names
+    occurrences = paths["/api/v1/occurrences/"]["get"]
+    assert occurrences["summary"] and occurrences["description"]
+    assert occurrences["responses"]["200"]["content"]["application/json"]["examples"]
+    assert all(p.get("description") for p in occurrences["parameters"])
+    create = paths["/api/v1/events/"]["post"]["requestBody"]["content"]["application/json"]
+    assert create["examples"]
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
     assert "cdn" not in docs.lower()
