@@ -1,5 +1,8 @@
 from django.contrib import admin, messages
 from django.db import models
+from django.shortcuts import render
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -13,6 +16,7 @@ from diary.models import (
     Language,
     Occurrence,
     Organiser,
+    Submission,
     Tag,
 )
 
@@ -152,14 +156,24 @@ class EventAdmin(AgendaAdmin):
             lambda n: ngettext("%(count)d event published.", "%(count)d events published.", n),
         )
 
-    @admin.action(description=_("Reject the selected events"))
-    def reject(self, request, queryset) -> None:
+    @admin.action(description=_("Reject the selected events (with a reason)"))
+    def reject(self, request, queryset):
+        """Asks for the reason the organisers will read, then rejects."""
+        events = queryset.exclude(publication_state=Event.PublicationState.REJECTED)
+        if "reason" not in request.POST:
+            return render(
+                request,
+                "admin/diary/reject_reason.html",
+                {**self.admin_site.each_context(request), "events": events, "opts": self.opts},
+            )
+        reason = request.POST["reason"].strip()
         self._moderate(
             request,
-            queryset.exclude(publication_state=Event.PublicationState.REJECTED),
-            services.event_reject,
+            events,
+            lambda event: services.event_reject(event=event, reason=reason),
             lambda n: ngettext("%(count)d event rejected.", "%(count)d events rejected.", n),
         )
+        return None
 
     @admin.action(description=_("Mark the selected events as cancelled"))
     def cancel(self, request, queryset) -> None:
@@ -168,6 +182,46 @@ class EventAdmin(AgendaAdmin):
             queryset.exclude(status=Event.Status.CANCELLED),
             services.event_cancel,
             lambda n: ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", n),
+        )
+
+
+@admin.register(Submission)
+class SubmissionAdmin(EventAdmin):
+    """The moderation queue: pending events, oldest first, approved or rejected in a click."""
+
+    list_display = ("title", "organiser", "start", "where", "created")
+    list_filter = ("category", ("start", admin.DateFieldListFilter))
+    ordering = ("created", "pk")
+    actions = ("approve", "reject")
+    readonly_fields = (*EventAdmin.readonly_fields, "preview")
+    fieldsets = ((_("Preview"), {"fields": ("preview",)}), *EventAdmin.fieldsets)
+    date_hierarchy = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).pending()
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description=_("where"))
+    def where(self, event: Event) -> str:
+        if event.venue:
+            return event.venue.name
+        return format_html("<em>{}</em> {}", _("proposed:"), event.venue_proposal or "–")
+
+    @admin.display(description=_("preview"))
+    def preview(self, event: Event) -> str:
+        image = (
+            format_html('<img src="{}" alt="" width="240"><br>', event.image.url)
+            if event.image
+            else ""
+        )
+        return format_html(
+            "{}<strong>{}</strong><p>{}</p><div>{}</div>",
+            image,
+            event.title,
+            event.summary,
+            mark_safe(event.description),  # sanitised on every save (diary.html)
         )
 
 

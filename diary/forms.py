@@ -79,7 +79,7 @@ class EventDatesForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        tz_name = cleaned.get("timezone")
+        tz_name = cleaned.get("timezone") or self.instance.timezone
         if tz_name not in available_timezones():
             return cleaned
         tz, typed_in = ZoneInfo(tz_name), timezone.get_current_timezone()
@@ -100,3 +100,182 @@ class EventDatesForm(forms.ModelForm):
             if cleaned["end"] is not None and cleaned["end"] <= cleaned["start"]:
                 self.add_error("end", _("The last day cannot be before the first."))
         return cleaned
+
+
+WEEKDAYS = [
+    ("MO", _("Monday")),
+    ("TU", _("Tuesday")),
+    ("WE", _("Wednesday")),
+    ("TH", _("Thursday")),
+    ("FR", _("Friday")),
+    ("SA", _("Saturday")),
+    ("SU", _("Sunday")),
+]
+ORDINALS = [
+    ("1", _("first")),
+    ("2", _("second")),
+    ("3", _("third")),
+    ("4", _("fourth")),
+    ("-1", _("last")),
+]
+
+
+class SubmissionForm(EventDatesForm):
+    """The organisers' form: an event in plain words, without an account.
+
+    Repetition is asked as people say it ("every week on Tuesday until…", "every month on
+    the last Friday") and written as an RRULE; the venue is typed and matched to the known
+    venues (the browser suggests them), or proposed for editors to create.
+    """
+
+    organiser_name = forms.CharField(label=_("Your name or organisation"), max_length=200)
+    organiser_email = forms.EmailField(
+        label=_("Your e-mail"), help_text=_("We send the private link to manage the event here.")
+    )
+    venue_name = forms.CharField(
+        label=_("Venue"),
+        required=False,
+        help_text=_("Start typing to choose a known venue."),
+        widget=forms.TextInput(attrs={"list": "venue-list", "autocomplete": "off"}),
+    )
+    new_venue = forms.CharField(
+        label=_("Or propose a new venue"),
+        required=False,
+        max_length=300,
+        help_text=_("Its name, address and area; an editor will add it."),
+    )
+    start = forms.DateTimeField(
+        label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    end = forms.DateTimeField(
+        label=_("Ends"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    repeat = forms.ChoiceField(
+        label=_("Repeats"),
+        choices=[
+            ("", _("Does not repeat")),
+            ("weekly", _("Every week")),
+            ("monthly", _("Every month")),
+        ],
+        required=False,
+    )
+    weekly_days = forms.MultipleChoiceField(
+        label=_("On"), choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    monthly_ordinal = forms.ChoiceField(label=_("On the"), choices=ORDINALS, required=False)
+    monthly_weekday = forms.ChoiceField(label=_("weekday"), choices=WEEKDAYS, required=False)
+    repeat_until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    rdates = DateListField(label=_("Extra dates"), required=False)
+    exdates = DateListField(label=_("Skipped dates"), required=False)
+    image = forms.FileField(
+        label=_("Image"), required=False, help_text=_("JPEG, PNG or WebP, at most 5 MB.")
+    )
+    image_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    website_url = forms.CharField(required=False, label=_("Leave this empty"))  # the honeypot
+    # Not typed: written from the plain words; the model's errors about it land here first.
+    rrule = forms.CharField(required=False, widget=forms.HiddenInput)
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta(EventDatesForm.Meta):
+        fields = (
+            "title", "summary", "description", "category", "tags", "start", "end", "all_day",
+            "rdates", "exdates", "is_free", "price_min", "price_max", "ticket_url", "languages",
+            "family_friendly", "min_age", "max_age", "accessibility_notes", "image_alt",
+        )  # fmt: skip
+        widgets = {
+            "tags": forms.CheckboxSelectMultiple,
+            "languages": forms.CheckboxSelectMultiple,
+            "description": forms.Textarea(attrs={"rows": 6}),
+        }
+        help_texts = {
+            "description": _("Paragraphs, bold, italics, lists and links are kept."),
+        }
+
+    def __init__(self, *args, venues=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.venues = list(venues) if venues is not None else []
+        self.fields["category"].required = True
+        if self.instance.pk:
+            self.initial.setdefault(
+                "venue_name", self.instance.venue.name if self.instance.venue else ""
+            )
+            self.initial.update(rule_to_plain_words(self.instance.rrule))
+
+    def clean_venue_name(self):
+        name = self.cleaned_data.get("venue_name", "").strip()
+        if not name:
+            return None
+        for venue in self.venues:
+            if venue.name.casefold() == name.casefold():
+                return venue
+        raise forms.ValidationError(
+            _(
+                "“%(name)s” is not a venue we know: choose one of the suggestions, or propose it "
+                "below."
+            ),
+            params={"name": name},
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("venue_name") and not cleaned.get("new_venue"):
+            self.add_error("venue_name", _("Choose a venue, or propose a new one."))
+        try:
+            cleaned["rrule"] = plain_words_to_rule(cleaned)
+        except forms.ValidationError as error:
+            self.add_error("repeat", error)
+        return cleaned
+
+    def _post_clean(self):
+        # The model validates the rule written from the plain words.
+        self.instance.rrule = self.cleaned_data.get("rrule", "")
+        self.instance.venue = self.cleaned_data.get("venue_name") or None
+        self.instance.venue_proposal = self.cleaned_data.get("new_venue", "")
+        super()._post_clean()
+        for error in self.errors.pop("rrule", []):
+            self.add_error("repeat", error)
+
+
+def plain_words_to_rule(data: dict) -> str:
+    repeat = data.get("repeat")
+    if not repeat:
+        return ""
+    until = data.get("repeat_until")
+    if until is None:
+        raise forms.ValidationError(_("Say until when it repeats."), code="until")
+    if repeat == "weekly":
+        days = data.get("weekly_days") or []
+        if not days:
+            raise forms.ValidationError(_("Choose the days of the week."), code="days")
+        by_day = ",".join(days)
+    else:
+        by_day = f"{data.get('monthly_ordinal') or '1'}{data.get('monthly_weekday') or 'MO'}"
+    frequency = "WEEKLY" if repeat == "weekly" else "MONTHLY"
+    return f"FREQ={frequency};BYDAY={by_day};UNTIL={until:%Y%m%d}"
+
+
+def rule_to_plain_words(rule: str) -> dict:
+    """The form's repetition fields for a rule written by `plain_words_to_rule`."""
+    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    if not parts or "UNTIL" not in parts or len(parts["UNTIL"]) < 8:
+        return {}
+    until = datetime.strptime(parts["UNTIL"][:8], "%Y%m%d").date()
+    if parts.get("FREQ") == "WEEKLY":
+        return {
+            "repeat": "weekly",
+            "weekly_days": parts.get("BYDAY", "").split(","),
+            "repeat_until": until,
+        }
+    if parts.get("FREQ") == "MONTHLY" and parts.get("BYDAY"):
+        by_day = parts["BYDAY"]
+        return {
+            "repeat": "monthly",
+            "monthly_ordinal": by_day[:-2],
+            "monthly_weekday": by_day[-2:],
+            "repeat_until": until,
+        }
+    return {}

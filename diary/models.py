@@ -313,6 +313,11 @@ class Event(models.Model):
     languages = models.ManyToManyField(
         Language, verbose_name=_("spoken languages"), related_name="events", blank=True
     )
+    accessibility_notes = models.TextField(
+        _("accessibility notes"),
+        blank=True,
+        help_text=_("What visitors with reduced mobility, sight or hearing should know."),
+    )
     family_friendly = models.BooleanField(_("family-friendly"), default=False)
     min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
@@ -326,6 +331,14 @@ class Event(models.Model):
         choices=PublicationState.choices,
         default=PublicationState.PENDING,
     )
+    venue_proposal = models.TextField(
+        _("proposed venue"),
+        blank=True,
+        help_text=_(
+            "A venue the organiser proposed (name, address, area): create it, then choose it above."
+        ),
+    )
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     uid = models.CharField(_("UID"), max_length=255, unique=True, default=new_uid, editable=False)
     source = models.CharField(
         _("imported from"),
@@ -479,6 +492,15 @@ class Event(models.Model):
                 errors.setdefault("rrule", []).append(str(error))
         if errors:
             raise ValidationError(errors)
+
+
+class Submission(Event):
+    """Pending events, as the editors' moderation queue shows them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("submission to moderate")
+        verbose_name_plural = _("submissions to moderate")
 
 
 class Occurrence(models.Model):

@@ -6,16 +6,20 @@ importer call these; none of them saves an Event by hand.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from diary import recurrence
 from diary.html import sanitise_html
-from diary.models import Event, Occurrence
+from diary.models import Event, Occurrence, Organiser
 
 logger = logging.getLogger(__name__)
 
@@ -108,21 +112,100 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
 
 
 def event_publish(*, event: Event, now: datetime | None = None) -> Event:
-    """Make a pending (or rejected) event public."""
+    """Make a pending (or rejected) event public, and tell its organiser."""
+    was_public = event.is_published
     event.publication_state = Event.PublicationState.PUBLISHED
-    return event_save(event=event, now=now)
+    event.rejection_reason = ""
+    event = event_save(event=event, now=now)
+    if not was_public:
+        organiser_notify(event=event, template="published")
+    return event
 
 
-def event_reject(*, event: Event) -> Event:
-    """Keep an event out of every public door."""
+def event_reject(*, event: Event, reason: str = "") -> Event:
+    """Keep an event out of every public door; its organiser is told why."""
     event.publication_state = Event.PublicationState.REJECTED
-    return event_save(event=event)
+    event.rejection_reason = reason
+    event = event_save(event=event)
+    organiser_notify(event=event, template="rejected")
+    return event
 
 
 def event_cancel(*, event: Event) -> Event:
     """Mark an event cancelled. It stays listed, so subscribers learn it is off."""
     event.status = Event.Status.CANCELLED
     return event_save(event=event)
+
+
+MANAGE_SALT = "diary.manage"
+
+
+def manage_token(event: Event) -> str:
+    """The private, signed part of an event's manage link (no account needed)."""
+    return signing.dumps({"uid": event.uid}, salt=MANAGE_SALT)
+
+
+def manage_url(event: Event) -> str:
+    return settings.SITE_URL + reverse("diary:submission-manage", args=[manage_token(event)])
+
+
+def event_for_token(token: str) -> Event:
+    """The event a manage link is for; signing.BadSignature (or SignatureExpired) if none."""
+    max_age = timedelta(days=settings.DIARY_MANAGE_LINK_DAYS)
+    data = signing.loads(token, salt=MANAGE_SALT, max_age=max_age)
+    event = Event.objects.filter(uid=data.get("uid")).select_related("organiser").first()
+    if event is None:
+        raise signing.BadSignature("no such event")
+    return event
+
+
+def organiser_notify(*, event: Event, template: str) -> None:
+    """E-mail the organiser (received, published, rejected) with the manage link."""
+    if event.organiser is None:
+        return
+    context = {"event": event, "manage_url": manage_url(event), "site_url": settings.SITE_URL}
+    subject = render_to_string(f"diary/email/{template}_subject.txt", context).strip()
+    body = render_to_string(f"diary/email/{template}.txt", context)
+    send_mail(subject, body, None, [event.organiser.email])
+
+
+def organiser_for_submission(*, name: str, email: str) -> Organiser:
+    organiser, created = Organiser.objects.get_or_create(
+        email=email.strip().lower(), defaults={"name": name}
+    )
+    if not created and name and organiser.name != name and not organiser.is_trusted:
+        organiser.name = name
+        organiser.save(update_fields=["name"])
+    return organiser
+
+
+def event_submit(*, event: Event, organiser: Organiser, tags=(), languages=()) -> Event:
+    """A new event from the public form: pending (published for trusted organisers), with
+    an e-mail to its organiser. One transaction: all of it is saved, or none."""
+    with transaction.atomic():
+        event.organiser = organiser
+        event.publication_state = (
+            Event.PublicationState.PUBLISHED
+            if organiser.is_trusted
+            else Event.PublicationState.PENDING
+        )
+        event_save(event=event)
+        event.tags.set(tags)
+        event.languages.set(languages)
+    organiser_notify(event=event, template="received")
+    return event
+
+
+def event_resubmit(*, event: Event, tags=(), languages=()) -> Event:
+    """An organiser's edit through the manage link: back to moderation unless trusted."""
+    with transaction.atomic():
+        trusted = event.organiser is not None and event.organiser.is_trusted
+        if not trusted and event.publication_state != Event.PublicationState.PENDING:
+            event.publication_state = Event.PublicationState.PENDING
+        event_save(event=event)
+        event.tags.set(tags)
+        event.languages.set(languages)
+    return event
 
 
 IMPORTED_FIELDS = (

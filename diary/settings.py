@@ -222,3 +222,8 @@ DIARY_HORIZON_DAYS = int(os.environ.get("DIARY_HORIZON_DAYS", "548"))  # about 1
 DIARY_MAX_OCCURRENCES = int(os.environ.get("DIARY_MAX_OCCURRENCES", "1000"))
 # The domain part of generated event UIDs. It must never change once feeds are published.
 DIARY_UID_DOMAIN = os.environ.get("DIARY_UID_DOMAIN", urlsplit(SITE_URL).hostname or "localhost")
+# The organisers' submission form: its defences, and how long a manage link works.
+DIARY_SUBMIT_MIN_SECONDS = int(os.environ.get("DIARY_SUBMIT_MIN_SECONDS", "3"))
+DIARY_SUBMIT_PER_HOUR = int(os.environ.get("DIARY_SUBMIT_PER_HOUR", "5"))
+DIARY_SUBMIT_MAX_LINKS = int(os.environ.get("DIARY_SUBMIT_MAX_LINKS", "3"))
+DIARY_MANAGE_LINK_DAYS = int(os.environ.get("DIARY_MANAGE_LINK_DAYS", "180"))

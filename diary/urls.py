@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from diary import api, views
+from diary import api, submissions, views
 from diary.sitemaps import EventSitemap, VenueSitemap
 from feeds import views as feed_views
 from venues.api import VenueViewSet
@@ -25,6 +25,9 @@ diary_patterns = (
         path("month/", views.agenda_month, name="agenda-month"),
         path("events/<slug:slug>/", views.event_detail, name="event-detail"),
         path("events/<slug:slug>.ics", feed_views.event_ics, name="event-ics"),
+        path("submit/", submissions.submit, name="submit"),
+        path("submit/preview/", submissions.submission_preview, name="submission-preview"),
+        path("submit/manage/<str:token>/", submissions.manage, name="submission-manage"),
     ],
     "diary",
 )

@@ -2,7 +2,14 @@ import pytest
 from django.urls import reverse
 
 from diary.models import Event
-from tests.factories import CategoryFactory, EventFactory, TagFactory, VenueFactory, local
+from tests.factories import (
+    CategoryFactory,
+    EventFactory,
+    OrganiserFactory,
+    TagFactory,
+    VenueFactory,
+    local,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -134,11 +141,10 @@ def test_the_change_page_shows_upcoming_occurrences_read_only(editor):
 )
 def test_bulk_moderation_actions(editor, action, field, value):
     events = EventFactory.create_batch(2, publication_state=Event.PublicationState.PENDING)
-    response = editor.post(
-        reverse("admin:diary_event_changelist"),
-        {"action": action, "_selected_action": [e.pk for e in events]},
-        follow=True,
-    )
+    data = {"action": action, "_selected_action": [e.pk for e in events]}
+    if action == "reject":
+        data["reason"] = "Not in the city."
+    response = editor.post(reverse("admin:diary_event_changelist"), data, follow=True)
     assert response.status_code == 200
     assert {getattr(e, field) for e in Event.objects.all()} == {value}
     assert "2 events" in response.content.decode()
@@ -212,3 +218,45 @@ def test_saving_an_unchanged_event_in_the_admin_leaves_the_sequence(editor):
     event.refresh_from_db()
     assert event.sequence == 0
     assert event.end.astimezone(event.tzinfo).strftime("%Y-%m-%d %H:%M") == "2026-12-04 00:00"
+
+
+def test_rejecting_asks_for_the_reason_and_emails_it(editor, mailoutbox):
+    organiser = OrganiserFactory(email="org@example.org")
+    event = EventFactory(publication_state=Event.PublicationState.PENDING, organiser=organiser)
+    url = reverse("admin:diary_submission_changelist")
+    asked = editor.post(url, {"action": "reject", "_selected_action": [event.pk]})
+    assert asked.status_code == 200
+    assert 'name="reason"' in asked.content.decode()
+    event.refresh_from_db()
+    assert event.publication_state == Event.PublicationState.PENDING
+    editor.post(url, {"action": "reject", "_selected_action": [event.pk], "reason": "Duplicate."})
+    event.refresh_from_db()
+    assert (event.publication_state, event.rejection_reason) == ("rejected", "Duplicate.")
+    [mail] = mailoutbox
+    assert mail.to == ["org@example.org"]
+    assert "Duplicate." in mail.body
+    assert "/submit/manage/" in mail.body
+
+
+def test_the_moderation_queue_lists_pending_events_oldest_first(editor, mailoutbox):
+    older = EventFactory(
+        title="Older",
+        publication_state=Event.PublicationState.PENDING,
+        venue=None,
+        venue_proposal="Atelier 34zero, Rue de la Senne 34",
+        organiser=OrganiserFactory(),
+    )
+    EventFactory(title="Newer", publication_state=Event.PublicationState.PENDING)
+    EventFactory(title="Published")
+    response = editor.get(reverse("admin:diary_submission_changelist"))
+    assert [e.title for e in response.context["cl"].result_list] == ["Older", "Newer"]
+    assert "Atelier 34zero" in response.content.decode()
+    change = editor.get(reverse("admin:diary_submission_change", args=[older.pk]))
+    assert change.status_code == 200
+    editor.post(
+        reverse("admin:diary_submission_changelist"),
+        {"action": "approve", "_selected_action": [older.pk]},
+    )
+    older.refresh_from_db()
+    assert older.is_published
+    assert "is now published" in mailoutbox[-1].body
