@@ -87,7 +87,7 @@ def submit(request):
     valid = form.is_valid()
     image_name = kept_image(request, form)
     if "preview" in request.POST or not valid or form.errors:
-        return render_form(request, form, image_name=image_name, status=200 if valid else 400)
+        return render_form(request, form, image_name=image_name, status=400 if form.errors else 200)
     reason = spam.spam_reason(
         honeypot=form.cleaned_data["website_url"],
         started=form.cleaned_data["started"],

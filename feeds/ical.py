@@ -70,7 +70,7 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
         if moments:
             vevent.add(name, moments)
     description = "\n\n".join(
-        part for part in (event.summary, plain_text(event.description), url) if part
+        part for part in (plain_text(event.summary), plain_text(event.description), url) if part
     )
     vevent.add("description", description)
     vevent.add("url", url)

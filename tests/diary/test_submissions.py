@@ -1,0 +1,433 @@
+"""The organisers' form, its defences, images, the manage link, and what editors see."""
+
+import threading
+import time
+from html.parser import HTMLParser
+from io import BytesIO
+
+import icalendar
+import pytest
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from diary import services, spam
+from diary.models import Event, Organiser
+from tests.factories import CategoryFactory, OrganiserFactory, VenueFactory, local
+
+pytestmark = pytest.mark.django_db
+
+
+def started(seconds_ago: float = 10) -> str:
+    return signing.dumps(time.time() - seconds_ago, salt=spam.SALT)
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "organiser_name": "Collectif Canal",
+        "organiser_email": "canal@example.org",
+        "title": "Repair Café",
+        "summary": "Bring your broken things",
+        "description": "<p>Every <strong>Tuesday</strong>.</p>",
+        "category": CategoryFactory(slug="workshop", name="Workshop").pk,
+        "venue_name": VenueFactory(name="Recyclart", slug="recyclart").name,
+        "start": "2026-12-01T19:00",
+        "end": "2026-12-01T21:00",
+        "repeat": "weekly",
+        "weekly_days": ["TU"],
+        "repeat_until": "2026-12-22",
+        "is_free": "on",
+        "started": started(),
+        "website_url": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def png(size=(800, 600), exif: bool = False) -> SimpleUploadedFile:
+    image = Image.new("RGB", size, "orange")
+    out = BytesIO()
+    if exif:
+        info = Image.Exif()
+        info[0x010F] = "SecretCamera"  # Make
+        image.save(out, format="PNG", exif=info)
+    else:
+        image.save(out, format="PNG")
+    return SimpleUploadedFile("poster.png", out.getvalue(), content_type="image/png")
+
+
+def submit(client, **overrides):
+    return client.post("/submit/", form_data(**overrides))
+
+
+# The workflow
+
+
+def test_a_weekly_event_lands_pending_with_its_dates_and_an_email(client, mailoutbox):
+    response = submit(client)
+    event = Event.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "diary:submission-manage", args=[services.manage_token(event)]
+    )
+    assert event.publication_state == Event.PublicationState.PENDING
+    assert event.rrule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20261222"
+    assert [o.start for o in event.occurrences.order_by("start")] == [
+        local(2026, 12, day, 19) for day in (1, 8, 15, 22)
+    ]
+    assert event.organiser.email == "canal@example.org"
+    assert event.venue.name == "Recyclart"
+    [mail] = mailoutbox
+    assert mail.to == ["canal@example.org"]
+    assert services.manage_url(event) in mail.body
+    assert "Repair Café" not in client.get("/").content.decode()
+
+
+def test_every_month_on_the_last_friday(client):
+    submit(
+        client,
+        repeat="monthly",
+        monthly_ordinal="-1",
+        monthly_weekday="FR",
+        weekly_days=None,
+        start="2026-12-25T20:00",
+        end="",
+        repeat_until="2027-02-28",
+    )
+    event = Event.objects.get()
+    assert event.rrule == "FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20270228"
+    assert [o.start.day for o in event.occurrences.order_by("start")] == [25, 29, 26]
+
+
+def test_extra_and_skipped_dates(client):
+    submit(client, rdates="2026-12-31", exdates="2026-12-15")
+    days = [o.start.day for o in Event.objects.get().occurrences.order_by("start")]
+    assert days == [1, 8, 22, 31]
+
+
+def test_a_trusted_organiser_is_published_directly(client):
+    OrganiserFactory(email="canal@example.org", is_trusted=True)
+    submit(client)
+    assert Event.objects.get().is_published
+
+
+def test_a_new_venue_can_be_proposed(client):
+    submit(client, venue_name="", new_venue="Atelier 34zero, Rue de la Senne 34, Bruxelles")
+    event = Event.objects.get()
+    assert event.venue is None
+    assert event.venue_proposal.startswith("Atelier 34zero")
+
+
+def test_an_unknown_venue_name_asks_to_choose_or_propose(client):
+    response = submit(client, venue_name="Nowhere")
+    assert response.status_code == 400
+    assert "is not a venue we know" in response.content.decode()
+
+
+def test_errors_show_next_to_their_fields_and_keep_everything_typed(client):
+    response = submit(client, title="", end="2026-12-01T18:00")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in html
+    assert "The end must be after the start." in html
+    assert 'value="Bring your broken things"' in html
+    assert 'value="2026-12-01T19:00"' in html
+    assert "Every &lt;strong&gt;Tuesday&lt;/strong&gt;." in html
+    assert 'value="TU"\n' in html or 'value="TU" checked' in html or "checked" in html
+    assert not Event.objects.exists()
+
+
+def test_repeating_without_an_end_date_is_explained(client):
+    response = submit(client, repeat_until="")
+    assert "Say until when it repeats." in response.content.decode()
+
+
+def test_the_dates_preview(client):
+    response = client.get("/submit/preview/", form_data())
+    html = response.content.decode()
+    assert html.count("<li>") == 4
+    assert "Tue 15 Dec 2026, 19:00" in html
+
+
+def test_the_form_works_without_javascript_preview_button(client):
+    response = client.post("/submit/", {**form_data(), "preview": "1"})
+    assert "Tue 8 Dec 2026, 19:00" in response.content.decode()
+    assert not Event.objects.exists()
+
+
+# Spam and abuse
+
+
+def test_the_honeypot_catches_bots(client):
+    response = submit(client, website_url="http://spam.example")
+    assert response.status_code == 400
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("token", [started(0), "", "forged"])
+def test_a_form_sent_too_fast_or_without_its_start_is_refused(client, token):
+    assert submit(client, started=token).status_code == 400
+    assert not Event.objects.exists()
+
+
+def test_too_many_links_are_refused(client):
+    links = " ".join(f"https://spam{n}.example" for n in range(4))
+    response = submit(client, description=links)
+    assert response.status_code == 400
+    assert "too many links" in response.content.decode()
+
+
+def test_submissions_are_limited_per_address(client, settings):
+    settings.DIARY_SUBMIT_PER_HOUR = 2
+    codes = [submit(client, organiser_email=f"o{n}@example.org").status_code for n in range(3)]
+    assert codes == [302, 302, 400]
+    assert Event.objects.count() == 2
+
+
+def test_submissions_are_limited_per_email(settings):
+    settings.DIARY_SUBMIT_PER_HOUR = 2
+    codes = [
+        Client(REMOTE_ADDR=f"10.0.0.{n}").post("/submit/", form_data()).status_code
+        for n in range(3)
+    ]
+    assert codes == [302, 302, 400]
+
+
+def test_the_form_is_protected_against_csrf():
+    assert Client(enforce_csrf_checks=True).post("/submit/", form_data()).status_code == 403
+
+
+# Images
+
+
+def test_an_image_is_reencoded_resized_and_stripped(client):
+    client.post("/submit/", {**form_data(), "image": png(size=(3200, 2400), exif=True)})
+    event = Event.objects.get()
+    with Image.open(event.image.path) as stored:
+        assert stored.format == "JPEG"
+        assert max(stored.size) == 1600
+        assert not stored.getexif()
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (SimpleUploadedFile("a.png", b"not an image at all"), "not an image we can read"),
+        (SimpleUploadedFile("big.jpg", b"0" * (5 * 1024 * 1024 + 1)), "larger than 5 MB"),
+    ],
+)
+def test_bad_images_are_refused_with_a_message(client, upload, message):
+    response = client.post("/submit/", {**form_data(), "image": upload})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_a_gif_is_refused(client):
+    out = BytesIO()
+    Image.new("RGB", (10, 10)).save(out, format="GIF")
+    upload = SimpleUploadedFile("a.gif", out.getvalue(), content_type="image/gif")
+    response = client.post("/submit/", {**form_data(), "image": upload})
+    assert "Send a JPEG, PNG or WebP image." in response.content.decode()
+
+
+def test_a_decompression_bomb_is_refused(client):
+    out = BytesIO()
+    Image.new("1", (12_000, 12_000)).save(out, format="PNG")  # 144 MP, a few KB
+    upload = SimpleUploadedFile("bomb.png", out.getvalue(), content_type="image/png")
+    response = client.post("/submit/", {**form_data(), "image": upload})
+    assert response.status_code == 400
+    assert "too many pixels" in response.content.decode()
+
+
+def test_the_image_is_kept_across_a_failed_submit(client):
+    failed = client.post("/submit/", {**form_data(title=""), "image": png()})
+    html = failed.content.decode()
+    assert failed.status_code == 400
+    token = html.split('name="image_token" value="')[1].split('"')[0]
+    assert "This image is kept" in html
+    client.post("/submit/", {**form_data(), "image_token": token})
+    assert Event.objects.get().image.name.startswith("events/submitted/")
+
+
+# The manage link
+
+
+def manage_url(event) -> str:
+    return reverse("diary:submission-manage", args=[services.manage_token(event)])
+
+
+def test_the_manage_link_shows_the_state(client):
+    submit(client)
+    html = client.get(manage_url(Event.objects.get())).content.decode()
+    assert "Pending review" in html
+    assert "Cancel this event" in html
+
+
+def test_a_bad_or_expired_manage_link_is_refused(client, settings):
+    assert client.get("/submit/manage/forged/").status_code == 404
+    submit(client)
+    url = manage_url(Event.objects.get())
+    settings.DIARY_MANAGE_LINK_DAYS = -1
+    assert client.get(url).status_code == 404
+
+
+def test_editing_a_published_event_sends_it_back_to_moderation(client):
+    submit(client)
+    event = services.event_publish(event=Event.objects.get())
+    response = client.post(manage_url(event), form_data(title="Repair Café (new room)"))
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.title == "Repair Café (new room)"
+    assert event.publication_state == Event.PublicationState.PENDING
+    assert event.sequence == 1
+
+
+def test_a_trusted_organisers_edit_stays_published(client):
+    OrganiserFactory(email="canal@example.org", is_trusted=True)
+    submit(client)
+    event = Event.objects.get()
+    client.post(manage_url(event), form_data(start="2026-12-01T20:00", end="2026-12-01T22:00"))
+    event.refresh_from_db()
+    assert event.is_published
+    assert event.occurrences.order_by("start").first().start == local(2026, 12, 1, 20)
+
+
+def test_cancelling_is_immediate_and_shows_in_the_feed(client):
+    submit(client)
+    event = services.event_publish(event=Event.objects.get())
+    client.post(manage_url(event), {"action": "cancel"})
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
+    assert (
+        "This event will not take place." in client.get(event.get_absolute_url()).content.decode()
+    )
+    feed = b"".join(client.get("/feeds/events.ics?start=2026-11-01").streaming_content)
+    [vevent] = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    assert vevent["STATUS"] == "CANCELLED"
+
+
+# Script never runs: an XSS corpus through every field and every door
+
+XSS = [
+    "<script>alert('x')</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">click</a>',
+    '<svg onload="alert(1)"><script>alert(2)</script></svg>',
+    '"><iframe src="//evil.example">',
+    "<p onmouseover='alert(1)'>unclosed <b>markup",
+]
+
+
+class ActiveContent(HTMLParser):
+    """What a browser would run: script text, event-handler attributes, javascript: URLs."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        # A JSON or JSON-LD block is data, not code (and its "<" are escaped).
+        data_block = dict(attrs).get("type", "").startswith("application/")
+        self._in_script = tag == "script" and not data_block
+        for name, value in attrs:
+            value = (value or "").strip().lower()
+            if name.startswith("on") or value.startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={value}>")
+            if tag in {"iframe", "embed", "object"} and "evil" in value:
+                self.found.append(f"<{tag} {name}={value}>")
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and "alert(" in data:
+            self.found.append(f"<script>{data}")
+
+
+def active_content(html: str) -> list[str]:
+    parser = ActiveContent()
+    parser.feed(html)
+    return parser.found
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_the_inertness_check_sees_live_payloads(payload):
+    assert active_content(payload)
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_script_from_a_submitter_is_inert_everywhere(client, admin_client, payload):
+    submit(
+        client,
+        title=f"Title {payload}",
+        summary=f"Summary {payload}",
+        description=f"<p>Description {payload}</p>",
+        accessibility_notes=f"Notes {payload}",
+        venue_name="",
+        new_venue=f"Venue {payload}",
+        image_alt=f"Alt {payload}",
+    )
+    event = Event.objects.get()
+    admin_queue = admin_client.get(reverse("admin:diary_submission_change", args=[event.pk]))
+    assert active_content(admin_queue.content.decode()) == []
+    assert (
+        active_content(
+            admin_client.get(reverse("admin:diary_submission_changelist")).content.decode()
+        )
+        == []
+    )
+    event = services.event_publish(event=event)
+    assert active_content(event.description) == []
+    for url in (
+        "/",
+        event.get_absolute_url(),
+        "/month/?month=2026-12",
+        "/feeds/events.rss?start=2026-11-01",
+    ):
+        assert active_content(client.get(url).content.decode()) == [], url
+    api = client.get(f"/api/v1/events/{event.pk}/").json()
+    assert active_content(api["description"]) == []
+    feed = b"".join(client.get("/feeds/events.ics?start=2026-11-01").streaming_content)
+    [vevent] = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    assert active_content(str(vevent["DESCRIPTION"])) == []
+    assert "<script" not in str(vevent["DESCRIPTION"])
+
+
+# Many at once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_submissions_are_all_stored_once(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes one at a time; this runs on PostgreSQL in CI")
+    settings.DIARY_SUBMIT_PER_HOUR = 1000
+    category = CategoryFactory(slug="workshop", name="Workshop")
+    venue = VenueFactory(name="Recyclart", slug="recyclart")
+    codes = []
+
+    def one(number: int):
+        data = form_data(
+            title=f"Event {number}",
+            organiser_email=f"organiser{number % 7}@example.org",
+            category=category.pk,
+            venue_name=venue.name,
+        )
+        codes.append(Client(REMOTE_ADDR=f"10.1.0.{number}").post("/submit/", data).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [302] * 50
+    assert sorted(Event.objects.values_list("title", flat=True)) == sorted(
+        f"Event {n}" for n in range(50)
+    )
+    assert Organiser.objects.filter(email__startswith="organiser").count() == 7
+    assert len(set(Event.objects.values_list("slug", flat=True))) == 50
