@@ -167,8 +167,9 @@ def test_the_honeypot_catches_bots(client):
     assert not Event.objects.exists()
 
 
-@pytest.mark.parametrize("token", [started(0), "", "forged"])
+@pytest.mark.parametrize("token", ["just now", "", "forged"])
 def test_a_form_sent_too_fast_or_without_its_start_is_refused(client, token):
+    token = started(0) if token == "just now" else token
     assert submit(client, started=token).status_code == 400
     assert not Event.objects.exists()
 
