@@ -12,7 +12,10 @@ import pytest
 from diary.filters import when_window
 from tests.factories import CategoryFactory, EventFactory, VenueFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture
@@ -95,7 +98,14 @@ def test_open_an_event_and_add_it_to_a_calendar(
 
 def test_pages_have_no_serious_accessibility_violations(live_server, page, axe, weekend_programme):
     gig = weekend_programme["gig"]
-    for path in ("/", gig.get_absolute_url(), gig.venue.get_absolute_url(), "/venues/", "/month/"):
+    for path in (
+        "/",
+        gig.get_absolute_url(),
+        gig.venue.get_absolute_url(),
+        "/venues/",
+        "/month/",
+        "/submit/",
+    ):
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
         assert axe(page) == [], path

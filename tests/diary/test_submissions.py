@@ -402,7 +402,7 @@ def test_script_from_a_submitter_is_inert_everywhere(client, admin_client, paylo
 # Many at once
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fifty_concurrent_submissions_are_all_stored_once(settings):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite writes one at a time; this runs on PostgreSQL in CI")

@@ -1,0 +1,127 @@
+"""An organiser submits, an editor approves, the event appears: in a real browser."""
+
+import os
+import re
+from io import BytesIO
+from pathlib import Path
+
+import icalendar
+import pytest
+from django.contrib.auth import get_user_model
+from PIL import Image
+
+from diary.models import Event
+from tests.factories import CategoryFactory, VenueFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+@pytest.fixture
+def city(settings):
+    settings.DIARY_SUBMIT_MIN_SECONDS = 0
+    CategoryFactory(slug="workshop", name="Workshop")
+    VenueFactory(name="Recyclart", slug="recyclart")
+
+
+@pytest.fixture
+def poster(tmp_path) -> Path:
+    path = tmp_path / "poster.png"
+    out = BytesIO()
+    Image.new("RGB", (1200, 800), "teal").save(out, format="PNG")
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def fill_weekly_event(page, poster: Path, *, title: str = "Repair Café"):
+    page.locator("#id_organiser_name").fill("Collectif Canal")
+    page.locator("#id_organiser_email").fill("canal@example.org")
+    page.locator("#id_title").fill(title)
+    page.locator("#id_summary").fill("Bring your broken things")
+    page.locator("#id_category").select_option(label="Workshop")
+    page.locator("#id_venue_name").fill("Recyclart")
+    page.locator("#id_start").fill("2026-12-01T19:00")
+    page.locator("#id_end").fill("2026-12-01T21:00")
+    page.locator("#id_repeat").select_option("weekly")
+    page.get_by_label("Tuesday").check()
+    page.locator("#id_repeat_until").fill("2026-12-22")
+    page.locator("#id_is_free").check()
+    page.set_input_files("input[name=image]", str(poster))
+
+
+def test_submit_approve_and_see_it_on_the_agenda_and_in_the_feed(live_server, page, city, poster):
+    page.goto(live_server.url + "/submit/")
+    fill_weekly_event(page, poster)
+    # The live preview lists the dates (htmx), before anything is sent.
+    page.wait_for_function("document.querySelector('#preview').textContent.includes('22 Dec')")
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "submit-form.png", full_page=True)
+    page.get_by_role("button", name="Send the event").click()
+    page.wait_for_url(re.compile(r"/submit/manage/"))
+    assert "Pending review" in page.content()
+    event = Event.objects.get()
+    assert event.image and event.rrule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20261222"
+
+    get_user_model().objects.create_superuser("editor", "editor@example.org", "a-long-password")
+    page.goto(live_server.url + "/admin/login/?next=/admin/diary/submission/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a-long-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/admin/diary/submission/"))
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "moderation-queue.png", full_page=True)
+    page.locator("input[name=_selected_action]").first.check()
+    page.locator("select[name=action]").select_option("approve")
+    page.locator("button[name=index]").click()  # the admin's action button
+    page.wait_for_load_state()
+    event.refresh_from_db()
+    assert event.is_published
+
+    page.goto(live_server.url + "/?start=2026-12-01&end=2026-12-31")
+    assert page.locator(".occurrence", has_text="Repair Café").count() == 4
+    feed = page.request.get(live_server.url + "/feeds/events.ics?start=2026-11-01")
+    [vevent] = icalendar.Calendar.from_ical(feed.body()).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Repair Café"
+
+
+def test_a_failed_submission_keeps_every_field_and_the_image(live_server, page, city, poster):
+    page.goto(live_server.url + "/submit/")
+    fill_weekly_event(page, poster, title="")
+    page.get_by_role("button", name="Send the event").click()
+    page.wait_for_load_state()
+    assert "This field is required." in page.content()
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "submit-error.png", full_page=False)
+    assert page.locator("#id_summary").input_value() == "Bring your broken things"
+    assert page.locator("#id_venue_name").input_value() == "Recyclart"
+    assert page.locator("#id_start").input_value() == "2026-12-01T19:00"
+    assert page.get_by_label("Tuesday").is_checked()
+    assert page.locator("#id_repeat_until").input_value() == "2026-12-22"
+    assert "This image is kept" in page.content()
+    page.locator("#id_title").fill("Repair Café")
+    page.get_by_role("button", name="Send the event").click()
+    page.wait_for_url(re.compile(r"/submit/manage/"))
+    assert Event.objects.get().image.name.startswith("events/submitted/")
+
+
+def test_the_manage_link_edits_and_cancels(live_server, page_without_js, city, poster):
+    page = page_without_js
+    page.goto(live_server.url + "/submit/")
+    fill_weekly_event(page, poster)
+    page.get_by_role("button", name="Send the event").click()
+    page.wait_for_url(re.compile(r"/submit/manage/"))
+    manage = page.url
+
+    page.locator("#id_title").fill("Repair Café (new room)")
+    page.get_by_role("button", name="Save the changes").click()
+    page.wait_for_url(manage)
+    assert "Your changes are saved." in page.content()
+    assert Event.objects.get().title == "Repair Café (new room)"
+
+    page.get_by_role("button", name="Cancel this event").click()
+    page.wait_for_url(manage)
+    assert Event.objects.get().status == Event.Status.CANCELLED
+    assert "Cancelled" in page.locator(".state").inner_text()
