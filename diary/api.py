@@ -230,7 +230,7 @@ class EventSerializer(LinksMixin, serializers.ModelSerializer):
             "venue", "online_url", "organiser", "timezone", "start", "end", "all_day",
             "rrule", "rdates", "exdates", "upcoming", "status", "is_free", "price_min",
             "price_max", "ticket_url", "languages", "family_friendly", "min_age", "max_age",
-            "sequence", "published_at", "updated", "url", "ics_url",
+            "accessibility_notes", "sequence", "published_at", "updated", "url", "ics_url",
         ]  # fmt: skip
 
     def get_url(self, event: Event) -> str:
@@ -272,7 +272,7 @@ class EventWriteSerializer(serializers.ModelSerializer):
             "title", "summary", "description", "category", "tags", "venue", "online_url",
             "timezone", "start", "end", "all_day", "rrule", "rdates", "exdates", "is_free",
             "price_min", "price_max", "ticket_url", "languages", "family_friendly", "min_age",
-            "max_age",
+            "max_age", "accessibility_notes",
         ]  # fmt: skip
 
     def validate(self, attrs):

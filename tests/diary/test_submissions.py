@@ -393,6 +393,8 @@ def test_script_from_a_submitter_is_inert_everywhere(client, admin_client, paylo
         assert active_content(client.get(url).content.decode()) == [], url
     api = client.get(f"/api/v1/events/{event.pk}/").json()
     assert active_content(api["description"]) == []
+    assert api["accessibility_notes"] == f"Notes {payload}"  # plain text, as typed
+    assert f"Notes {payload}" not in client.get(event.get_absolute_url()).content.decode()
     feed = b"".join(client.get("/feeds/events.ics?start=2026-11-01").streaming_content)
     [vevent] = icalendar.Calendar.from_ical(feed).walk("VEVENT")
     assert active_content(str(vevent["DESCRIPTION"])) == []
