@@ -82,7 +82,7 @@ class EventAdmin(AgendaAdmin):
     )
     date_hierarchy = "start"
     prepopulated_fields = {"slug": ("title",)}
-    autocomplete_fields = ("venue", "organiser", "tags", "related_articles")
+    autocomplete_fields = ("venue", "organiser", "tags", "related_articles", "excluded_articles")
     filter_horizontal = ("languages",)
     readonly_fields = (
         "uid",
@@ -114,7 +114,7 @@ class EventAdmin(AgendaAdmin):
                 )
             },
         ),
-        (_("Magazine"), {"fields": ("related_articles",)}),
+        (_("Magazine"), {"fields": ("related_articles", "excluded_articles")}),
         (_("Moderation"), {"fields": ("organiser", "status", "publication_state")}),
         (
             _("Calendar identity"),
@@ -267,8 +267,8 @@ class ApiTokenAdmin(AgendaAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(AgendaAdmin):
-    list_display = ("title", "author", "published_on")
-    list_filter = (("published_on", admin.DateFieldListFilter), "tags")
+    list_display = ("title", "author", "published_on", "is_published")
+    list_filter = ("is_published", ("published_on", admin.DateFieldListFilter), "tags")
     search_fields = ("title", "excerpt", "author", "url")
     date_hierarchy = "published_on"
     autocomplete_fields = ("tags",)

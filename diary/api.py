@@ -35,6 +35,7 @@ from diary.models import (
     Tag,
     available_timezones,
 )
+from diary.related import related_articles
 from venues.models import Venue
 
 # The agenda's parameters, for occurrences and for events
@@ -249,6 +250,18 @@ class SlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class EventDetailSerializer(EventSerializer):
+    related_articles = serializers.SerializerMethodField(
+        help_text="Ids of the related magazine stories, best first (at most five)."
+    )
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "related_articles"]
+
+    def get_related_articles(self, event: Event) -> list[int]:
+        return [article.pk for article in related_articles(event)]
+
+
 class EventWriteSerializer(serializers.ModelSerializer):
     """What an organiser sends. Times are ISO 8601; an all-day event's `end` is the
     midnight after its last day, as in iCalendar."""
@@ -409,7 +422,7 @@ class OccurrenceViewSet(LastModifiedMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(
         summary="One event, by id or by slug",
         parameters=[OpenApiParameter("id", OpenApiTypes.STR, OpenApiParameter.PATH)],
-        responses=documented({200: EventSerializer}, 404),
+        responses=documented({200: EventDetailSerializer}, 404),
     ),
     create=extend_schema(
         summary="Submit an event (organiser token)",
@@ -456,6 +469,8 @@ class EventViewSet(
     def get_serializer_class(self):
         if self.action in {"create", "partial_update", "update"}:
             return EventWriteSerializer
+        if self.action == "retrieve":
+            return EventDetailSerializer
         return EventSerializer
 
     def get_queryset(self):
@@ -502,7 +517,9 @@ class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ArticleSerializer
     lookup_value_regex = "[0-9]{1,18}"
-    queryset = Article.objects.prefetch_related("tags").order_by("-published_on", "pk")
+
+    def get_queryset(self):
+        return Article.objects.visible().prefetch_related("tags").order_by("-published_on", "pk")
 
 
 @extend_schema_view(

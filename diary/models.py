@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from diary import recurrence
 from diary.html import sanitise_html
-from diary.querysets import EventQuerySet, OccurrenceQuerySet
+from diary.querysets import ArticleQuerySet, EventQuerySet, OccurrenceQuerySet
 
 
 @cache
@@ -164,6 +164,11 @@ class Article(models.Model):
     published_on = models.DateField(_("publication date"))
     image_url = models.URLField(_("image URL"), max_length=500, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), related_name="articles", blank=True)
+    is_published = models.BooleanField(
+        _("published"), default=True, help_text=_("Unpublished stories are never shown.")
+    )
+
+    objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_on", "title"]
@@ -231,7 +236,18 @@ class Event(models.Model):
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), related_name="events", blank=True)
     related_articles = models.ManyToManyField(
-        Article, verbose_name=_("related articles"), related_name="events", blank=True
+        Article,
+        verbose_name=_("related articles"),
+        related_name="events",
+        blank=True,
+        help_text=_("Shown first; more are suggested from shared tags and similar words."),
+    )
+    excluded_articles = models.ManyToManyField(
+        Article,
+        verbose_name=_("hidden suggestions"),
+        related_name="excluded_from",
+        blank=True,
+        help_text=_("Stories never to suggest for this event."),
     )
     venue = models.ForeignKey(
         "venues.Venue",

@@ -6,7 +6,7 @@ iCal and RSS feeds and the sitemap all call one of the two, so a pending or reje
 reach none of them.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import models
 from django.utils import timezone
@@ -39,3 +39,9 @@ class OccurrenceQuerySet(models.QuerySet):
         return self.select_related(
             "event", "event__venue", "event__venue__municipality", "event__category"
         ).order_by("start", "event_id")
+
+
+class ArticleQuerySet(models.QuerySet):
+    def visible(self, today: date | None = None) -> "ArticleQuerySet":
+        """Published stories whose date has come: the only ones any page or API shows."""
+        return self.filter(is_published=True, published_on__lte=today or timezone.localdate())

@@ -25,6 +25,7 @@ diary_patterns = (
         path("month/", views.agenda_month, name="agenda-month"),
         path("events/<slug:slug>/", views.event_detail, name="event-detail"),
         path("events/<slug:slug>.ics", feed_views.event_ics, name="event-ics"),
+        path("tags/<slug:slug>/", views.tag_detail, name="tag-detail"),
         path("submit/", submissions.submit, name="submit"),
         path("submit/preview/", submissions.submission_preview, name="submission-preview"),
         path("submit/manage/<str:token>/", submissions.manage, name="submission-manage"),

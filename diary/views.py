@@ -17,13 +17,13 @@ from django.views.decorators.cache import never_cache
 
 from diary.filters import AgendaFilter
 from diary.models import Article, Category, Event, Language, Occurrence, Tag
+from diary.related import related_articles
 from diary.sharing import google_calendar_url, outlook_calendar_url, share_links
 from diary.structured_data import event_json_ld, json_ld_script
 from venues.models import Municipality, Venue
 
 PAGE_SIZE = 40
 MONTH_LIMIT = 2000  # occurrences drawn in one month grid
-RELATED_STORIES = 6
 
 
 def group_by_day(occurrences: Iterable[Occurrence]) -> list[tuple[date, list[Occurrence]]]:
@@ -136,18 +136,6 @@ def agenda_month(request):
     )
 
 
-def related_stories(event: Event) -> list[Article]:
-    """The editors' choice first, then the newest stories sharing a tag with the event."""
-    chosen = list(event.related_articles.all())
-    more = (
-        Article.objects.filter(tags__events=event)
-        .exclude(pk__in=[article.pk for article in chosen])
-        .distinct()
-        .order_by("-published_on")[: max(RELATED_STORIES - len(chosen), 0)]
-    )
-    return chosen + list(more)
-
-
 def event_detail(request, slug: str):
     event = get_object_or_404(
         Event.objects.published()
@@ -165,7 +153,7 @@ def event_detail(request, slug: str):
         "days": group_by_day(upcoming),
         "past": past,
         "next": next_occurrence,
-        "stories": related_stories(event),
+        "stories": related_articles(event),
         "url": url,
         "image_url": image_url,
         "share_links": share_links(event.title, url),
@@ -191,6 +179,23 @@ def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
+
+
+def tag_detail(request, slug: str):
+    """A topic, both ways: what is on, and the magazine's stories about it."""
+    tag = get_object_or_404(Tag, slug=slug)
+    occurrences = Occurrence.objects.public().upcoming().filter(event__tags=tag).for_listing()[:60]
+    stories = Article.objects.visible().filter(tags=tag).order_by("-published_on", "pk")[:20]
+    return render(
+        request,
+        "diary/tag_detail.html",
+        {
+            "tag": tag,
+            "days": group_by_day(occurrences),
+            "stories": stories,
+            "feed": feed_links(request, f"tag={tag.slug}"),
+        },
+    )
 
 
 def robots_txt(request) -> HttpResponse:
