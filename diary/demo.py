@@ -209,6 +209,17 @@ TITLES = {
     "workshop": ["Screen Printing", "Repair Café", "Ceramics for Beginners"],
 }
 
+# Generated events on a magazine topic carry its tag, so they find its stories.
+TITLE_TAGS = {
+    "Smart City Meetup": ["smart-city"],
+    "City Branding Breakfast": ["city-branding"],
+    "Urban Jungle Talk": ["urban-jungle"],
+    "Design Days": ["culture-creativity"],
+    "Craft Beer Tasting": ["foodie-guide"],
+    "Chocolate Walk": ["foodie-guide"],
+    "Repair Café": ["local-makers-shakers"],
+}
+
 BATCH_SIZE = 2000
 
 
@@ -448,6 +459,8 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
         publication_state=publication_state,
     )
     chosen_tags = rng.sample(tags, k=min(len(tags), rng.choice([0, 0, 1, 2])))
+    topic = [tag for tag in tags if tag.slug in TITLE_TAGS.get(title.split(" at ")[0], [])]
+    chosen_tags = list(dict.fromkeys(topic + chosen_tags))
     chosen_languages = rng.sample(languages, k=min(len(languages), rng.randint(1, 2)))
     return event, chosen_tags, chosen_languages
 
