@@ -338,7 +338,9 @@ def test_pages_run_a_constant_number_of_queries(client, page, ceiling):
     small = count_queries(client, page())
     demo_city_seed(events=500, venues=18, seed=3)
     large = count_queries(client, page())
-    assert small == large <= ceiling
+    # Fifty times the data never costs a query more (related stories may need one less,
+    # once shared tags alone find five).
+    assert large <= small <= ceiling
 
 
 def test_healthz_answers_ok(client):
