@@ -9,7 +9,7 @@ PORT ?= 8000
 # sets DEBUG=0 and a SECRET_KEY of its own (README, "Deploy").
 export DEBUG ?= 1
 
-.PHONY: run test browser-test lint format bench lock clean
+.PHONY: run serve test browser-test lint format bench lock clean
 
 # The venv is rebuilt when the lock changes; the stamp files remember which lock it holds.
 $(VENV)/.base: requirements/base.lock
@@ -26,6 +26,17 @@ run: $(VENV)/.base
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production-style serving on this machine: gunicorn (sync workers, 2 per core + 1),
+# static files from WhiteNoise with hashed, compressed names. Set DEBUG=0, SECRET_KEY,
+# ALLOWED_HOSTS, SITE_URL and DATABASE_URL as in .env.example.
+WORKERS ?= $(shell $(PYTHON) -c "import os; print(2 * os.cpu_count() + 1)")
+serve: $(VENV)/.base
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/gunicorn diary.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--timeout 30 --graceful-timeout 30 --max-requests 2000 --max-requests-jitter 200 \
+		--access-logfile - --error-logfile -
 
 test: $(VENV)/.dev lint
 	$(PY) manage.py check

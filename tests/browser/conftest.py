@@ -65,6 +65,15 @@ def page(browser):
 
 
 @pytest.fixture
+def page_for_axe(browser):
+    """axe-core is injected as a script the page itself does not have: only this page
+    bypasses the Content-Security-Policy; every other test runs under it."""
+    context, page = _new_page(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def page_without_js(browser):
     context, page = _new_page(
         browser, viewport={"width": 1280, "height": 900}, java_script_enabled=False

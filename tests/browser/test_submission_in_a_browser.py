@@ -56,7 +56,7 @@ def test_submit_approve_and_see_it_on_the_agenda_and_in_the_feed(live_server, pa
     page.goto(live_server.url + "/submit/")
     fill_weekly_event(page, poster)
     # The live preview lists the dates (htmx), before anything is sent.
-    page.wait_for_function("document.querySelector('#preview').textContent.includes('22 Dec')")
+    page.locator("#preview", has_text="22 Dec").wait_for()
     if SCREENSHOTS:
         page.screenshot(path=Path(SCREENSHOTS) / "submit-form.png", full_page=True)
     page.get_by_role("button", name="Send the event").click()
