@@ -7,6 +7,7 @@ Writes go through the diary's services, like every other door.
 
 import re
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -25,6 +26,8 @@ from rest_framework import exceptions, filters, mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from diary import recurrence, services
+from diary.cache import TTL as CACHE_TTL
+from diary.cache import cache_key
 from diary.filters import AgendaFilter, WhenChoices
 from diary.models import (
     Article,
@@ -367,6 +370,23 @@ class TagSerializer(serializers.ModelSerializer):
 # Viewsets
 
 
+class PublicCacheMixin:
+    """Anonymous list requests are answered from the cache while the data is unchanged
+    (diary.cache); organisers, who may see their own writes, never are."""
+
+    def list(self, request, *args, **kwargs):
+        if request.auth is not None:
+            return super().list(request, *args, **kwargs)
+        key = cache_key(request, "api")
+        data = cache.get(key)
+        if data is not None:
+            return Response(data)
+        response = super().list(request, *args, **kwargs)
+        if response.status_code == 200:
+            cache.set(key, response.data, CACHE_TTL)
+        return response
+
+
 class LastModifiedMixin:
     """A detail response says when its data last changed, so that If-Modified-Since gets a
     304 (ConditionalGetMiddleware); every response also carries an ETag of its content."""
@@ -398,7 +418,7 @@ class LastModifiedMixin:
         summary="One date", responses=documented({200: OccurrenceSerializer}, 404)
     ),
 )
-class OccurrenceViewSet(LastModifiedMixin, viewsets.ReadOnlyModelViewSet):
+class OccurrenceViewSet(PublicCacheMixin, LastModifiedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = OccurrenceSerializer
     lookup_value_regex = "[0-9]{1,18}"
     filter_backends = [AgendaFilterBackend, filters.OrderingFilter]
@@ -454,6 +474,7 @@ class OccurrenceViewSet(LastModifiedMixin, viewsets.ReadOnlyModelViewSet):
     ),
 )
 class EventViewSet(
+    PublicCacheMixin,
     LastModifiedMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

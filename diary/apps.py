@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class DiaryConfig(AppConfig):
     name = "diary"
     verbose_name = _("Event diary")
+
+    def ready(self) -> None:
+        from diary import cache
+
+        cache.connect()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from diary import recurrence
+from diary.cache import data_changed
 from diary.models import Article, Category, Event, Language, Occurrence, Organiser, Tag
 from diary.services import event_save, occurrence_instances
 from venues.models import Municipality, Venue
@@ -479,6 +480,7 @@ def _insert(batch: list[tuple[Event, list[Tag], list[Language]]], now: datetime)
         for instance in occurrence_instances(event=event, now=now)
     ]
     Occurrence.objects.bulk_create(occurrences, batch_size=5000)
+    data_changed()  # bulk writes send no signals
     Event.tags.through.objects.bulk_create(
         [
             Event.tags.through(event_id=event.pk, tag_id=tag.pk)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from diary import recurrence
+from diary.cache import data_changed
 from diary.html import sanitise_html
 from diary.models import Event, Occurrence, Organiser
 
@@ -86,6 +87,8 @@ def occurrences_materialise(*, event: Event, now: datetime | None = None) -> Mat
     if changed:
         Occurrence.objects.bulk_update(changed, ["end", "all_day"])
     Occurrence.objects.bulk_create(new)
+    if stale or changed or new:
+        data_changed()  # bulk writes send no signals
     return MaterialiseResult(created=len(new), updated=len(changed), deleted=len(stale))
 
 

@@ -21,11 +21,14 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
+from diary.cache import cached_feed
 from diary.filters import AgendaFilter, WhenChoices
 from diary.models import Category, Event, Occurrence
 from feeds import ical
 from venues.models import Venue
 
+# A feed with at most this many events is built whole, so that it can be cached.
+CACHEABLE_EVENTS = 2000
 # By default a feed runs from 30 days ago (subscribers still see recent cancellations) to the
 # materialisation horizon.
 FEED_PAST_DAYS = 30
@@ -107,11 +110,12 @@ def calendar_response(request, events, *, name: str, filename: str = ""):
             info,
             lambda event: request.build_absolute_uri(event.get_absolute_url()),
         )
-        if filename:
+        if filename or stats["count"] <= CACHEABLE_EVENTS:
             response = HttpResponse(b"".join(chunks), content_type=CONTENT_TYPE)
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
         else:
             response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPE)
+        if filename:
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["ETag"] = etag
         if last_modified:
             response["Last-Modified"] = http_date(last_modified)
@@ -129,6 +133,7 @@ def bad_request(agenda: AgendaFilter) -> HttpResponseBadRequest:
     )
 
 
+@cached_feed
 def events_ics(request):
     agenda = feed_filter(request)
     if not agenda.is_valid():
@@ -138,6 +143,7 @@ def events_ics(request):
     return calendar_response(request, matching_events(agenda), name=name)
 
 
+@cached_feed
 def venue_ics(request, slug: str):
     venue = get_object_or_404(Venue, slug=slug)
     agenda = feed_filter(request, venue=slug)
@@ -146,6 +152,7 @@ def venue_ics(request, slug: str):
     return calendar_response(request, matching_events(agenda), name=venue.name)
 
 
+@cached_feed
 def category_ics(request, slug: str):
     category = get_object_or_404(Category, slug=slug)
     agenda = feed_filter(request, category=slug)
@@ -154,6 +161,7 @@ def category_ics(request, slug: str):
     return calendar_response(request, matching_events(agenda), name=category.name)
 
 
+@cached_feed
 def event_ics(request, slug: str):
     """One published event as an iCalendar file, for "Add to calendar"."""
     event = get_object_or_404(Event.objects.published(), slug=slug)
