@@ -78,11 +78,26 @@ def cached_feed(view):
     return wrapper
 
 
+def stored_ical_stale(sender, instance, **kwargs) -> None:
+    """An event's stored VEVENT names its venue, area and category: render it again."""
+    from diary.models import Category, Event
+    from venues.models import Municipality, Venue
+
+    events = {
+        Venue: lambda: Event.objects.filter(venue=instance),
+        Municipality: lambda: Event.objects.filter(venue__municipality=instance),
+        Category: lambda: Event.objects.filter(category=instance),
+    }[sender]()
+    events.exclude(ical="").update(ical="")
+
+
 def connect() -> None:
     """Everything that shapes a public answer bumps the version when it changes."""
     from diary.models import Article, Category, Event, Tag
     from venues.models import Municipality, Venue
 
+    for model in (Venue, Municipality, Category):
+        post_save.connect(stored_ical_stale, sender=model, dispatch_uid=f"ical-{model.__name__}")
     for model in (Event, Venue, Municipality, Category, Tag, Article):
         post_save.connect(data_changed, sender=model, dispatch_uid=f"version-{model.__name__}")
         post_delete.connect(data_changed, sender=model, dispatch_uid=f"version-d-{model.__name__}")

@@ -355,6 +355,12 @@ class Event(models.Model):
         ),
     )
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    ical = models.TextField(
+        _("iCalendar text"),
+        blank=True,
+        editable=False,
+        help_text=_("This event's VEVENT, rendered when it is saved; empty means render it again."),
+    )
     uid = models.CharField(_("UID"), max_length=255, unique=True, default=new_uid, editable=False)
     source = models.CharField(
         _("imported from"),
@@ -424,6 +430,7 @@ class Event(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.description = sanitise_html(self.description)
         self.rrule = recurrence.normalise_rule(self.rrule)
+        self.ical = ""  # rendered again, from what is saved now, by the next feed
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

