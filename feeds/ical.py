@@ -18,6 +18,7 @@ from itertools import islice
 
 import icalendar
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.html import strip_tags
 
@@ -145,17 +146,24 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def vevent_bytes(events: Iterable[Event]) -> Iterator[bytes]:
-    """Each event's stored VEVENT text; events without it (new, edited, or whose venue or
-    category changed) are rendered once and stored, so the library runs once per change,
-    never on every request."""
-    for batch in batched(events, BATCH):
-        missing = [event for event in batch if not event.ical]
-        for event in missing:
-            event.ical = event_ical(event, url=event_url(event)).decode()
+def vevent_bytes(events: QuerySet) -> Iterator[bytes]:
+    """Each event's stored VEVENT text, read as plain rows (no model objects); events
+    without it (new, edited, or whose venue or category changed) are rendered once and
+    stored, so the library runs once per change, never on every request."""
+    rows = events.values_list("pk", "ical").iterator(chunk_size=BATCH)
+    for batch in batched(rows, BATCH):
+        missing = [pk for pk, text in batch if not text]
+        rendered: dict[int, str] = {}
         if missing:
-            Event.objects.bulk_update(missing, ["ical"])
-        yield "".join(event.ical for event in batch).encode()
+            stale = list(
+                Event.objects.filter(pk__in=missing).select_related(
+                    "venue__municipality", "category"
+                )
+            )
+            for event in stale:
+                event.ical = rendered[event.pk] = event_ical(event, url=event_url(event)).decode()
+            Event.objects.bulk_update(stale, ["ical"])
+        yield "".join(rendered.get(pk) or text for pk, text in batch).encode()
 
 
 @dataclass(frozen=True)
@@ -189,7 +197,7 @@ def calendar_head(info: CalendarInfo) -> bytes:
     return cal.to_ical().removesuffix(b"END:VCALENDAR\r\n")
 
 
-def calendar_stream(events: Iterable[Event], info: CalendarInfo) -> Iterator[bytes]:
+def calendar_stream(events: QuerySet, info: CalendarInfo) -> Iterator[bytes]:
     yield calendar_head(info)
     yield from vevent_bytes(events)
     yield b"END:VCALENDAR\r\n"

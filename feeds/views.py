@@ -105,7 +105,7 @@ def calendar_response(request, events, *, name: str, filename: str = ""):
             time_zones=zones,
             first_date=(stats["first"] or timezone.now()).date() - timedelta(days=1),
         )
-        chunks = ical.calendar_stream(events.iterator(chunk_size=2000), info)
+        chunks = ical.calendar_stream(events, info)
         if filename or stats["count"] <= CACHEABLE_EVENTS:
             response = HttpResponse(b"".join(chunks), content_type=CONTENT_TYPE)
         else:
