@@ -139,22 +139,23 @@ def events_ics(request):
     return calendar_response(request, matching_events(agenda), name=name)
 
 
-@cached_feed
-def venue_ics(request, slug: str):
-    venue = get_object_or_404(Venue, slug=slug)
-    agenda = feed_filter(request, venue=slug)
+def shortcut_feed(request, *, model, parameter: str, slug: str):
+    """The agenda's feed with one parameter fixed by the URL, named after what it fixes."""
+    fixed = get_object_or_404(model, slug=slug)
+    agenda = feed_filter(request, **{parameter: slug})
     if not agenda.is_valid():
         return bad_request(agenda)
-    return calendar_response(request, matching_events(agenda), name=venue.name)
+    return calendar_response(request, matching_events(agenda), name=fixed.name)
+
+
+@cached_feed
+def venue_ics(request, slug: str):
+    return shortcut_feed(request, model=Venue, parameter="venue", slug=slug)
 
 
 @cached_feed
 def category_ics(request, slug: str):
-    category = get_object_or_404(Category, slug=slug)
-    agenda = feed_filter(request, category=slug)
-    if not agenda.is_valid():
-        return bad_request(agenda)
-    return calendar_response(request, matching_events(agenda), name=category.name)
+    return shortcut_feed(request, model=Category, parameter="category", slug=slug)
 
 
 @cached_feed
