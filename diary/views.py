@@ -160,7 +160,6 @@ def event_detail(request, slug: str):
         "json_ld": json_ld_script(
             event_json_ld(event, next_occurrence, url=url, image_url=image_url)
         ),
-        "feed": feed_links(request, f"venue={event.venue.slug}" if event.venue else ""),
     }
     if next_occurrence:
         context["google_url"] = google_calendar_url(event, next_occurrence, url)
