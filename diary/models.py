@@ -461,6 +461,13 @@ class Event(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
     @property
+    def location_text(self) -> str:
+        """Where, in one line: the venue's name and address, or the online address."""
+        if self.venue:
+            return ", ".join(part for part in (self.venue.name, self.venue.address) if part)
+        return self.online_url
+
+    @property
     def is_recurring(self) -> bool:
         return bool(self.rrule or self.rdates)
 

@@ -12,12 +12,6 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _location(event: Event) -> str:
-    if event.venue:
-        return ", ".join(part for part in (event.venue.name, event.venue.address) if part)
-    return event.online_url
-
-
 def _details(event: Event, url: str) -> str:
     return "\n\n".join(
         part for part in (event.summary or strip_tags(event.description), url) if part
@@ -36,7 +30,7 @@ def google_calendar_url(event: Event, occurrence: Occurrence, url: str) -> str:
         "text": event.title,
         "dates": dates,
         "details": _details(event, url),
-        "location": _location(event),
+        "location": event.location_text,
         "ctz": event.timezone,
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(query)
@@ -51,7 +45,7 @@ def outlook_calendar_url(event: Event, occurrence: Occurrence, url: str) -> str:
         "enddt": occurrence.end.astimezone(event.tzinfo).isoformat(),
         "allday": "true" if occurrence.all_day else "false",
         "body": _details(event, url),
-        "location": _location(event),
+        "location": event.location_text,
     }
     return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query)
 

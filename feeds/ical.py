@@ -75,13 +75,11 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     vevent.add("status", STATUS[event.status])
     if event.category:
         vevent.add("categories", [event.category.name])
-    if event.venue:
-        venue = event.venue
-        vevent.add("location", ", ".join(p for p in (venue.name, venue.address) if p))
-        if venue.latitude is not None and venue.longitude is not None:
-            vevent.add("geo", (float(venue.latitude), float(venue.longitude)))
-    elif event.online_url:
-        vevent.add("location", event.online_url)
+    if event.location_text:
+        vevent.add("location", event.location_text)
+    venue = event.venue
+    if venue and venue.latitude is not None and venue.longitude is not None:
+        vevent.add("geo", (float(venue.latitude), float(venue.longitude)))
     return vevent
 
 
