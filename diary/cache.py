@@ -13,6 +13,8 @@ from functools import wraps
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
@@ -78,8 +80,9 @@ def cached_feed(view):
     return wrapper
 
 
-def stored_ical_stale(sender, instance, **kwargs) -> None:
-    """An event's stored VEVENT names its venue, area and category: render it again."""
+def event_copies_stale(sender, instance, **kwargs) -> None:
+    """An event's stored VEVENT names its venue, area and category: render it again. Its
+    search text holds its venue's name (as Event.search_text_refresh() writes it)."""
     from diary.models import Category, Event
     from venues.models import Municipality, Venue
 
@@ -89,6 +92,10 @@ def stored_ical_stale(sender, instance, **kwargs) -> None:
         Category: lambda: Event.objects.filter(category=instance),
     }[sender]()
     events.exclude(ical="").update(ical="")
+    if sender is Venue:
+        events.update(
+            search_text=Concat("title", Value("\n"), "summary", Value("\n"), Value(instance.name))
+        )
 
 
 def connect() -> None:
@@ -97,7 +104,7 @@ def connect() -> None:
     from venues.models import Municipality, Venue
 
     for model in (Venue, Municipality, Category):
-        post_save.connect(stored_ical_stale, sender=model, dispatch_uid=f"ical-{model.__name__}")
+        post_save.connect(event_copies_stale, sender=model, dispatch_uid=f"ical-{model.__name__}")
     for model in (Event, Venue, Municipality, Category, Tag, Article):
         post_save.connect(data_changed, sender=model, dispatch_uid=f"version-{model.__name__}")
         post_delete.connect(data_changed, sender=model, dispatch_uid=f"version-d-{model.__name__}")

@@ -473,9 +473,16 @@ def _insert(batch: list[tuple[Event, list[Tag], list[Language]]], now: datetime)
     for event in events:
         if event.is_published:
             event.published_at = now
+        event.search_text_refresh()
     Event.objects.bulk_create(events)
     occurrences = [
-        Occurrence(event_id=event.pk, start=instance.start, end=instance.end, all_day=event.all_day)
+        Occurrence(
+            event_id=event.pk,
+            start=instance.start,
+            end=instance.end,
+            all_day=event.all_day,
+            published=event.is_published,
+        )
         for event in events
         for instance in occurrence_instances(event=event, now=now)
     ]

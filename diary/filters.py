@@ -205,12 +205,9 @@ class AgendaFilter(django_filters.FilterSet):
         return queryset.filter(event_has("languages", value)) if value else queryset
 
     def filter_q(self, queryset, name, value):
+        # Title, summary and venue name (Event.search_text), each word somewhere in them.
         for word in value.split()[:10]:
-            queryset = queryset.filter(
-                Q(event__title__icontains=word)
-                | Q(event__summary__icontains=word)
-                | Q(event__venue__name__icontains=word)
-            )
+            queryset = queryset.filter(event__search_text__icontains=word)
         return queryset
 
     @property

@@ -226,6 +226,9 @@ class Event(models.Model):
     description = models.TextField(
         _("description"), blank=True, help_text=_("Basic HTML is kept; anything else is removed.")
     )
+    # What the `q` filter searches: title, summary and venue name, kept by save() and by
+    # venue edits, so one trigram index on PostgreSQL answers it.
+    search_text = models.TextField(editable=False, default="")
     category = models.ForeignKey(
         Category,
         verbose_name=_("category"),
@@ -431,7 +434,15 @@ class Event(models.Model):
         self.description = sanitise_html(self.description)
         self.rrule = recurrence.normalise_rule(self.rrule)
         self.ical = ""  # rendered again, from what is saved now, by the next feed
+        self.search_text_refresh()
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if not adding:
+            # Occurrences carry the publication so the agenda's range queries need no join
+            # to filter it (a queryset .update() of publication_state would skip this).
+            self.occurrences.exclude(published=self.is_published).update(
+                published=self.is_published
+            )
 
     def get_absolute_url(self) -> str:
         return reverse("diary:event-detail", kwargs={"slug": self.slug})
@@ -443,6 +454,10 @@ class Event(models.Model):
             name: getattr(instance, name) for name in cls.CALENDAR_FIELDS if name in field_names
         }
         return instance
+
+    def search_text_refresh(self) -> None:
+        """What `q` searches, one per line (the venue signal in diary.cache writes the same)."""
+        self.search_text = f"{self.title}\n{self.summary}\n{self.venue.name if self.venue else ''}"
 
     def changed_fields(self, names: tuple[str, ...] | None = None) -> set[str]:
         """The fields among `names` (default: CALENDAR_FIELDS) changed since loading."""
@@ -545,6 +560,8 @@ class Occurrence(models.Model):
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     all_day = models.BooleanField(_("all day"), default=False)
+    # A copy of the event's publication, kept by Event.save(), for the indexes below.
+    published = models.BooleanField(default=False, editable=False)
 
     objects = OccurrenceQuerySet.as_manager()
 
@@ -553,8 +570,9 @@ class Occurrence(models.Model):
         verbose_name = _("occurrence")
         verbose_name_plural = _("occurrences")
         indexes = [
-            models.Index(fields=["start"], name="occurrence_start_idx"),
-            models.Index(fields=["end"], name="occurrence_end_idx"),
+            # The agenda in order (and a page of it), and "still on after" counts.
+            models.Index(fields=["published", "start", "event"], name="occurrence_public_start"),
+            models.Index(fields=["published", "end"], name="occurrence_public_end"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["event", "start"], name="occurrence_unique_start"),

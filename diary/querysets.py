@@ -25,10 +25,11 @@ class EventQuerySet(models.QuerySet):
 
 class OccurrenceQuerySet(models.QuerySet):
     def public(self) -> "OccurrenceQuerySet":
-        """Occurrences of published events (cancelled ones included: they say so)."""
-        from diary.models import Event
+        """Occurrences of published events (cancelled ones included: they say so).
 
-        return self.filter(event__publication_state=Event.PublicationState.PUBLISHED)
+        `published` is the event's publication state, copied by Event.save().
+        """
+        return self.filter(published=True)
 
     def upcoming(self, now: datetime | None = None) -> "OccurrenceQuerySet":
         """Occurrences not yet over: an exhibition that opened last week is still on."""
@@ -36,9 +37,13 @@ class OccurrenceQuerySet(models.QuerySet):
 
     def for_listing(self) -> "OccurrenceQuerySet":
         """Everything a list of occurrences shows, in a constant number of queries."""
-        return self.select_related(
-            "event", "event__venue", "event__venue__municipality", "event__category"
-        ).order_by("start", "event_id")
+        return (
+            self.select_related(
+                "event", "event__venue", "event__venue__municipality", "event__category"
+            )
+            .defer("event__ical", "event__search_text")  # only feeds and `q` read them
+            .order_by("start", "event_id")
+        )
 
 
 class ArticleQuerySet(models.QuerySet):

@@ -78,7 +78,13 @@ def occurrences_materialise(*, event: Event, now: datetime | None = None) -> Mat
             occurrence.end, occurrence.all_day = instance.end, event.all_day
             changed.append(occurrence)
     new = [
-        Occurrence(event=event, start=start, end=instance.end, all_day=event.all_day)
+        Occurrence(
+            event=event,
+            start=start,
+            end=instance.end,
+            all_day=event.all_day,
+            published=event.is_published,
+        )
         for start, instance in wanted.items()
         if start not in existing
     ]

@@ -7,6 +7,7 @@ from django.http import QueryDict
 
 from diary.filters import AgendaFilter, when_window
 from diary.models import Event, Language, Occurrence
+from diary.services import event_save
 from tests.factories import (
     CategoryFactory,
     EventFactory,
@@ -192,6 +193,19 @@ def test_q_searches_title_summary_and_venue_name_word_by_word():
     assert titles("q=jazz") == ["Jazz Night", "Opera"]
     assert titles("q=flagey") == ["Piano"]
     assert titles("q=JAZZ+quartet") == ["Jazz Night"]
+
+
+def test_q_follows_edits_to_the_event_and_to_its_venue():
+    piano = on(2, title="Piano", venue=VenueFactory(name="Flagey Studio 4"))
+    piano.venue.name = "Studio Quatre"
+    piano.venue.save()
+    assert titles("q=flagey") == []
+    assert titles("q=quatre") == ["Piano"]
+    piano.refresh_from_db()
+    piano.title = "Harpsichord"
+    event_save(event=piano)
+    assert titles("q=piano") == []
+    assert titles("q=harpsichord+quatre") == ["Harpsichord"]
 
 
 def test_parameters_combine():

@@ -1,8 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from diary import services
 from diary.models import Event, Occurrence
 from tests.factories import EventFactory
 
@@ -38,3 +42,52 @@ def test_listing_runs_one_query(django_assert_num_queries):
         for occurrence in Occurrence.objects.public().for_listing():
             assert occurrence.event.venue.municipality.name
             assert occurrence.event.category.name
+
+
+def public_event_ids() -> set[int]:
+    return set(Occurrence.objects.public().values_list("event_id", flat=True))
+
+
+def test_occurrences_follow_their_events_publication_through_every_service():
+    event = EventFactory(
+        publication_state=Event.PublicationState.PENDING, rrule="FREQ=DAILY;COUNT=4"
+    )
+    assert public_event_ids() == set()
+    services.event_publish(event=event)
+    assert public_event_ids() == {event.pk}
+    assert set(event.occurrences.values_list("published", flat=True)) == {True}
+    services.event_reject(event=event, reason="Duplicate")
+    assert public_event_ids() == set()
+    event.publication_state = Event.PublicationState.PUBLISHED
+    event.rrule = "FREQ=DAILY;COUNT=6"  # new dates are made public with the old ones
+    services.event_save(event=event)
+    assert Occurrence.objects.public().count() == 6
+
+
+ACTIONS = st.sampled_from(["publish", "reject", "pending", "reschedule", "cancel"])
+
+
+@given(actions=st.lists(ACTIONS, max_size=6))
+@settings(max_examples=30)
+def test_no_sequence_of_edits_lets_an_unpublished_event_be_public(actions):
+    with transaction.atomic():
+        event = EventFactory(
+            publication_state=Event.PublicationState.PENDING, rrule="FREQ=WEEKLY;COUNT=3"
+        )
+        for number, action in enumerate(actions):
+            if action == "publish":
+                services.event_publish(event=event)
+            elif action == "reject":
+                services.event_reject(event=event)
+            elif action == "cancel":
+                services.event_cancel(event=event)
+            elif action == "pending":
+                event.publication_state = Event.PublicationState.PENDING
+                services.event_save(event=event)
+            else:
+                event.rrule = f"FREQ=WEEKLY;COUNT={3 + number}"
+                services.event_save(event=event)
+            stored = Event.objects.get(pk=event.pk)
+            assert public_event_ids() == ({event.pk} if stored.is_published else set())
+            assert event.occurrences.filter(published=not stored.is_published).count() == 0
+        transaction.set_rollback(True)
