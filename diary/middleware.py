@@ -1,7 +1,12 @@
+import logging
 from urllib.parse import unquote
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 
 class RejectNulCharactersMiddleware:
@@ -21,3 +26,34 @@ class RejectNulCharactersMiddleware:
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is down or restarting answers 503 with Retry-After, not a 500.
+
+    Django drops the broken connection when the request ends and opens a new one for the next
+    (CONN_HEALTH_CHECKS), so the app recovers by itself when the database is back.
+    """
+
+    RETRY_AFTER = "10"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("Database unavailable: %s", exception)
+        message = _("The agenda is briefly unavailable. Please try again in a few seconds.")
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message}, status=503)
+        else:
+            response = HttpResponse(
+                f"<!doctype html><title>{escape(message)}</title><p>{escape(message)}</p>",
+                status=503,
+            )
+        response["Retry-After"] = self.RETRY_AFTER
+        return response

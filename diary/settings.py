@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "diary.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "diary.urls"
@@ -110,6 +111,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails the request in seconds (a 503) instead of hanging a worker,
+    # and no query holds a worker longer than the app server's own timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=3, options="-c statement_timeout=20000"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache when REDIS_URL is set (several app servers); otherwise a per-process one,
