@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Value
@@ -61,6 +62,8 @@ def cached_feed(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if not settings.DIARY_CACHE_RESPONSES:
+            return view(request, *args, **kwargs)
         key = cache_key(request, "feed")
         hit = cache.get(key)
         if hit is not None:

@@ -33,6 +33,16 @@ def test_a_repeated_request_is_served_from_the_cache(client, path):
     assert len(queries) == 0
 
 
+@pytest.mark.parametrize("path", CACHED)
+def test_the_cache_can_be_switched_off_to_measure_without_it(client, settings, path):
+    settings.DIARY_CACHE_RESPONSES = False
+    EventFactory.create_batch(3)
+    fetch(client, path)
+    with CaptureQueriesContext(connection) as queries:
+        fetch(client, path)
+    assert len(queries) > 0
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -1,0 +1,128 @@
+"""In-process measurements for `make bench` (scripts/bench.py), one Django process each.
+
+    DATABASE_URL=... python scripts/bench_probe.py feed PATH      time one feed, peak memory
+    DATABASE_URL=... python scripts/bench_probe.py queries PATH…  SQL queries per request
+    DATABASE_URL=... python scripts/bench_probe.py explain        plans of the agenda filters
+    DATABASE_URL=... python scripts/bench_probe.py sample         slugs for the URLs to load
+
+Each prints one JSON document.
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diary.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ["DIARY_CACHE_RESPONSES"] = "0"
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.http import QueryDict  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from diary.filters import AgendaFilter  # noqa: E402
+from diary.models import Event, Occurrence  # noqa: E402
+from venues.models import Venue  # noqa: E402
+
+FILTERS = [
+    "",
+    "when=month",
+    "start=2027-01-01&end=2027-01-31",
+    "category=music",
+    "tag=music",
+    "area=ixelles",
+    "q=jazz",
+    "free=true",
+    "language=fr",
+    "accessible=true",
+    "family=true",
+    "when=month&category=music&free=true",
+]
+
+
+def feed(path: str) -> dict:
+    started = time.perf_counter()
+    response = Client().get(path)
+    size = events = 0
+    for chunk in response.streaming_content if response.streaming else [response.content]:
+        size += len(chunk)
+        events += chunk.count(b"BEGIN:VEVENT")
+    return {
+        "status": response.status_code,
+        "events": events,
+        "bytes": size,
+        "seconds": time.perf_counter() - started,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def queries(*paths: str) -> dict:
+    client, counts = Client(), {}
+    for path in paths:
+        client.get(path)  # warm: sessions, content types, stored iCal text
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+            if response.streaming:
+                b"".join(response.streaming_content)
+        counts[path] = len(captured)
+    return counts
+
+
+def explain() -> dict:
+    """For each filter, the time and whether any query of a page (rows, count) scans the
+    occurrence table sequentially."""
+    plans = {}
+    for query in FILTERS:
+        qs = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public().for_listing()).qs
+        with CaptureQueriesContext(connection) as captured:
+            qs.count()
+            list(qs[:20])
+        milliseconds, sequential = 0.0, False
+        for sql in captured.captured_queries:
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql["sql"])
+                plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            milliseconds += plan[0]["Execution Time"]
+            sequential |= "diary_occurrence" in _seq_scanned(plan[0]["Plan"])
+        plans[query or "(none)"] = {"ms": milliseconds, "seq_scan": sequential}
+    return plans
+
+
+def _seq_scanned(node: dict) -> set[str]:
+    found = {node["Relation Name"]} if node["Node Type"] == "Seq Scan" else set()
+    for child in node.get("Plans", []):
+        found |= _seq_scanned(child)
+    return found
+
+
+def sample() -> dict:
+    event = Event.objects.published().exclude(rrule="").order_by("pk").first()
+    venue = Venue.objects.annotate(n=Count("events")).order_by("-n", "pk").values("slug").first()
+    return {
+        "event": event.get_absolute_url(),
+        "venue": venue["slug"],
+        "events": Event.objects.count(),
+        "occurrences": Occurrence.objects.count(),
+    }
+
+
+if __name__ == "__main__":
+    command, *arguments = sys.argv[1:]
+    print(
+        json.dumps(
+            {"feed": feed, "queries": queries, "explain": explain, "sample": sample}[command](
+                *arguments
+            )
+        )
+    )
