@@ -7,8 +7,6 @@ Writes go through the diary's services, like every other door.
 
 import re
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -27,8 +25,6 @@ from rest_framework import exceptions, filters, mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from diary import recurrence, services
-from diary.cache import TTL as CACHE_TTL
-from diary.cache import cache_key
 from diary.filters import AgendaFilter, WhenChoices
 from diary.models import (
     Article,
@@ -373,19 +369,12 @@ class TagSerializer(serializers.ModelSerializer):
 
 
 class PublicCacheMixin:
-    """Anonymous list requests are answered from the cache while the data is unchanged
+    """Anonymous list answers may be shared from the cache while the data is unchanged
     (diary.cache); organisers, who may see their own writes, never are."""
 
     def list(self, request, *args, **kwargs):
-        if request.auth is not None or not settings.DIARY_CACHE_RESPONSES:
-            return super().list(request, *args, **kwargs)
-        key = cache_key(request, "api")
-        data = cache.get(key)
-        if data is not None:
-            return Response(data)
         response = super().list(request, *args, **kwargs)
-        if response.status_code == 200:
-            cache.set(key, response.data, CACHE_TTL)
+        response.cacheable = request.auth is None
         return response
 
 

@@ -1,10 +1,15 @@
 """Cached public answers, keyed by a data version that every write changes.
 
-API lists and feeds are cached under a key made of the data version, the current minute
-(windows like "from now" move with time), the host, the path with its query and the Accept
-header. Any write that can change a public answer bumps the version, so a change is visible
-at once and nothing stale is ever served; the cache lives in Redis when REDIS_URL is set,
-shared by every app server.
+Views mark the anonymous answers that may be shared (`cacheable`: the API lists and the
+feeds); `PublicResponseCacheMiddleware`, near the top of the middleware stack, stores them and
+serves them again before any other middleware or view runs. The key is made of the data
+version, the current minute (windows like "from now" move with time), the host, the path
+with its query and the request headers an answer can vary on. Any write that can change a
+public answer bumps the version, so a change is visible at once and nothing stale is ever
+served; the cache lives in Redis when REDIS_URL is set, shared by every app server.
+
+A streamed feed (too large to store) leaves only its validators, so the polls of calendar
+apps that already hold it are still answered 304 without a query.
 """
 
 import hashlib
@@ -20,10 +25,14 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe
 
 VERSION_KEY = "diary:data-version"
 TTL = 10 * 60
-FEED_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Content-Disposition")
+# What an answer may vary on besides its URL (responses say so in Vary).
+KEY_HEADERS = ("Accept", "Accept-Language", "Origin", "HX-Request")
+# Answers carrying these are personal: never stored.
+PRIVATE_REQUEST_HEADERS = ("Authorization",)
 
 
 def data_version() -> str:
@@ -45,42 +54,86 @@ def data_changed(**kwargs) -> None:
     transaction.on_commit(_bump)
 
 
-def cache_key(request, prefix: str) -> str:
-    parts = (
-        data_version(),
-        timezone.now().strftime("%Y%m%d%H%M"),
-        request.get_host(),
-        request.get_full_path(),
-        request.headers.get("Accept", ""),
-    )
-    return f"{prefix}:" + hashlib.sha1(repr(parts).encode()).hexdigest()
-
-
-def cached_feed(view):
-    """Serve a feed from the cache when its data did not change (304s included, with no
-    query at all); a feed small enough to be built whole is stored for the next request."""
+def cacheable(view):
+    """Mark the view's successful answers to anonymous requests as shareable."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not settings.DIARY_CACHE_RESPONSES:
-            return view(request, *args, **kwargs)
-        key = cache_key(request, "feed")
-        hit = cache.get(key)
-        if hit is not None:
-            body, content_type, headers = hit
-            response = get_conditional_response(
-                request, etag=headers.get("ETag"), last_modified=None
-            ) or HttpResponse(body, content_type=content_type)
-            for name, value in headers.items():
-                response[name] = value
-            return response
         response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming:
-            headers = {name: response[name] for name in FEED_HEADERS if response.has_header(name)}
-            cache.set(key, (response.content, response["Content-Type"], headers), TTL)
+        response.cacheable = True
         return response
 
     return wrapper
+
+
+class PublicResponseCacheMiddleware:
+    """Serve what `cacheable` views answered before, while the data has not changed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not self.applies_to(request):
+            return self.get_response(request)
+        key = self.key(request)
+        hit = cache.get(key)
+        if hit is not None:
+            response = self.replay(request, *hit)
+            if response is not None:
+                return response
+        response = self.get_response(request)
+        if self.storable(request, response):
+            body = None if response.streaming else response.content
+            cache.set(key, (body, dict(response.items())), TTL)
+        return response
+
+    @staticmethod
+    def applies_to(request) -> bool:
+        return (
+            settings.DIARY_CACHE_RESPONSES
+            and request.method in ("GET", "HEAD")
+            and not any(request.headers.get(name) for name in PRIVATE_REQUEST_HEADERS)
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        )
+
+    @staticmethod
+    def storable(request, response) -> bool:
+        return (
+            getattr(response, "cacheable", False)
+            and request.method == "GET"
+            and response.status_code == 200
+            and not response.cookies
+            and (not response.streaming or response.has_header("ETag"))
+        )
+
+    @staticmethod
+    def key(request) -> str:
+        parts = (
+            data_version(),
+            timezone.now().strftime("%Y%m%d%H%M"),
+            request.get_host(),
+            request.get_full_path(),
+            request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""),
+            *(request.headers.get(name, "") for name in KEY_HEADERS),
+        )
+        return "response:" + hashlib.sha1(repr(parts).encode()).hexdigest()
+
+    @staticmethod
+    def replay(request, body: bytes | None, headers: dict) -> HttpResponse | None:
+        """The stored answer, or 304 when the client holds it; None when only validators
+        were stored and the client does not hold the feed."""
+        last_modified = parse_http_date_safe(headers.get("Last-Modified", ""))
+        response = get_conditional_response(
+            request, etag=headers.get("ETag"), last_modified=last_modified
+        )
+        if response is None:
+            if body is None:
+                return None
+            response = HttpResponse(body)
+        for name, value in headers.items():
+            if response.status_code == 200 or name.lower() != "content-length":
+                response[name] = value
+        return response
 
 
 def event_copies_stale(sender, instance, **kwargs) -> None:

@@ -21,7 +21,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
-from diary.cache import cached_feed
+from diary.cache import cacheable
 from diary.filters import AgendaFilter, WhenChoices
 from diary.models import Category, Event, Occurrence
 from feeds import ical
@@ -129,7 +129,7 @@ def bad_request(agenda: AgendaFilter) -> HttpResponseBadRequest:
     )
 
 
-@cached_feed
+@cacheable
 def events_ics(request):
     agenda = feed_filter(request)
     if not agenda.is_valid():
@@ -148,17 +148,17 @@ def shortcut_feed(request, *, model, parameter: str, slug: str):
     return calendar_response(request, matching_events(agenda), name=fixed.name)
 
 
-@cached_feed
+@cacheable
 def venue_ics(request, slug: str):
     return shortcut_feed(request, model=Venue, parameter="venue", slug=slug)
 
 
-@cached_feed
+@cacheable
 def category_ics(request, slug: str):
     return shortcut_feed(request, model=Category, parameter="category", slug=slug)
 
 
-@cached_feed
+@cacheable
 def event_ics(request, slug: str):
     """One published event as an iCalendar file, for "Add to calendar"."""
     event = get_object_or_404(Event.objects.published(), slug=slug)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diary import services
-from diary.cache import data_version
+from diary.cache import PublicResponseCacheMiddleware, data_version
 from diary.models import Event
 from tests.factories import EventFactory, VenueFactory
 
@@ -97,4 +97,57 @@ def test_organisers_are_never_served_from_the_public_cache(client):
     fetch(client, "/api/v1/events/")
     with CaptureQueriesContext(connection) as queries:
         client.get("/api/v1/events/", headers={"Authorization": f"Token {token}"})
+    assert len(queries) > 0
+
+
+def test_a_feed_too_large_to_store_is_still_answered_304_without_a_query(client, monkeypatch):
+    monkeypatch.setattr("feeds.views.CACHEABLE_EVENTS", 1)
+    EventFactory.create_batch(3)
+    response = client.get("/feeds/events.ics")
+    assert response.streaming
+    etag = response["ETag"]
+    b"".join(response.streaming_content)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/feeds/events.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again["ETag"] == etag
+    assert len(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        fresh = client.get("/feeds/events.ics")  # a new subscriber gets the whole feed
+    assert b"".join(fresh.streaming_content).count(b"BEGIN:VEVENT") == 3
+    assert len(queries) > 0
+
+
+def test_a_stored_answer_is_304_for_a_client_that_holds_it(client):
+    EventFactory()
+    etag = client.get("/api/v1/occurrences/")["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/occurrences/", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert len(queries) == 0
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"HTTP_ACCEPT_LANGUAGE": "fr"},
+        {"HTTP_ACCEPT": "application/json"},
+        {"HTTP_ORIGIN": "https://example.org"},
+        {"QUERY_STRING": "page=2"},
+    ],
+)
+def test_answers_are_stored_apart_by_what_they_vary_on(rf, other):
+    plain = rf.get("/api/v1/occurrences/")
+    varied = rf.get("/api/v1/occurrences/", **other)
+    assert PublicResponseCacheMiddleware.key(plain) != PublicResponseCacheMiddleware.key(varied)
+    french = rf.get("/api/v1/occurrences/")
+    french.COOKIES["django_language"] = "fr"
+    assert PublicResponseCacheMiddleware.key(plain) != PublicResponseCacheMiddleware.key(french)
+
+
+def test_a_visitor_with_a_session_is_never_served_a_shared_answer(client, admin_client):
+    EventFactory()
+    fetch(client, "/api/v1/occurrences/")
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get("/api/v1/occurrences/")
     assert len(queries) > 0
