@@ -66,10 +66,10 @@ def filter_choices() -> dict:
     """What the filter form offers; one query each, whatever the size of the agenda."""
     return {
         "categories": Category.objects.all(),
-        "areas": Municipality.objects.all(),
-        "venues": Venue.objects.only("name", "slug"),
-        "tags": Tag.objects.all(),
-        "languages": Language.objects.all(),
+        "areas": Municipality.objects.values_list("slug", "name"),
+        "venues": Venue.objects.values_list("slug", "name"),
+        "tags": Tag.objects.values_list("slug", "name"),
+        "languages": Language.objects.values_list("code", "name"),
     }
 
 

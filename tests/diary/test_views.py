@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diary.demo import demo_city_seed
-from diary.models import Event
+from diary.models import Event, Language
 from tests.factories import (
     ArticleFactory,
     CategoryFactory,
@@ -128,6 +128,24 @@ def test_the_agenda_paginates_and_keeps_the_filters(client):
     assert "category=music&amp;page=2" in html
     second = html_of(client.get("/", {"category": "music", "page": 2}))
     assert second.count('<li class="occurrence') == 5
+
+
+def test_the_filter_form_keeps_the_chosen_venue_and_escapes_names(client):
+    VenueFactory(name="Arts & <Crafts>", slug="arts")
+    VenueFactory(name="Botanique", slug="botanique")
+    html = html_of(client.get("/", {"venue": "botanique"}))
+    assert '<option value="arts">Arts &amp; &lt;Crafts&gt;</option>' in html
+    assert '<option value="botanique" selected>Botanique</option>' in html
+
+
+def test_the_language_filter_offers_the_languages_events_are_held_in(client):
+    """Not the site's own languages, which the header's language switcher offers."""
+    Language.objects.create(code="sw", name="Swahili")
+    html = html_of(client.get("/", {"language": "sw"}))
+    filter_select = html[html.index('<select name="language">') :]
+    filter_select = filter_select[: filter_select.index("</select>")]
+    assert '<option value="sw" selected>Swahili</option>' in filter_select
+    assert "français" not in filter_select
 
 
 def test_an_empty_selection_suggests_widening_the_search(client):
