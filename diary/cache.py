@@ -1,10 +1,12 @@
 """Cached public answers, keyed by a data version that every write changes.
 
-Views mark the anonymous answers that may be shared (`cacheable`: the API lists and the
-feeds); `PublicResponseCacheMiddleware`, near the top of the middleware stack, stores them and
+Views mark the anonymous answers that may be shared (`cacheable`: the public pages, the API
+lists and the feeds; nothing personal is on them, not even a CSRF token);
+`PublicResponseCacheMiddleware`, near the top of the middleware stack, stores them and
 serves them again before any other middleware or view runs. The key is made of the data
-version, the current minute (windows like "from now" move with time), the host, the path
-with its query and the request headers an answer can vary on. Any write that can change a
+version, the current minute (windows like "from now" move with time), the scheme and host,
+the path with its query, the visitor's language and the request headers an answer can vary
+on. Any write that can change a
 public answer bumps the version, so a change is visible at once and nothing stale is ever
 served; the cache lives in Redis when REDIS_URL is set, shared by every app server.
 
@@ -23,14 +25,14 @@ from django.db.models import Value
 from django.db.models.functions import Concat
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 VERSION_KEY = "diary:data-version"
 TTL = 10 * 60
-# What an answer may vary on besides its URL (responses say so in Vary).
-KEY_HEADERS = ("Accept", "Accept-Language", "Origin", "HX-Request")
+# What an answer may vary on besides its URL and language (responses say so in Vary).
+KEY_HEADERS = ("Accept", "Origin", "HX-Request", "HX-History-Restore-Request")
 # Answers carrying these are personal: never stored.
 PRIVATE_REQUEST_HEADERS = ("Authorization",)
 
@@ -111,9 +113,10 @@ class PublicResponseCacheMiddleware:
         parts = (
             data_version(),
             timezone.now().strftime("%Y%m%d%H%M"),
+            request.scheme,
             request.get_host(),
             request.get_full_path(),
-            request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""),
+            translation.get_language_from_request(request),
             *(request.headers.get(name, "") for name in KEY_HEADERS),
         )
         return "response:" + hashlib.sha1(repr(parts).encode()).hexdigest()

@@ -3,6 +3,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -50,7 +52,9 @@ urlpatterns = [
     ),
     path("robots.txt", views.robots_txt, name="robots"),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Without a CSRF token, so that public pages carry nothing personal and can be shared
+    # from the cache: a forged request could at worst change a visitor's interface language.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
 ]
 
 handler404 = "diary.views.page_not_found"

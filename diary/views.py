@@ -15,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from diary.cache import cacheable
 from diary.filters import AgendaFilter
 from diary.models import Article, Category, Event, Language, Occurrence, Tag
 from diary.related import related_articles
@@ -73,6 +74,7 @@ def filter_choices() -> dict:
     }
 
 
+@cacheable
 def agenda(request):
     agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_listing())
     page = Paginator(agenda.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -101,6 +103,7 @@ def month_start(value: str | None) -> date:
         return timezone.localdate().replace(day=1)
 
 
+@cacheable
 def agenda_month(request):
     """A month grid of the same selection as the agenda (the `month` parameter: 2026-12)."""
     first = month_start(request.GET.get("month"))
@@ -136,6 +139,7 @@ def agenda_month(request):
     )
 
 
+@cacheable
 def event_detail(request, slug: str):
     event = get_object_or_404(
         Event.objects.published()
@@ -180,6 +184,7 @@ def server_error(request):
     return defaults.server_error(request)
 
 
+@cacheable
 def tag_detail(request, slug: str):
     """A topic, both ways: what is on, and the magazine's stories about it."""
     tag = get_object_or_404(Tag, slug=slug)

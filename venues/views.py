@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 
+from diary.cache import cacheable
 from diary.models import Occurrence
 from diary.views import feed_links, group_by_day
 from venues.models import Municipality, Venue
@@ -7,6 +8,7 @@ from venues.models import Municipality, Venue
 VENUE_EVENTS = 60
 
 
+@cacheable
 def venue_list(request):
     venues = Venue.objects.select_related("municipality")
     area = request.GET.get("area", "")
@@ -38,6 +40,7 @@ def venue_list(request):
     )
 
 
+@cacheable
 def venue_detail(request, slug: str):
     venue = get_object_or_404(Venue.objects.select_related("municipality"), slug=slug)
     occurrences = list(

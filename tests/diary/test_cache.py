@@ -1,4 +1,4 @@
-"""Cached API lists and feeds: fast when nothing changed, never stale after a change."""
+"""Cached pages, API lists and feeds: fast when nothing changed, never stale after a change."""
 
 from datetime import timedelta
 
@@ -10,11 +10,11 @@ from django.utils import timezone
 from diary import services
 from diary.cache import PublicResponseCacheMiddleware, data_version
 from diary.models import Event
-from tests.factories import EventFactory, VenueFactory
+from tests.factories import EventFactory, TagFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
 
-CACHED = ["/api/v1/occurrences/", "/api/v1/events/?category=music", "/feeds/events.ics"]
+CACHED = ["/", "/api/v1/occurrences/", "/api/v1/events/?category=music", "/feeds/events.ics"]
 
 
 def fetch(client, path: str) -> bytes:
@@ -31,6 +31,45 @@ def test_a_repeated_request_is_served_from_the_cache(client, path):
         again = fetch(client, path)
     assert again == first
     assert len(queries) == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/month/", "/events/{event}/", "/venues/", "/venues/{venue}/", "/tags/{tag}/"]
+)
+def test_every_public_page_is_served_from_the_cache(client, path):
+    event = EventFactory(tags=[TagFactory(slug="jazz")])
+    path = path.format(event=event.slug, venue=event.venue.slug, tag=event.tags.get().slug)
+    first = fetch(client, path)
+    with CaptureQueriesContext(connection) as queries:
+        assert fetch(client, path) == first
+    assert len(queries) == 0
+
+
+def test_public_pages_carry_nothing_personal(client):
+    """No CSRF token nor cookie: the same page can be served to everyone."""
+    EventFactory()
+    response = client.get("/")
+    assert b"csrfmiddlewaretoken" not in response.content
+    assert not response.cookies
+
+
+def test_the_language_switcher_works_without_a_token():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/i18n/setlang/", {"language": "fr", "next": "/"}
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "fr"
+
+
+def test_a_visitor_is_served_the_page_in_their_language(client):
+    EventFactory()
+    english = fetch(client, "/")
+    client.cookies["django_language"] = "fr"
+    french = fetch(client, "/")
+    assert french != english
+    assert b'lang="fr"' in french
 
 
 @pytest.mark.parametrize("path", CACHED)
@@ -133,7 +172,9 @@ def test_a_stored_answer_is_304_for_a_client_that_holds_it(client):
         {"HTTP_ACCEPT_LANGUAGE": "fr"},
         {"HTTP_ACCEPT": "application/json"},
         {"HTTP_ORIGIN": "https://example.org"},
+        {"HTTP_HX_REQUEST": "true"},
         {"QUERY_STRING": "page=2"},
+        {"secure": True},
     ],
 )
 def test_answers_are_stored_apart_by_what_they_vary_on(rf, other):
