@@ -161,24 +161,32 @@ def serving(server: str, database: str, *, cached: bool):
     )
     if cached:
         subprocess.run(["redis-cli", "-u", REDIS_URL, "FLUSHDB"], check=True, capture_output=True)
-    process = subprocess.Popen(
-        server_command(server, port), cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks every worker
+    # that logs (a database outage logs one line per request).
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            server_command(server, port), cwd=ROOT, env=env, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    if urllib.request.urlopen(f"{base}/healthz", timeout=2).status == 200:
+                        break
+                except (OSError, urllib.error.URLError):
+                    time.sleep(0.2)
+            else:
+                log.seek(0)
+                raise RuntimeError(f"{server} did not start: {log.read().decode()[-2000:]}")
+            yield base, process
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
             try:
-                if urllib.request.urlopen(f"{base}/healthz", timeout=2).status == 200:
-                    break
-            except (OSError, urllib.error.URLError):
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"{server} did not start: {process.stderr.read().decode()[-2000:]}")
-        yield base, process
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def wrk(url: str, *, seconds: int = SECONDS, headers=(), script: str | None = None) -> dict:
