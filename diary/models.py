@@ -570,8 +570,11 @@ class Occurrence(models.Model):
         verbose_name = _("occurrence")
         verbose_name_plural = _("occurrences")
         indexes = [
-            # The agenda in order (and a page of it), and "still on after" counts.
-            models.Index(fields=["published", "start", "event"], name="occurrence_public_start"),
+            # The agenda in order (a page of it), and date-range counts from the index alone.
+            models.Index(
+                fields=["published", "start", "end", "event"], name="occurrence_public_start"
+            ),
+            # "Still on after" counts.
             models.Index(fields=["published", "end"], name="occurrence_public_end"),
         ]
         constraints = [
