@@ -27,8 +27,9 @@ from diary.models import Category, Event, Occurrence
 from feeds import ical
 from venues.models import Venue
 
-# A feed with at most this many events is built whole, so that it can be cached.
-CACHEABLE_EVENTS = 2000
+# A feed with at most this many events (about 7 MB) is built whole, so that it can be cached:
+# every venue's and category's feed of a capital city. Larger ones are streamed.
+CACHEABLE_EVENTS = 10_000
 # By default a feed runs from 30 days ago (subscribers still see recent cancellations) to the
 # materialisation horizon.
 FEED_PAST_DAYS = 30
