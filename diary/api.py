@@ -372,6 +372,8 @@ class PublicCacheMixin:
     """Anonymous list answers may be shared from the cache while the data is unchanged
     (diary.cache); organisers, who may see their own writes, never are."""
 
+    cacheable_actions = ("list",)
+
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
         response.cacheable = request.auth is None

@@ -10,8 +10,10 @@ on. Any write that can change a
 public answer bumps the version, so a change is visible at once and nothing stale is ever
 served; the cache lives in Redis when REDIS_URL is set, shared by every app server.
 
-A streamed feed (too large to store) leaves only its validators, so the polls of calendar
-apps that already hold it are still answered 304 without a query.
+Requests for other views (the health check, the admin, the forms) skip the cache without a
+lookup. A large answer's body is stored apart from its headers, so a 304 reads only the
+headers; a streamed feed (too large to store) leaves only its validators, so the polls of
+calendar apps that already hold it are still answered 304 without a query.
 """
 
 import hashlib
@@ -25,6 +27,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
@@ -35,6 +38,9 @@ TTL = 10 * 60
 KEY_HEADERS = ("Accept", "Origin", "HX-Request", "HX-History-Restore-Request")
 # Answers carrying these are personal: never stored.
 PRIVATE_REQUEST_HEADERS = ("Authorization",)
+# Bodies larger than this are stored under a key of their own.
+INLINE_BODY_BYTES = 64 * 1024
+APART = "apart"
 
 
 def data_version() -> str:
@@ -65,7 +71,21 @@ def cacheable(view):
         response.cacheable = True
         return response
 
+    wrapper.cacheable = True
     return wrapper
+
+
+def serves_cacheable(path: str) -> bool:
+    """Whether the view at `path` may answer from the cache: one marked `cacheable`, or an API
+    action its viewset lists in `cacheable_actions`."""
+    try:
+        view = resolve(path).func
+    except Resolver404:
+        return False
+    if getattr(view, "cacheable", False):
+        return True
+    actions = getattr(view, "actions", None) or {}
+    return actions.get("get") in getattr(getattr(view, "cls", None), "cacheable_actions", ())
 
 
 class PublicResponseCacheMiddleware:
@@ -80,13 +100,12 @@ class PublicResponseCacheMiddleware:
         key = self.key(request)
         hit = cache.get(key)
         if hit is not None:
-            response = self.replay(request, *hit)
+            response = self.replay(request, key, *hit)
             if response is not None:
                 return response
         response = self.get_response(request)
         if self.storable(request, response):
-            body = None if response.streaming else response.content
-            cache.set(key, (body, dict(response.items())), TTL)
+            self.store(key, response)
         return response
 
     @staticmethod
@@ -96,6 +115,7 @@ class PublicResponseCacheMiddleware:
             and request.method in ("GET", "HEAD")
             and not any(request.headers.get(name) for name in PRIVATE_REQUEST_HEADERS)
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and serves_cacheable(request.path_info)
         )
 
     @staticmethod
@@ -122,14 +142,26 @@ class PublicResponseCacheMiddleware:
         return "response:" + hashlib.sha1(repr(parts).encode()).hexdigest()
 
     @staticmethod
-    def replay(request, body: bytes | None, headers: dict) -> HttpResponse | None:
-        """The stored answer, or 304 when the client holds it; None when only validators
-        were stored and the client does not hold the feed."""
+    def store(key: str, response) -> None:
+        """Headers and body under `key`; a large body under a key of its own, so that a 304
+        does not read it; a streamed body not at all."""
+        body = None if response.streaming else response.content
+        entries = {key: (body, dict(response.items()))}
+        if body is not None and len(body) > INLINE_BODY_BYTES:
+            entries = {key: (APART, dict(response.items())), f"{key}:body": body}
+        cache.set_many(entries, TTL)
+
+    @staticmethod
+    def replay(request, key: str, body: bytes | str | None, headers: dict) -> HttpResponse | None:
+        """The stored answer, or 304 when the client holds it; None when the body is not
+        stored (a streamed feed, or a body evicted) and the client does not hold it."""
         last_modified = parse_http_date_safe(headers.get("Last-Modified", ""))
         response = get_conditional_response(
             request, etag=headers.get("ETag"), last_modified=last_modified
         )
         if response is None:
+            if body == APART:
+                body = cache.get(f"{key}:body")
             if body is None:
                 return None
             response = HttpResponse(body)

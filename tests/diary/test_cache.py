@@ -3,12 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diary import services
-from diary.cache import PublicResponseCacheMiddleware, data_version
+from diary.cache import PublicResponseCacheMiddleware, data_version, serves_cacheable
 from diary.models import Event
 from tests.factories import EventFactory, TagFactory, VenueFactory
 
@@ -191,4 +192,41 @@ def test_a_visitor_with_a_session_is_never_served_a_shared_answer(client, admin_
     fetch(client, "/api/v1/occurrences/")
     with CaptureQueriesContext(connection) as queries:
         admin_client.get("/api/v1/occurrences/")
+    assert len(queries) > 0
+
+
+@pytest.mark.parametrize(
+    ("path", "shared"),
+    [
+        ("/", True),
+        ("/venues/", True),
+        ("/api/v1/occurrences/", True),
+        ("/feeds/events.ics", True),
+        ("/feeds/venues/bozar.ics", True),
+        ("/feeds/categories/music.ics", True),
+        ("/api/v1/occurrences/1/", False),
+        ("/healthz", False),
+        ("/submit/", False),
+        ("/admin/", False),
+        ("/no/such/page/", False),
+    ],
+)
+def test_only_shareable_views_look_in_the_cache(path, shared):
+    assert serves_cacheable(path) is shared
+
+
+def test_a_304_does_not_read_a_large_body(client, rf, monkeypatch):
+    monkeypatch.setattr("diary.cache.INLINE_BODY_BYTES", 10)
+    EventFactory()
+    first = client.get("/api/v1/occurrences/")
+    body_key = PublicResponseCacheMiddleware.key(rf.get("/api/v1/occurrences/")) + ":body"
+    assert cache.get(body_key) == first.content
+    cache.delete(body_key)  # the body alone is gone: only a client that holds it is answered
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/api/v1/occurrences/", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
+    assert len(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        fresh = client.get("/api/v1/occurrences/")
+    assert fresh.content == first.content
     assert len(queries) > 0
