@@ -116,9 +116,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable server fails the request in seconds (a 503) instead of hanging a worker,
     # and no query holds a worker longer than the app server's own timeout. Random reads cost
     # little more than sequential ones on SSDs: with PostgreSQL's default (4, for spinning
-    # disks) the planner scans whole tables where an index answers sooner.
+    # disks) the planner scans whole tables where an index answers sooner. Feeds read every
+    # row of their server-side cursor: plan cursors for all rows, not the first tenth.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        connect_timeout=3, options="-c statement_timeout=20000 -c random_page_cost=1.1"
+        connect_timeout=3,
+        options="-c statement_timeout=20000 -c random_page_cost=1.1 -c cursor_tuple_fraction=1",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

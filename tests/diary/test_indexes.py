@@ -94,3 +94,13 @@ def test_search_can_use_the_trigram_index(agenda):
         cursor.execute("SET LOCAL enable_indexscan = off")  # a tiny table: any index would do
     count, _page = plans("q=jazz")
     assert "Bitmap Index Scan on event_search_text_trgm" in count
+
+
+def test_connections_plan_for_ssds_and_whole_cursors():
+    """Set by diary/settings.py: index reads priced for SSDs, server-side cursors (feeds)
+    planned for reading every row."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
+        cursor.execute("SHOW cursor_tuple_fraction")
+        assert cursor.fetchone()[0] == "1"
