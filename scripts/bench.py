@@ -414,27 +414,35 @@ def soak(server: str, database: str, paths: dict) -> None:
     with serving(server, database, cached=True) as (base, process):
         for path in mixed:
             warm(base + path)
-        samples = []
+        samples: list[tuple[float, dict[int, float]]] = []
         result = {}
         loader = threading.Thread(
             target=lambda: result.update(wrk(base + "/", seconds=SOAK_SECONDS, script=str(script)))
         )
         loader.start()
-        time.sleep(3)
+        begun = time.perf_counter()
         while loader.is_alive():
-            samples.append(worker_rss(process.pid))
             loader.join(timeout=5)
-    first, last = samples[0], samples[-1]
-    growth = [last[pid] - first[pid] for pid in first if pid in last]
+            samples.append((time.perf_counter() - begun, worker_rss(process.pid)))
     say(
         f"{result['rps']:,.0f} requests/s, p50 {fmt_ms(result['p50'])}, p99 "
         f"{fmt_ms(result['p99'])}, errors: {errors(result)}."
     )
-    say(
-        "Memory per worker from 3 s to the end: "
-        + ", ".join(f"{first[pid]:.0f} → {last[pid]:.0f} MB" for pid in first if pid in last)
-        + f" (largest growth {max(growth, default=0):+.1f} MB)."
-    )
+    say()
+    workers = [pid for pid in samples[0][1] if pid in samples[-1][1]]
+    shown = samples[:: max(1, len(samples) // 6)][:6] + samples[-1:]
+    say("| RSS per worker | " + " | ".join(f"{at:.0f} s" for at, _ in shown) + " |")
+    say("|---" * (len(shown) + 1) + "|")
+    for number, pid in enumerate(workers, 1):
+        say(
+            f"| worker {number} | "
+            + " | ".join(f"{rss.get(pid, 0):.0f} MB" for _, rss in shown)
+            + " |"
+        )
+    middle = samples[len(samples) // 2][1]
+    growth = max((samples[-1][1][pid] - middle.get(pid, 0) for pid in workers), default=0)
+    say()
+    say(f"Largest growth of a worker over the second half of the soak: {growth:+.1f} MB.")
 
 
 def fault(server: str, database: str) -> None:
