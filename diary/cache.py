@@ -39,7 +39,7 @@ KEY_HEADERS = ("Accept", "Origin", "HX-Request", "HX-History-Restore-Request")
 # Answers carrying these are personal: never stored.
 PRIVATE_REQUEST_HEADERS = ("Authorization",)
 # Bodies larger than this are stored under a key of their own.
-INLINE_BODY_BYTES = 64 * 1024
+INLINE_BODY_BYTES = 512 * 1024
 APART = "apart"
 
 
