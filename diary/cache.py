@@ -6,9 +6,9 @@ lists and the feeds; nothing personal is on them, not even a CSRF token);
 serves them again before any other middleware or view runs. The key is made of the data
 version, the current minute (windows like "from now" move with time), the scheme and host,
 the path with its query, the visitor's language and the request headers an answer can vary
-on. Any write that can change a
-public answer bumps the version, so a change is visible at once and nothing stale is ever
-served; the cache lives in Redis when REDIS_URL is set, shared by every app server.
+on. Any write that can change a public answer bumps the version, so a change is visible at
+once and nothing stale is ever served; the cache lives in Redis when REDIS_URL is set, shared
+by every app server.
 
 Requests for other views (the health check, the admin, the forms) skip the cache without a
 lookup. A large answer's body is stored apart from its headers, so a 304 reads only the
