@@ -30,8 +30,11 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 @pytest.mark.parametrize("path", ["/", "/submit/", "/venues/", "/api/v1/events/", "/api/docs/"])
-def test_every_page_carries_the_security_headers(client, path):
+@pytest.mark.parametrize("visit", ["first", "again (from the response cache)"])
+def test_every_page_carries_the_security_headers(client, path, visit):
     response = client.get(path)
+    if visit != "first":
+        response = client.get(path)
     policy = response["Content-Security-Policy"]
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert directives["script-src"] == "'self'"
