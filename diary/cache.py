@@ -18,7 +18,6 @@ calendar apps that already hold it are still answered 304 without a query.
 
 import hashlib
 import uuid
-from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -63,16 +62,10 @@ def data_changed(**kwargs) -> None:
 
 
 def cacheable(view):
-    """Mark the view's successful answers to anonymous requests as shareable."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response.cacheable = True
-        return response
-
-    wrapper.cacheable = True
-    return wrapper
+    """Mark the view's successful answers to anonymous requests as shareable (one answer can
+    still refuse: `response.cacheable = False`)."""
+    view.cacheable = True
+    return view
 
 
 def serves_cacheable(path: str) -> bool:
@@ -120,8 +113,9 @@ class PublicResponseCacheMiddleware:
 
     @staticmethod
     def storable(request, response) -> bool:
+        """Asked only of answers from views that `serves_cacheable` names."""
         return (
-            getattr(response, "cacheable", False)
+            getattr(response, "cacheable", True)
             and request.method == "GET"
             and response.status_code == 200
             and not response.cookies
@@ -146,10 +140,11 @@ class PublicResponseCacheMiddleware:
         """Headers and body under `key`; a large body under a key of its own, so that a 304
         does not read it; a streamed body not at all."""
         body = None if response.streaming else response.content
-        entries = {key: (body, dict(response.items()))}
+        headers = dict(response.items())
         if body is not None and len(body) > INLINE_BODY_BYTES:
-            entries = {key: (APART, dict(response.items())), f"{key}:body": body}
-        cache.set_many(entries, TTL)
+            cache.set_many({key: (APART, headers), f"{key}:body": body}, TTL)
+        else:
+            cache.set(key, (body, headers), TTL)
 
     @staticmethod
     def replay(request, key: str, body: bytes | str | None, headers: dict) -> HttpResponse | None:
