@@ -12,8 +12,8 @@ VENUE_EVENTS = 60
 def venue_list(request):
     venues = Venue.objects.select_related("municipality")
     area = request.GET.get("area", "")
-    areas = list(Municipality.objects.all())
-    known = any(municipality.slug == area for municipality in areas)
+    areas = list(Municipality.objects.values_list("slug", "name"))
+    known = any(slug == area for slug, _name in areas)
     if known:
         venues = venues.filter(municipality__slug=area)
     venues = list(venues)

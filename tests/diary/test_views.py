@@ -301,6 +301,8 @@ def test_the_venue_list_filters_by_area_and_maps_every_venue(client):
     html = html_of(response)
     assert "Flagey" in html
     assert "Bozar" not in html
+    area = flagey.municipality
+    assert f'<option value="{area.slug}" selected>{area.name}</option>' in html
     places = json.loads(re.search(r'id="venue-places"[^>]*>(.*?)</script>', html).group(1))
     assert places == [
         {
