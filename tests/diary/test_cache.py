@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -55,8 +56,6 @@ def test_public_pages_carry_nothing_personal(client):
 
 
 def test_the_language_switcher_works_without_a_token():
-    from django.test import Client
-
     response = Client(enforce_csrf_checks=True).post(
         "/i18n/setlang/", {"language": "fr", "next": "/"}
     )
