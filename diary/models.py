@@ -1,3 +1,4 @@
+import json
 import secrets
 import uuid
 import zoneinfo
@@ -511,6 +512,22 @@ class Event(models.Model):
             cap=cap,
         )
 
+    def stored_instances(self, now: datetime | None = None) -> list[recurrence.Instance]:
+        """The dates to store: up to the horizon, at most DIARY_MAX_OCCURRENCES (upcoming
+        first). Remembered for the current dates and `now`, so validating and then saving
+        expand the rule once (recurrence.MAX_WORK bounds each expansion, not their number)."""
+        key = (
+            json.dumps([getattr(self, name) for name in self.DATE_FIELDS], default=str),
+            now,
+        )
+        memo = getattr(self, "_stored_instances", None)
+        if memo is None or memo[0] != key:
+            instances = self.date_instances(
+                now=now or timezone.now(), cap=settings.DIARY_MAX_OCCURRENCES
+            )
+            memo = self._stored_instances = (key, instances)
+        return memo[1]
+
     def clean(self) -> None:
         super().clean()
         self.rrule = recurrence.normalise_rule(self.rrule)
@@ -528,11 +545,11 @@ class Event(models.Model):
             and self.timezone in available_timezones()
             and FIRST_YEAR <= self.start.year < LAST_YEAR
         ):
-            # Expand the whole rule up to the horizon once, keeping nothing: the same work
-            # saving will do, so a rule that passes here cannot fail there.
-            horizon = self.horizon()
+            # The expansion saving will store, done once: the same result serves
+            # occurrences_materialise, so a rule that passes here cannot fail there and no
+            # request expands a rule twice.
             try:
-                self.date_instances(now=horizon, horizon=horizon, cap=1)
+                self.stored_instances()
             except recurrence.RecurrenceError as error:
                 errors.setdefault("rrule", []).append(str(error))
         if errors:

@@ -57,7 +57,7 @@ def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None 
 
 def occurrence_instances(*, event: Event, now: datetime | None = None) -> list[recurrence.Instance]:
     """The dates to store for an event: up to its horizon, at most DIARY_MAX_OCCURRENCES."""
-    return event.date_instances(now=now or timezone.now(), cap=settings.DIARY_MAX_OCCURRENCES)
+    return event.stored_instances(now)
 
 
 @transaction.atomic

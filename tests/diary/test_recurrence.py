@@ -294,7 +294,7 @@ def test_bad_dates_in_lists_are_refused_with_a_message(value):
 
 def test_a_rule_yielding_millions_of_dates_is_refused_not_expanded():
     minutes = ",".join(str(minute) for minute in range(60))
-    with pytest.raises(RecurrenceError, match="too many dates"):
+    with pytest.raises(RecurrenceError, match="too many dates|too much work"):
         starts(at(2000, 1, 1, 0), f"FREQ=HOURLY;BYMINUTE={minutes}", cap=10)
 
 
@@ -501,3 +501,49 @@ def test_an_all_day_override_is_keyed_by_date():
         (at(2026, 12, 1), at(2026, 12, 2)),
         (at(2026, 12, 5), at(2026, 12, 7)),
     ]
+
+
+# Rules that yield nothing (or next to nothing) make dateutil search on to the year 9999 unless
+# the work, not only the dates found, is bounded (docs/security.md, finding 2).
+PATHOLOGICAL_RULES = [
+    "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=DAILY;BYSETPOS=366",
+    "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30;BYMINUTE=" + ",".join(str(m) for m in range(60)),
+    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;BYHOUR=" + ",".join(str(h) for h in range(24)),
+    "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=4,6,9,11",
+    "FREQ=WEEKLY;BYDAY=MO;BYMONTHDAY=31;BYMONTH=2",
+]
+
+
+@pytest.mark.parametrize("rule", PATHOLOGICAL_RULES)
+def test_a_rule_that_never_yields_a_date_is_refused_within_the_work_budget(rule):
+    with pytest.raises(RecurrenceError, match="too much work"):
+        starts(at(2026, 1, 5, 19), rule)
+
+
+def test_the_work_budget_counts_search_steps_not_only_dates(monkeypatch):
+    from diary import recurrence
+
+    monkeypatch.setattr(recurrence, "MAX_WORK", 1_000)
+    # Twelve dates a year, but a daily search examines every day: 3 years is over 1,000 steps.
+    with pytest.raises(RecurrenceError, match="too much work"):
+        starts(
+            at(2026, 1, 5, 19),
+            "FREQ=DAILY;BYMONTHDAY=5",
+            horizon=datetime(2029, 1, 1, tzinfo=UTC),
+        )
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=HOURLY;INTERVAL=12",
+        "FREQ=DAILY",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU",
+        "FREQ=MONTHLY;BYMONTHDAY=31",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+    ],
+)
+def test_ordinary_rules_fit_the_budget_even_from_decades_ago(rule):
+    assert starts(at(1990, 1, 1, 10), rule, cap=2)
