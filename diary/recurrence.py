@@ -244,7 +244,7 @@ class _MeteredIterInfo(du._iterinfo):
             self.weight *= len(rule._byminute or ()) * len(rule._bysecond or ()) or 1
 
     def _metered(self, period):
-        dayset, start, end = period
+        _days, start, end = period
         self.work += max(1, end - start) * self.weight
         if self.work > MAX_WORK:
             raise RecurrenceError(

@@ -294,7 +294,7 @@ def test_bad_dates_in_lists_are_refused_with_a_message(value):
 
 def test_a_rule_yielding_millions_of_dates_is_refused_not_expanded():
     minutes = ",".join(str(minute) for minute in range(60))
-    with pytest.raises(RecurrenceError, match="too many dates|too much work"):
+    with pytest.raises(RecurrenceError, match=r"too many dates|too much work"):
         starts(at(2000, 1, 1, 0), f"FREQ=HOURLY;BYMINUTE={minutes}", cap=10)
 
 
