@@ -319,17 +319,24 @@ class EventWriteSerializer(serializers.ModelSerializer):
         return self._save(validated_data, created=False)
 
     def _save(self, validated_data, *, created: bool) -> Event:
+        """The same services as the form and the manage link; the token proves the
+        organiser, so a trusted one publishes and an untrusted one's edit is moderated."""
         event = validated_data.pop("_event")
         if created:
-            organiser = self.context["request"].auth.organiser
-            event.organiser = organiser
-            if organiser.is_trusted:
-                event.publication_state = Event.PublicationState.PUBLISHED
-        services.event_save(event=event)
-        for name in ("tags", "languages"):
-            if name in validated_data:
-                getattr(event, name).set(validated_data[name])
-        return event
+            return services.event_submit(
+                event=event,
+                organiser=self.context["request"].auth.organiser,
+                proven=True,
+                tags=validated_data.get("tags", ()),
+                languages=validated_data.get("languages", ()),
+                notify=False,  # the answer tells the client; a sync job wants no mail
+            )
+        return services.event_resubmit(
+            event=event,
+            proven=True,
+            tags=validated_data.get("tags"),
+            languages=validated_data.get("languages"),
+        )
 
     def to_representation(self, instance):
         return OrganiserEventSerializer(instance, context=self.context).data

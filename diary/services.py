@@ -149,23 +149,35 @@ def event_cancel(*, event: Event) -> Event:
 MANAGE_SALT = "diary.manage"
 
 
-def manage_token(event: Event) -> str:
-    """The private, signed part of an event's manage link (no account needed)."""
-    return signing.dumps({"uid": event.uid}, salt=MANAGE_SALT)
+def manage_token(event: Event, *, proven: bool = True) -> str:
+    """The private, signed part of an event's manage link (no account needed).
+
+    A link mailed to the organiser's address is `proven`: following it shows that its holder
+    reads that mailbox. The link handed to whoever sent the form is not: anyone can type an
+    address, so it never carries the organiser's trust.
+    """
+    return signing.dumps({"uid": event.uid, "proven": proven}, salt=MANAGE_SALT)
 
 
 def manage_url(event: Event) -> str:
     return settings.SITE_URL + reverse("diary:submission-manage", args=[manage_token(event)])
 
 
-def event_for_token(token: str) -> Event:
-    """The event a manage link is for; signing.BadSignature (or SignatureExpired) if none."""
+@dataclass(frozen=True)
+class ManageAccess:
+    event: Event
+    proven: bool
+
+
+def event_for_token(token: str) -> ManageAccess:
+    """The event a manage link is for, and whether the link proves the organiser's address;
+    signing.BadSignature (or SignatureExpired) if none."""
     max_age = timedelta(days=settings.DIARY_MANAGE_LINK_DAYS)
     data = signing.loads(token, salt=MANAGE_SALT, max_age=max_age)
     event = Event.objects.filter(uid=data.get("uid")).select_related("organiser").first()
     if event is None:
         raise signing.BadSignature("no such event")
-    return event
+    return ManageAccess(event=event, proven=data.get("proven", False) is True)
 
 
 def organiser_notify(*, event: Event, template: str) -> None:
@@ -173,48 +185,84 @@ def organiser_notify(*, event: Event, template: str) -> None:
     if event.organiser is None:
         return
     context = {"event": event, "manage_url": manage_url(event), "site_url": settings.SITE_URL}
-    subject = render_to_string(f"diary/email/{template}_subject.txt", context).strip()
+    subject = render_to_string(f"diary/email/{template}_subject.txt", context)
+    subject = " ".join(subject.split())  # one line, whatever the title held
     body = render_to_string(f"diary/email/{template}.txt", context)
     send_mail(subject, body, None, [event.organiser.email])
 
 
+def organiser_vouches(organiser: Organiser | None, *, proven: bool) -> bool:
+    """Whether an organiser's word publishes without moderation: the one trust rule.
+
+    Only trusted organisers skip moderation, and only through a channel that proves the
+    request is theirs: their API token, a link mailed to their address, an editor's import.
+    A typed e-mail address proves nothing.
+    """
+    return proven and organiser is not None and organiser.is_trusted
+
+
 def organiser_for_submission(*, name: str, email: str) -> Organiser:
-    organiser, created = Organiser.objects.get_or_create(
+    """The organiser an address names, created with the typed name when new.
+
+    An existing organiser is never changed from the form: its name shows on every event it
+    holds, and the form proves nothing about who typed the address (editors change it).
+    """
+    organiser, _created = Organiser.objects.get_or_create(
         email=email.strip().lower(), defaults={"name": name}
     )
-    if not created and name and organiser.name != name and not organiser.is_trusted:
-        organiser.name = name
-        organiser.save(update_fields=["name"])
     return organiser
 
 
-def event_submit(*, event: Event, organiser: Organiser, tags=(), languages=()) -> Event:
-    """A new event from the public form: pending (published for trusted organisers), with
-    an e-mail to its organiser. One transaction: all of it is saved, or none."""
+def event_submit(
+    *,
+    event: Event,
+    organiser: Organiser,
+    proven: bool = False,
+    tags=(),
+    languages=(),
+    notify: bool = True,
+) -> Event:
+    """A new event from an organiser: pending, or published when the organiser vouches for
+    it through a proven channel. One transaction: all of it is saved, or none. The organiser
+    is mailed its manage link (and, for a trusted organiser, the way to publish at once)."""
     with transaction.atomic():
         event.organiser = organiser
         event.publication_state = (
             Event.PublicationState.PUBLISHED
-            if organiser.is_trusted
+            if organiser_vouches(organiser, proven=proven)
             else Event.PublicationState.PENDING
         )
         event_save(event=event)
         event.tags.set(tags)
         event.languages.set(languages)
-    organiser_notify(event=event, template="received")
+        if notify:
+            organiser_notify(event=event, template="received")
     return event
 
 
-def event_resubmit(*, event: Event, tags=(), languages=()) -> Event:
-    """An organiser's edit through the manage link: back to moderation unless trusted."""
+def event_resubmit(*, event: Event, proven: bool, tags=None, languages=None) -> Event:
+    """An organiser's edit (manage link or API): back to moderation unless the organiser
+    vouches for it through a proven channel. Tags and languages left as None stay."""
     with transaction.atomic():
-        trusted = event.organiser is not None and event.organiser.is_trusted
-        if not trusted and event.publication_state != Event.PublicationState.PENDING:
+        if not organiser_vouches(event.organiser, proven=proven):
             event.publication_state = Event.PublicationState.PENDING
         event_save(event=event)
-        event.tags.set(tags)
-        event.languages.set(languages)
+        if tags is not None:
+            event.tags.set(tags)
+        if languages is not None:
+            event.languages.set(languages)
     return event
+
+
+def event_confirm(*, access: ManageAccess) -> Event:
+    """A trusted organiser publishes a pending submission by following the link mailed to its
+    address: what a typed address alone cannot do."""
+    event = access.event
+    if event.publication_state != Event.PublicationState.PENDING:
+        return event
+    if not organiser_vouches(event.organiser, proven=access.proven):
+        raise PermissionError("only a proven link of a trusted organiser publishes")
+    return event_publish(event=event)
 
 
 IMPORTED_FIELDS = (
@@ -255,8 +303,8 @@ def event_import(
     created = event is None
     if created:
         event = Event(uid=uid, source=source, organiser=organiser)
-        trusted = organiser is not None and organiser.is_trusted
-        if publish or trusted:
+        # The command line is an operator's: it proves the organiser it names.
+        if publish or organiser_vouches(organiser, proven=True):
             event.publication_state = Event.PublicationState.PUBLISHED
     before = {name: getattr(event, name) for name in IMPORTED_FIELDS}
     for name, value in fields.items():

@@ -64,11 +64,14 @@ def preview_dates(form) -> list:
         return []
 
 
-def render_form(request, form, *, image_name: str, event=None, status: int = 200):
+def render_form(
+    request, form, *, image_name: str, event=None, vouched: bool = False, status: int = 200
+):
     context = {
         "form": form,
         "venues": form.venues,
         "event": event,
+        "vouched": vouched,
         "image_name": image_name,
         "image_token": signing.dumps(image_name, salt=IMAGE_SALT) if image_name else "",
         "preview": preview_dates(form) if form.is_bound else [],
@@ -110,10 +113,11 @@ def submit(request):
     event = services.event_submit(
         event=event,
         organiser=organiser,
+        proven=False,  # a typed address proves nothing: the mailed link does
         tags=form.cleaned_data["tags"],
         languages=form.cleaned_data["languages"],
     )
-    return redirect("diary:submission-manage", services.manage_token(event))
+    return redirect("diary:submission-manage", services.manage_token(event, proven=False))
 
 
 def submission_preview(request):
@@ -126,20 +130,33 @@ def submission_preview(request):
 @require_http_methods(["GET", "POST"])
 def manage(request, token: str):
     """The organiser's private page: state, edit, cancel. No account: the signed link is
-    the key, and it expires."""
+    the key, and it expires. Only a link mailed to the organiser carries its trust."""
     try:
-        event = services.event_for_token(token)
+        access = services.event_for_token(token)
     except signing.BadSignature:
         return render(request, "diary/manage_invalid.html", status=404)
+    event = access.event
     venues = Venue.objects.only("pk", "name").order_by("name")
     organiser = event.organiser
     initial = (
         {"organiser_name": organiser.name, "organiser_email": organiser.email} if organiser else {}
     )
-    if request.method == "POST" and request.POST.get("action") == "cancel":
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "cancel":
         services.event_cancel(event=event)
         messages.success(request, _("The event is cancelled; the agenda and calendars show it."))
         return redirect("diary:submission-manage", token)
+    if action == "publish":
+        try:
+            services.event_confirm(access=access)
+        except PermissionError:
+            messages.error(
+                request, _("Only the link we e-mailed to a trusted organiser publishes.")
+            )
+        else:
+            messages.success(request, _("The event is published."))
+        return redirect("diary:submission-manage", token)
+    vouched = services.organiser_vouches(organiser, proven=access.proven)
     if request.method == "POST":
         form = SubmissionForm(request.POST, instance=event, venues=venues, initial=initial)
         valid = form.is_valid()
@@ -149,11 +166,14 @@ def manage(request, token: str):
             event.image.name = image_name
             services.event_resubmit(
                 event=event,
+                proven=access.proven,
                 tags=form.cleaned_data["tags"],
                 languages=form.cleaned_data["languages"],
             )
             messages.success(request, _("Your changes are saved."))
             return redirect("diary:submission-manage", token)
-        return render_form(request, form, image_name=image_name, event=event, status=400)
+        return render_form(
+            request, form, image_name=image_name, event=event, vouched=vouched, status=400
+        )
     form = SubmissionForm(instance=event, venues=venues, initial=initial)
-    return render_form(request, form, image_name=event.image.name, event=event)
+    return render_form(request, form, image_name=event.image.name, event=event, vouched=vouched)

@@ -80,3 +80,43 @@ def test_a_stored_rule_over_the_budget_is_reported_by_the_check_and_skipped():
     with pytest.raises(SystemCheckError, match=rf"Event {event.pk} .*too much work"):
         call_command("check", "--database", "default", "--fail-level", "WARNING")
     call_command("extend_occurrences")  # logs it and goes on, in bounded time
+
+
+# 1. A typed address claims an organiser's trust
+
+
+def test_a_form_sent_with_a_trusted_address_is_pending_and_renames_nobody(client, mailoutbox):
+    from tests.diary.test_submissions import form_data
+
+    OrganiserFactory(email="canal@example.org", name="Collectif Canal", is_trusted=True)
+    response = client.post("/submit/", form_data(organiser_name="Evil Corp"))
+    event = Event.objects.get()
+    assert event.publication_state == Event.PublicationState.PENDING
+    assert event.organiser.name == "Collectif Canal"
+    assert "Evil Corp" not in client.get(response["Location"]).content.decode()
+    [mail] = mailoutbox
+    assert mail.to == ["canal@example.org"]
+
+
+# 3. An untrusted organiser's API edit of an approved event
+
+
+def test_an_untrusted_organisers_api_edit_of_a_published_event_goes_to_moderation():
+    api = organiser_api()
+    event = EventFactory(organiser=api.organiser)
+    response = api.patch(
+        f"/api/v1/events/{event.pk}/",
+        {"ticket_url": "https://phishing.example/"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["publication_state"] == "pending"
+    assert not Event.objects.published().filter(ticket_url__contains="phishing").exists()
+
+
+def test_a_trusted_organisers_token_publishes_and_keeps_its_edits_published():
+    api = organiser_api(trusted=True)
+    created = api.post("/api/v1/events/", api_event(), format="json").json()
+    assert created["publication_state"] == "published"
+    edited = api.patch(f"/api/v1/events/{created['id']}/", {"title": "New"}, format="json")
+    assert edited.json()["publication_state"] == "published"

@@ -75,7 +75,7 @@ def test_a_weekly_event_lands_pending_with_its_dates_and_an_email(client, mailou
     event = Event.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse(
-        "diary:submission-manage", args=[services.manage_token(event)]
+        "diary:submission-manage", args=[services.manage_token(event, proven=False)]
     )
     assert event.publication_state == Event.PublicationState.PENDING
     assert event.rrule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20261222"
@@ -112,10 +112,28 @@ def test_extra_and_skipped_dates(client):
     assert days == [1, 8, 22, 31]
 
 
-def test_a_trusted_organiser_is_published_directly(client):
-    OrganiserFactory(email="canal@example.org", is_trusted=True)
-    submit(client)
-    assert Event.objects.get().is_published
+def test_a_trusted_address_typed_in_the_form_waits_for_the_mailed_link(
+    client, mailoutbox, settings
+):
+    OrganiserFactory(email="canal@example.org", name="Collectif Canal", is_trusted=True)
+    response = submit(client, organiser_name="Someone Else")
+    event = Event.objects.get()
+    assert not event.is_published
+    assert event.organiser.name == "Collectif Canal"  # a typed address renames nobody
+    # Whoever sent the form gets a link without the organiser's trust: no publish button.
+    page = client.get(response["Location"]).content.decode()
+    assert "Publish now" not in page
+    assert client.post(response["Location"], {"action": "publish"}).status_code == 302
+    event.refresh_from_db()
+    assert not event.is_published
+    # The organiser, who reads the mailbox, publishes with the mailed link.
+    [mail] = mailoutbox
+    assert "Publish now" in mail.body
+    mailed = mail.body.split(settings.SITE_URL)[1].split()[0]
+    assert "Publish now" in client.get(mailed).content.decode()
+    client.post(mailed, {"action": "publish"})
+    event.refresh_from_db()
+    assert event.is_published
 
 
 def test_a_new_venue_can_be_proposed(client):
@@ -291,14 +309,23 @@ def test_editing_a_published_event_sends_it_back_to_moderation(client):
     assert event.sequence == 1
 
 
-def test_a_trusted_organisers_edit_stays_published(client):
+def test_a_trusted_organisers_edit_through_the_mailed_link_stays_published(client):
     OrganiserFactory(email="canal@example.org", is_trusted=True)
     submit(client)
-    event = Event.objects.get()
+    event = services.event_publish(event=Event.objects.get())
     client.post(manage_url(event), form_data(start="2026-12-01T20:00", end="2026-12-01T22:00"))
     event.refresh_from_db()
     assert event.is_published
     assert event.occurrences.order_by("start").first().start == local(2026, 12, 1, 20)
+
+
+def test_an_edit_through_the_link_the_form_handed_out_is_moderated_even_if_trusted(client):
+    OrganiserFactory(email="canal@example.org", is_trusted=True)
+    handed_out = submit(client)["Location"]
+    event = services.event_publish(event=Event.objects.get())
+    client.post(handed_out, form_data(title="Phishing Café"))
+    event.refresh_from_db()
+    assert event.publication_state == Event.PublicationState.PENDING
 
 
 def test_cancelling_is_immediate_and_shows_in_the_feed(client):
