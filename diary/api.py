@@ -103,7 +103,7 @@ ERROR = OpenApiResponse(
 
 def documented(ok, *codes: int) -> dict:
     """The responses of an operation: its success, then the errors it can answer. Any
-    operation can answer 400 (a NUL character in the address, diary.middleware) and 406
+    operation can answer 400 (a control character in the address, diary.middleware) and 406
     (an Accept header no renderer satisfies)."""
     errors = {400: BAD_REQUEST, 401: ERROR, 404: ERROR, 406: ERROR}
     return {**ok, **{code: errors[code] for code in {400, 406, *codes}}}

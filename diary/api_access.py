@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.throttling import UserRateThrottle
 
 from diary.models import ApiToken
@@ -62,3 +63,14 @@ class OrganiserRateThrottle(UserRateThrottle):
         if request.user and request.user.is_authenticated:
             return super().get_cache_key(request, view)
         return None
+
+
+class BoundedJSONParser(JSONParser):
+    """JSON whose nesting is too deep for Python's parser is a 400, not a RecursionError (a
+    500): no event needs more than two levels."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_("JSON parse error - nested too deeply.")) from None

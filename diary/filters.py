@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from diary import recurrence
 from diary.models import Category, Event, Language, Occurrence, Tag
 from venues.models import Municipality, Venue
 
@@ -78,11 +79,20 @@ class MomentField(forms.Field):
             return None
         try:
             if len(value) == 10:
-                return date.fromisoformat(value)
-            moment = datetime.fromisoformat(value.replace(" ", "T").replace("Z", "+00:00"))
+                moment = date.fromisoformat(value)
+            else:
+                moment = datetime.fromisoformat(value.replace(" ", "T").replace("Z", "+00:00"))
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        if not recurrence.in_agenda_years(moment):
+            raise forms.ValidationError(
+                _("Give a date between %(first)s and %(last)s."),
+                code="out_of_range",
+                params={"first": recurrence.FIRST_YEAR, "last": recurrence.LAST_YEAR - 1},
+            )
+        if type(moment) is date or timezone.is_aware(moment):
+            return moment
+        return timezone.make_aware(moment)
 
 
 class TrueOnlyField(forms.Field):

@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from diary import recurrence
-from diary.models import Event, available_timezones
+from diary.models import Event, available_timezones, validate_agenda_date
+from diary.text import validate_one_line
 
 
 class DateListField(forms.CharField):
@@ -79,6 +80,13 @@ class EventDatesForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("start", "end"):
+            # Checked before any zone is applied: year 1 or 9999 would overflow there.
+            if cleaned.get(name) is not None:
+                try:
+                    validate_agenda_date(cleaned[name])
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
         tz_name = cleaned.get("timezone") or self.instance.timezone
         if tz_name not in available_timezones():
             return cleaned
@@ -128,7 +136,9 @@ class SubmissionForm(EventDatesForm):
     venues (the browser suggests them), or proposed for editors to create.
     """
 
-    organiser_name = forms.CharField(label=_("Your name or organisation"), max_length=200)
+    organiser_name = forms.CharField(
+        label=_("Your name or organisation"), max_length=200, validators=[validate_one_line]
+    )
     organiser_email = forms.EmailField(
         label=_("Your e-mail"), help_text=_("We send the private link to manage the event here.")
     )
@@ -142,6 +152,7 @@ class SubmissionForm(EventDatesForm):
         label=_("Or propose a new venue"),
         required=False,
         max_length=300,
+        validators=[validate_one_line],
         help_text=_("Its name, address and area; an editor will add it."),
     )
     start = forms.DateTimeField(

@@ -1,27 +1,32 @@
 import logging
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from diary.text import CONTROL
+
 logger = logging.getLogger(__name__)
 
 
-class RejectNulCharactersMiddleware:
-    """A NUL character in the path or query string is a 400 for every door.
+class RejectControlCharactersMiddleware:
+    """A control character (NUL, a line break, an escape…) in the path or query string is a
+    400 for every door.
 
-    PostgreSQL refuses NUL in text, so without this a `?q=%00` would reach a query and turn
-    into a server error; no agenda question ever needs one.
+    No agenda question needs one, and each would do harm further in: PostgreSQL refuses NUL in
+    text (a server error), a line break or carriage return in `q` would reach a feed's
+    calendar name, an escape sequence the logs.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
-            message = _("The address contains a NUL character; remove it and try again.")
+        query = unquote_plus(request.META.get("QUERY_STRING", ""), errors="replace")
+        if CONTROL.search(request.path) or CONTROL.search(query):
+            message = _("The address contains a control character; remove it and try again.")
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from diary import recurrence
 from diary.html import sanitise_html
 from diary.querysets import ArticleQuerySet, EventQuerySet, OccurrenceQuerySet
+from diary.text import validate_one_line, validate_text
 
 
 @cache
@@ -33,13 +34,12 @@ def validate_timezone(value: str) -> None:
         )
 
 
-FIRST_YEAR, LAST_YEAR = 1900, 2100
+FIRST_YEAR, LAST_YEAR = recurrence.FIRST_YEAR, recurrence.LAST_YEAR
 
 
 def validate_agenda_date(value) -> None:
-    """An agenda lives between these years; outside them lie typing errors, and time zones
-    whose historical offsets no client can read."""
-    if value is not None and not FIRST_YEAR <= value.year < LAST_YEAR:
+    """An agenda lives between these years (recurrence.FIRST_YEAR, LAST_YEAR)."""
+    if value is not None and not recurrence.in_agenda_years(value):
         raise ValidationError(
             _("Give a date between %(first)s and %(last)s."),
             code="implausible_date",
@@ -59,7 +59,7 @@ def new_uid() -> str:
 class Category(models.Model):
     """A kind of event, from a small fixed list (music, exhibition, theatre, …)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), validators=[validate_one_line], max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -75,7 +75,7 @@ class Category(models.Model):
 class Tag(models.Model):
     """A free label shared by events and articles: the bridge between diary and magazine."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), validators=[validate_one_line], max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
 
     class Meta:
@@ -91,7 +91,7 @@ class Language(models.Model):
     """A language an event is held in (ISO 639-1 code)."""
 
     code = models.CharField(_("code"), max_length=8, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), validators=[validate_one_line], max_length=100)
 
     class Meta:
         ordering = ["name"]
@@ -103,7 +103,7 @@ class Language(models.Model):
 
 
 class Organiser(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), validators=[validate_one_line], max_length=200)
     email = models.EmailField(_("e-mail"), unique=True)
     website = models.URLField(_("website"), blank=True)
     is_trusted = models.BooleanField(
@@ -140,7 +140,11 @@ class ApiToken(models.Model):
         Organiser, verbose_name=_("organiser"), on_delete=models.CASCADE, related_name="tokens"
     )
     name = models.CharField(
-        _("name"), max_length=100, blank=True, help_text=_("What it is for, e.g. “website sync”.")
+        _("name"),
+        validators=[validate_one_line],
+        max_length=100,
+        blank=True,
+        help_text=_("What it is for, e.g. “website sync”."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -158,10 +162,12 @@ class ApiToken(models.Model):
 class Article(models.Model):
     """An editorial story of the magazine, linked to events through tags and by editors."""
 
-    title = models.CharField(_("title"), max_length=300)
+    title = models.CharField(_("title"), validators=[validate_one_line], max_length=300)
     url = models.URLField(_("URL"), max_length=500, unique=True)
-    excerpt = models.TextField(_("excerpt"), blank=True)
-    author = models.CharField(_("author"), max_length=200, blank=True)
+    excerpt = models.TextField(_("excerpt"), validators=[validate_text], blank=True)
+    author = models.CharField(
+        _("author"), validators=[validate_one_line], max_length=200, blank=True
+    )
     published_on = models.DateField(_("publication date"))
     image_url = models.URLField(_("image URL"), max_length=500, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), related_name="articles", blank=True)
@@ -221,11 +227,16 @@ class Event(models.Model):
     # Changes to these change the dates: the occurrences are materialised again.
     DATE_FIELDS = ("start", "end", "all_day", "timezone", "rrule", "rdates", "exdates", "overrides")
 
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), validators=[validate_one_line], max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    summary = models.CharField(
+        _("summary"), validators=[validate_one_line], max_length=300, blank=True
+    )
     description = models.TextField(
-        _("description"), blank=True, help_text=_("Basic HTML is kept; anything else is removed.")
+        _("description"),
+        validators=[validate_text],
+        blank=True,
+        help_text=_("Basic HTML is kept; anything else is removed."),
     )
     # What the `q` filter searches: title, summary and venue name, kept by save() and by
     # venue edits, so one trigram index on PostgreSQL answers it.
@@ -329,12 +340,15 @@ class Event(models.Model):
     )
     ticket_url = models.URLField(_("ticket URL"), max_length=500, blank=True)
     image = models.ImageField(_("image"), upload_to="events/%Y/%m/", blank=True)
-    image_alt = models.CharField(_("image description"), max_length=300, blank=True)
+    image_alt = models.CharField(
+        _("image description"), validators=[validate_one_line], max_length=300, blank=True
+    )
     languages = models.ManyToManyField(
         Language, verbose_name=_("spoken languages"), related_name="events", blank=True
     )
     accessibility_notes = models.TextField(
         _("accessibility notes"),
+        validators=[validate_text],
         blank=True,
         help_text=_("What visitors with reduced mobility, sight or hearing should know."),
     )
@@ -353,12 +367,15 @@ class Event(models.Model):
     )
     venue_proposal = models.TextField(
         _("proposed venue"),
+        validators=[validate_text],
         blank=True,
         help_text=_(
             "A venue the organiser proposed (name, address, area): create it, then choose it above."
         ),
     )
-    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    rejection_reason = models.TextField(
+        _("reason for rejection"), validators=[validate_text], blank=True
+    )
     ical = models.TextField(
         _("iCalendar text"),
         blank=True,
@@ -536,9 +553,15 @@ class Event(models.Model):
             errors.setdefault("is_free", []).append(_("A free event has no price."))
         if self.start and self.end and self.end <= self.start:
             errors.setdefault("end", []).append(_("The end must be after the start."))
+        tz = self.tzinfo if self.timezone in available_timezones() else zoneinfo.ZoneInfo("UTC")
         for name in ("rdates", "exdates"):
             if not isinstance(getattr(self, name), list):
                 errors.setdefault(name, []).append(_("Give a list of dates."))
+                continue
+            try:
+                recurrence.parse_date_list(getattr(self, name), tz=tz)
+            except recurrence.RecurrenceError as error:
+                errors.setdefault(name, []).append(str(error))
         if (
             self.start
             and not errors

@@ -58,8 +58,21 @@ MAX_SCANNED = 300_000
 MAX_WORK = 100_000
 
 
+# An agenda lives between these years; outside them lie typing errors, time zones whose
+# historical offsets no client can read, and datetimes that overflow when a zone or a day is
+# added (year 1 or 9999).
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+# Extra or skipped dates one event may list: a season of dates fits many times over; tens of
+# thousands would swell every feed that carries the event.
+MAX_LISTED_DATES = 500
+
+
 class RecurrenceError(ValueError):
     """A rule or date list that cannot be expanded; its message is shown to the editor."""
+
+
+def in_agenda_years(value: date | datetime) -> bool:
+    return FIRST_YEAR <= value.year < LAST_YEAR
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,22 +208,36 @@ def parse_date_list(values: Iterable[str], *, tz: ZoneInfo) -> list[date | datet
 
     A value with a UTC offset is converted to the event's zone; the result is naive local.
     """
+    values = list(values)
+    if len(values) > MAX_LISTED_DATES:
+        raise RecurrenceError(
+            _("Give at most %(count)s dates; a rule (RRULE) describes longer series.")
+            % {"count": MAX_LISTED_DATES}
+        )
     parsed: list[date | datetime] = []
     for raw in values:
         value = str(raw).strip()
         if not value:
             continue
         try:
-            if len(value) == 10:
-                parsed.append(date.fromisoformat(value))
-                continue
-            moment = datetime.fromisoformat(value)
+            moment = (
+                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+            )
         except ValueError:
             raise RecurrenceError(
                 _("“%(value)s” is not a date (2026-12-24) or a date and time (2026-12-24T19:00).")
                 % {"value": value}
             ) from None
-        if moment.tzinfo is not None:
+        if not in_agenda_years(moment) or (
+            isinstance(moment, datetime)
+            and moment.tzinfo is not None
+            and not in_agenda_years(moment.astimezone(UTC))
+        ):
+            raise RecurrenceError(
+                _("“%(value)s” is not between %(first)s and %(last)s.")
+                % {"value": value, "first": FIRST_YEAR, "last": LAST_YEAR - 1}
+            )
+        if isinstance(moment, datetime) and moment.tzinfo is not None:
             moment = moment.astimezone(tz).replace(tzinfo=None)
         parsed.append(moment)
     return parsed

@@ -68,7 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "diary.middleware.RejectNulCharactersMiddleware",
+    "diary.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "diary.cache.PublicResponseCacheMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -222,6 +222,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["diary.api_access.OrganiserTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["diary.api_access.IsOrganiserOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "diary.api_access.Pagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "diary.api_access.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",

@@ -1,6 +1,7 @@
 """The agenda's pages. Thin: read the request, ask AgendaFilter or a queryset, render."""
 
 import calendar as pycalendar
+import logging
 from collections.abc import Iterable
 from datetime import date, timedelta
 from itertools import groupby
@@ -15,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from diary import recurrence
 from diary.cache import cacheable
 from diary.filters import AgendaFilter
 from diary.models import Article, Category, Event, Language, Occurrence, Tag
@@ -22,6 +24,8 @@ from diary.related import related_articles
 from diary.sharing import google_calendar_url, outlook_calendar_url, share_links
 from diary.structured_data import event_json_ld, json_ld_script
 from venues.models import Municipality, Venue
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 40
 MONTH_LIMIT = 2000  # occurrences drawn in one month grid
@@ -96,11 +100,16 @@ def agenda(request):
 
 
 def month_start(value: str | None) -> date:
+    """The month asked for (2026-12), or this month for anything else, the years the agenda
+    does not hold included."""
     try:
         year, month = (int(part) for part in (value or "").split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except ValueError:
+        first = None
+    if first is None or not recurrence.in_agenda_years(first):
         return timezone.localdate().replace(day=1)
+    return first
 
 
 @cacheable
@@ -218,6 +227,8 @@ def healthz(request) -> HttpResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as error:  # any failure at all means "not healthy"
-        return JsonResponse({"status": "error", "database": str(error)}, status=503)
+    except Exception:  # any failure at all means "not healthy"
+        # Hosts, ports and driver messages go to the log, never to whoever asks.
+        logger.exception("Health check: the database does not answer")
+        return JsonResponse({"status": "down"}, status=503)
     return JsonResponse({"status": "ok"})

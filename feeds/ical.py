@@ -24,6 +24,7 @@ from django.utils.html import strip_tags
 
 from diary import recurrence
 from diary.models import Event
+from diary.text import CONTROL_BUT_LINES, one_line
 
 PRODID = "-//City agenda//Event diary//EN"
 STATUS = {
@@ -37,8 +38,17 @@ REFRESH_INTERVAL = timedelta(hours=3)
 BATCH = 1000
 
 
+def ical_text(text: str) -> str:
+    """Text as icalendar escapes it safely: line breaks as LF (the library escapes LF and
+    CRLF, not a bare CR, which would end the content line), no other control characters."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return CONTROL_BUT_LINES.sub("", text).replace("\t", " ")
+
+
 def plain_text(html: str) -> str:
-    return unescape(strip_tags(html.replace("</p>", "</p>\n\n").replace("<br>", "\n"))).strip()
+    return ical_text(
+        unescape(strip_tags(html.replace("</p>", "</p>\n\n").replace("<br>", "\n"))).strip()
+    )
 
 
 def event_vevent(event: Event, *, url: str) -> icalendar.Event:
@@ -49,7 +59,7 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     vevent.add("dtstamp", event.updated.astimezone(UTC))
     vevent.add("created", event.created.astimezone(UTC))
     vevent.add("last-modified", event.updated.astimezone(UTC))
-    vevent.add("summary", event.title)
+    vevent.add("summary", one_line(event.title))
     local_start = event.start.astimezone(tz)
     if event.all_day:
         start_day = local_start.date()
@@ -74,9 +84,9 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     vevent.add("url", url)
     vevent.add("status", STATUS[event.status])
     if event.category:
-        vevent.add("categories", [event.category.name])
+        vevent.add("categories", [one_line(event.category.name)])
     if event.location_text:
-        vevent.add("location", event.location_text)
+        vevent.add("location", one_line(event.location_text))
     venue = event.venue
     if venue and venue.latitude is not None and venue.longitude is not None:
         vevent.add("geo", (float(venue.latitude), float(venue.longitude)))
@@ -179,11 +189,11 @@ def calendar_head(info: CalendarInfo) -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("name", info.name)
-    cal.add("x-wr-calname", info.name)
+    cal.add("name", one_line(info.name))
+    cal.add("x-wr-calname", one_line(info.name))
     if info.description:
-        cal.add("description", info.description)
-        cal.add("x-wr-caldesc", info.description)
+        cal.add("description", ical_text(info.description))
+        cal.add("x-wr-caldesc", ical_text(info.description))
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vDuration(REFRESH_INTERVAL))

@@ -120,3 +120,130 @@ def test_a_trusted_organisers_token_publishes_and_keeps_its_edits_published():
     assert created["publication_state"] == "published"
     edited = api.patch(f"/api/v1/events/{created['id']}/", {"title": "New"}, format="json")
     assert edited.json()["publication_state"] == "published"
+
+
+# 8. Out-of-range dates and odd input
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/occurrences/?end=9999-12-31",
+        "/api/v1/occurrences/?start=0001-01-01",
+        "/api/v1/events/?end=9999-12-31T23:59",
+        "/feeds/events.ics?end=9999-12-31",
+        "/feeds/events.ics?start=0001-01-01",
+        "/feeds/events.rss?end=9999-12-31",
+    ],
+)
+def test_out_of_range_dates_are_a_400_naming_the_parameter(client, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert url.split("?")[1].split("=")[0] in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["end=9999-12-31", "start=0001-01-01", "start=9999-12-31"])
+def test_out_of_range_dates_show_the_agenda_with_a_message(client, query):
+    EventFactory(title="Still listed")
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Still listed" in html
+    assert "Some filters could not be used" in html
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "10000-01"])
+def test_an_out_of_range_month_shows_this_month(client, month):
+    assert client.get(f"/month/?month={month}").status_code == 200
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_the_dates_preview_of_an_out_of_range_start_is_empty(client, start):
+    response = client.get("/submit/preview/", {"start": start, "repeat": "weekly"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59", "1000-01-01"])
+def test_an_out_of_range_extra_date_is_a_field_error(value):
+    response = organiser_api().post("/api/v1/events/", api_event(rdates=[value]), format="json")
+    assert response.status_code == 400
+    assert "rdates" in response.json()
+
+
+def test_an_out_of_range_submitted_start_is_a_field_error(client):
+    from tests.diary.test_submissions import form_data
+
+    response = client.post("/submit/", form_data(start="0001-01-01T00:00", rdates="9999-12-31"))
+    assert response.status_code == 400
+    assert not Event.objects.exists()
+
+
+def test_deeply_nested_json_is_a_400(client):
+    api = organiser_api()
+    body = "[" * 100_000 + "]" * 100_000
+    response = api.post("/api/v1/events/", body, content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/feeds/events.ics?q=a%0Ab", "/?q=a%0Db", "/api/v1/events/?q=%1B"])
+def test_control_characters_in_a_query_are_a_400(client, url):
+    assert client.get(url).status_code == 400
+
+
+# 9. Control characters in text
+
+
+@pytest.mark.parametrize("title", ["Line\nbreak", "Carriage\rreturn", "Bell\x07"])
+def test_a_title_with_control_characters_is_a_field_error_at_every_door(client, title):
+    from tests.diary.test_submissions import form_data
+
+    response = client.post("/submit/", form_data(title=title))
+    assert response.status_code == 400
+    response = organiser_api().post("/api/v1/events/", api_event(title=title), format="json")
+    assert response.status_code == 400
+    assert "title" in response.json()
+    assert not Event.objects.exists()
+
+
+def test_line_breaks_stay_in_a_description(client):
+    from tests.diary.test_submissions import form_data
+
+    client.post("/submit/", form_data(description="One.\r\n\r\nTwo."))
+    assert "Two." in Event.objects.get().description
+
+
+def test_ical_text_is_escaped_even_when_stored_with_a_carriage_return(client):
+    event = EventFactory()
+    Event.objects.filter(pk=event.pk).update(title="Evil\rATTACH:https://evil.example/x", ical="")
+    body = client.get("/feeds/events.ics").content
+    assert b"\rATTACH" not in body
+    assert b"\r\nATTACH" not in body
+    assert b"\nATTACH" not in body
+
+
+# 10. The health check
+
+
+def test_the_health_check_says_only_up_or_down(client, monkeypatch, caplog):
+    from django.db import OperationalError
+    from django.db.backends.utils import CursorWrapper
+
+    def fail(*args, **kwargs):
+        raise OperationalError('connection to server at "10.0.0.5", port 5432 failed')
+
+    monkeypatch.setattr(CursorWrapper, "execute", fail)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "10.0.0.5" not in response.content.decode()
+    assert "5432" not in response.content.decode()
+    assert "10.0.0.5" in caplog.text
+
+
+def test_a_calendar_name_never_carries_a_bare_carriage_return(client):
+    from diary.models import Category
+
+    event = EventFactory()
+    Category.objects.filter(pk=event.category_id).update(name="Music\rATTACH:https://evil.example/")
+    body = client.get(f"/feeds/categories/{event.category.slug}.ics").content
+    assert b"\rATTACH" not in body.replace(b"\r\n", b"")
+    assert b"\nATTACH" not in body

@@ -4,13 +4,14 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from diary.text import validate_one_line, validate_text
 from venues.querysets import VenueQuerySet
 
 
 class Municipality(models.Model):
     """An area of the city (in Brussels, one of its 19 municipalities): the `area` filter."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), validators=[validate_one_line], max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
 
     class Meta:
@@ -23,10 +24,14 @@ class Municipality(models.Model):
 
 
 class Venue(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), validators=[validate_one_line], max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    street_address = models.CharField(_("street address"), max_length=200, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    street_address = models.CharField(
+        _("street address"), validators=[validate_one_line], max_length=200, blank=True
+    )
+    postal_code = models.CharField(
+        _("postal code"), validators=[validate_one_line], max_length=20, blank=True
+    )
     municipality = models.ForeignKey(
         Municipality,
         verbose_name=_("municipality"),
@@ -55,7 +60,7 @@ class Venue(models.Model):
     step_free_access = models.BooleanField(_("step-free access"), default=False)
     accessible_toilets = models.BooleanField(_("accessible toilets"), default=False)
     hearing_loop = models.BooleanField(_("hearing loop"), default=False)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), validators=[validate_text], blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 

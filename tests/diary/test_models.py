@@ -48,7 +48,7 @@ def test_a_bad_rrule_is_refused_with_a_message():
 
 def test_a_bad_exception_date_is_refused_with_a_message():
     errors = errors_of(unsaved_event(rrule="FREQ=DAILY;COUNT=3", exdates=["31/12/2026"]))
-    assert any("is not a date" in message for message in errors["rrule"])
+    assert any("is not a date" in message for message in errors["exdates"])
 
 
 def test_an_unknown_time_zone_is_refused_with_a_message():
@@ -145,7 +145,7 @@ def test_a_rule_too_dense_to_expand_is_refused_with_a_message():
     errors = errors_of(
         unsaved_event(start=local(2000, 1, 1), end=None, rrule=f"FREQ=HOURLY;BYMINUTE={minutes}")
     )
-    assert any("too many dates" in message for message in errors["rrule"])
+    assert any("too many dates" in m or "too much work" in m for m in errors["rrule"])
 
 
 @pytest.mark.parametrize("year", [1850, 2100, 9999])

@@ -1,0 +1,36 @@
+"""Control characters: refused in every text a person or a client sends.
+
+A line break in a title breaks e-mail headers and iCalendar lines; a bare carriage return
+slips past iCalendar escaping; escape sequences reach terminals that read the logs. One-line
+fields refuse every control character; multi-line ones keep line breaks and tabs.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def validate_one_line(value: str) -> None:
+    if CONTROL.search(value or ""):
+        raise ValidationError(
+            _("Remove the line breaks and other control characters from this field."),
+            code="control_characters",
+        )
+
+
+def validate_text(value: str) -> None:
+    if CONTROL_BUT_LINES.search(value or ""):
+        raise ValidationError(
+            _("Remove the control characters from this text (line breaks are fine)."),
+            code="control_characters",
+        )
+
+
+def one_line(text: str) -> str:
+    """Text safe for a one-line slot (a mail subject, a calendar name): every run of control
+    characters and blanks becomes one space."""
+    return " ".join(CONTROL.sub(" ", text or "").split())
