@@ -10,8 +10,9 @@ from rest_framework import exceptions, permissions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
-from rest_framework.throttling import UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from diary.clients import client_address, shared_cache
 from diary.models import ApiToken
 
 
@@ -55,7 +56,21 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
 
-class OrganiserRateThrottle(UserRateThrottle):
+class SharedCountsMixin:
+    """Counts kept where every worker sees them, per client address as the proxy settings
+    say (diary.clients): a forged X-Forwarded-For changes nothing."""
+
+    cache = shared_cache
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
+
+class AnonymousRateThrottle(SharedCountsMixin, AnonRateThrottle):
+    pass
+
+
+class OrganiserRateThrottle(SharedCountsMixin, UserRateThrottle):
     """Counts organisers' requests per organiser. DRF's UserRateThrottle would also count
     anonymous clients by address, holding them to two rates; AnonRateThrottle has them."""
 

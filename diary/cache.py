@@ -31,6 +31,8 @@ from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
+from diary.clients import shared_cache
+
 VERSION_KEY = "diary:data-version"
 TTL = 10 * 60
 # What an answer may vary on besides its URL and language (responses say so in Vary).
@@ -43,15 +45,16 @@ APART = "apart"
 
 
 def data_version() -> str:
-    version = cache.get(VERSION_KEY)
+    """Kept in the shared cache: a write through one worker changes every worker's keys."""
+    version = shared_cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
+        shared_cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = shared_cache.get(VERSION_KEY)
     return version
 
 
 def _bump() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    shared_cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def data_changed(**kwargs) -> None:

@@ -124,19 +124,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A shared cache when REDIS_URL is set (several app servers); otherwise a per-process one,
-# which only ever holds what can be recomputed.
+# Two caches. "default" holds answers that can be recomputed (the response cache, fragments);
+# "shared" holds what every worker must see alike: rate-limit counters, used form tokens and
+# the data version that keys the response cache. With REDIS_URL both live in Redis, shared
+# by every app server. Without it, "default" is each worker's own memory and "shared" a
+# folder of files, shared by the workers of one machine: limits hold and no worker serves an
+# answer older than the last write (a city with several app servers needs Redis).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "diary.redis_cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "agenda",
-        }
+    REDIS_CACHE = {
+        "BACKEND": "diary.redis_cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "agenda",
     }
+    CACHES = {"default": REDIS_CACHE, "shared": REDIS_CACHE}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DIARY_SHARED_CACHE_DIR", BASE_DIR / "var" / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        },
+    }
+
+# How many proxies in front of the app append to X-Forwarded-For (README's nginx: 1). The
+# client's address, for every rate limit, is the one the nearest of them saw; with 0 the
+# header is ignored, so a client cannot choose its address by sending one.
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -229,9 +244,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "diary.api_access.AnonymousRateThrottle",
         "diary.api_access.OrganiserRateThrottle",
     ],
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
         "user": os.environ.get("API_THROTTLE_ORGANISER", "600/minute"),

@@ -7,8 +7,9 @@ import time
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.utils.translation import gettext as _
+
+from diary.clients import shared_cache as cache
 
 SALT = "diary.submission.started"
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)

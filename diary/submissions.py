@@ -12,15 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from diary import recurrence, services, spam
+from diary.clients import client_address
 from diary.forms import SubmissionForm, plain_words_to_rule
 from diary.images import ImageError, image_process
 from venues.models import Venue
 
 IMAGE_SALT = "diary.submission.image"
-
-
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def kept_image(request, form) -> str:

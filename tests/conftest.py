@@ -24,8 +24,10 @@ def _media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters and cached feed fragments never leak from one test to the next."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all(initialized_only=False):
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all(initialized_only=True):
+        cache.clear()

@@ -5,15 +5,13 @@ import sys
 import pytest
 
 
-def load_settings(**env) -> subprocess.CompletedProcess:
+def load_settings(
+    _print: str = "s.DATABASES['default']['ENGINE']", **env
+) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     environment.update(env)
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import diary.settings as s; print(s.DATABASES['default']['ENGINE'])",
-        ],
+        [sys.executable, "-c", f"import diary.settings as s; print({_print})"],
         env=environment,
         capture_output=True,
         text=True,

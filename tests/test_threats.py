@@ -247,3 +247,84 @@ def test_a_calendar_name_never_carries_a_bare_carriage_return(client):
     body = client.get(f"/feeds/categories/{event.category.slug}.ics").content
     assert b"\rATTACH" not in body.replace(b"\r\n", b"")
     assert b"\nATTACH" not in body
+
+
+# 6. The client's address
+
+
+def _api_codes(monkeypatch, forwarded_for) -> list[int]:
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/minute", "user": "9/minute"}
+    )
+    return [
+        APIClient().get("/api/v1/categories/", HTTP_X_FORWARDED_FOR=address).status_code
+        for address in forwarded_for
+    ]
+
+
+def test_a_forged_forwarded_for_changes_nothing_without_proxies(monkeypatch, settings):
+    settings.NUM_PROXIES = 0
+    assert _api_codes(monkeypatch, [f"198.51.100.{n}" for n in range(5)])[-1] == 429
+
+
+def test_behind_one_proxy_each_client_has_its_own_limit(monkeypatch, settings):
+    settings.NUM_PROXIES = 1
+    # nginx appends the address it saw; whatever the client sent before it is not trusted.
+    same_client = [f"10.9.9.{n}, 203.0.113.7" for n in range(4)]
+    assert _api_codes(monkeypatch, same_client) == [200, 200, 200, 429]
+    assert _api_codes(monkeypatch, ["203.0.113.8"]) == [200]
+
+
+def test_the_submission_limit_counts_the_address_the_proxy_saw(client, settings):
+    from diary.models import Event as Submitted
+    from tests.diary.test_submissions import form_data
+
+    settings.NUM_PROXIES = 1
+    settings.DIARY_SUBMIT_PER_HOUR = 1
+    for n, forwarded in enumerate(["203.0.113.7", "203.0.113.8", "1.2.3.4, 203.0.113.7"]):
+        client.post(
+            "/submit/",
+            form_data(organiser_email=f"o{n}@example.org"),
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+    assert Submitted.objects.count() == 2
+
+
+# 7. Shared state without Redis
+
+
+def test_without_redis_counters_and_the_data_version_are_shared_by_every_worker(settings):
+    from tests.test_settings import load_settings
+
+    result = load_settings(
+        DEBUG="1",
+        REDIS_URL="",
+        _print="s.CACHES['shared']['BACKEND']",
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.filebased.FileBasedCache"
+
+
+def test_a_worker_that_forgets_its_own_memory_still_holds_the_submission_limit(client, settings):
+    from django.core.cache import cache
+
+    from tests.diary.test_submissions import form_data
+
+    settings.DIARY_SUBMIT_PER_HOUR = 1
+    codes = []
+    for n in range(2):
+        cache.clear()  # the next request lands on another worker, with its own memory
+        codes.append(client.post("/submit/", form_data(organiser_email=f"o{n}@x.org")).status_code)
+    assert codes == [302, 400]
+
+
+def test_a_write_through_another_worker_is_never_served_stale(client):
+    from diary.cache import VERSION_KEY
+    from diary.clients import shared_cache
+
+    event = EventFactory(title="Old title")
+    assert "Old title" in client.get("/").content.decode()
+    Event.objects.filter(pk=event.pk).update(title="New title")  # written by another worker…
+    shared_cache.set(VERSION_KEY, "bumped by another worker")  # …which bumped the version
+    assert "New title" in client.get("/").content.decode()
