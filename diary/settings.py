@@ -186,6 +186,10 @@ STORAGES = {
     },
 }
 
+# A form that failed keeps its re-encoded image in a signed field (not on disk), so a form
+# post may carry up to about 2 MB of text besides its files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+
 # E-mail: printed to the console unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

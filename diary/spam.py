@@ -1,7 +1,9 @@
-"""Defences of the public submission form: a honeypot, a minimum fill time, rate limits per
-address and per e-mail (in the shared cache, so they hold across app servers), and a limit
-on links."""
+"""Defences of the public submission form, cheapest first: a honeypot, a minimum fill time
+with a single-use token, rate limits per address (uploads and submissions) and per e-mail,
+and a limit on links. Counters and used tokens live in the shared cache (diary.clients), so
+they hold across workers and app servers."""
 
+import hashlib
 import re
 import time
 
@@ -13,6 +15,10 @@ from diary.clients import shared_cache as cache
 
 SALT = "diary.submission.started"
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+TOKEN_SECONDS = 24 * 3600
+# Images an address may send per hour, per submission it may make: enough to correct a form
+# a few times, not enough to make the image decoder a free service.
+UPLOADS_PER_SUBMISSION = 4
 
 
 def started_token() -> str:
@@ -22,37 +28,62 @@ def started_token() -> str:
 
 def too_fast(token: str) -> bool:
     try:
-        started = signing.loads(token or "", salt=SALT, max_age=24 * 3600)
+        started = signing.loads(token or "", salt=SALT, max_age=TOKEN_SECONDS)
     except signing.BadSignature:
         return True
     return time.time() - float(started) < settings.DIARY_SUBMIT_MIN_SECONDS
+
+
+def _used_key(token: str) -> str:
+    return "submit:used:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_spend(token: str) -> bool:
+    """Mark a form's token used by a saved submission; False when it was used already (one
+    form, one event: a bot cannot replay one token for a day)."""
+    return cache.add(_used_key(token), 1, timeout=TOKEN_SECONDS)
 
 
 def too_many_links(text: str) -> bool:
     return len(LINK.findall(text or "")) > settings.DIARY_SUBMIT_MAX_LINKS
 
 
+def _count(key: str) -> int:
+    """Count one more against `key` for the hour; the count so far."""
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        return 1
+
+
 def over_rate(*, address: str, email: str) -> bool:
     """Count this submission against its address and e-mail; True when over the hourly limit."""
     limit = settings.DIARY_SUBMIT_PER_HOUR
-    over = False
-    for key in (f"submit:ip:{address}", f"submit:email:{email.lower()}"):
-        cache.add(key, 0, timeout=3600)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=3600)
-            count = 1
-        over = over or count > limit
-    return over
+    counts = [_count(f"submit:ip:{address}"), _count(f"submit:email:{email.lower()}")]
+    return max(counts) > limit
 
 
-def spam_reason(*, honeypot: str, started: str, description: str) -> str:
-    """Why a submission looks like spam, or "" when it does not."""
+def over_upload_rate(*, address: str) -> bool:
+    """Count an upload against its address; True when over the hourly limit. Asked before
+    the image is opened."""
+    limit = settings.DIARY_SUBMIT_PER_HOUR * UPLOADS_PER_SUBMISSION
+    return _count(f"submit:uploads:{address}") > limit
+
+
+def bot_reason(*, honeypot: str, started: str) -> str:
+    """Why a post looks like a bot's, from two raw fields: asked before anything costly."""
     if honeypot:
         return _("This form could not be sent.")
     if too_fast(started):
         return _("That was quick! Please check the form and send it again.")
+    if cache.get(_used_key(started)):
+        return _("This form was sent already. Open the form again to send another event.")
+    return ""
+
+
+def links_reason(description: str) -> str:
     if too_many_links(description):
         return _("The description has too many links; keep at most %(count)s.") % {
             "count": settings.DIARY_SUBMIT_MAX_LINKS

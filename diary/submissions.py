@@ -1,10 +1,15 @@
 """The organisers' pages: /submit/ and the private manage link. Thin: the form checks, the
 services write."""
 
+import base64
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib import messages
 from django.core import signing
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,23 +23,34 @@ from diary.images import ImageError, image_process
 from venues.models import Venue
 
 IMAGE_SALT = "diary.submission.image"
+IMAGE_TOKEN_SECONDS = 24 * 3600
 
 
-def kept_image(request, form) -> str:
-    """The stored name of this submission's image: a new upload (checked and re-encoded),
-    or the one kept from an earlier attempt. Errors go to the form."""
+def kept_image(request, form) -> bytes | None:
+    """This submission's image as re-encoded JPEG bytes: a new upload (checked and
+    re-encoded in bounded memory), or the one carried over from an earlier attempt in a
+    signed form field. Nothing reaches the disk before an event is saved with it. Errors go
+    to the form."""
     upload = request.FILES.get("image")
     if upload:
         try:
-            processed = image_process(upload)
+            return image_process(upload).read()
         except ImageError as error:
             form.add_error("image", str(error))
-            return ""
-        return default_storage.save(f"events/submitted/{processed.name}", processed)
+            return None
+    token = request.POST.get("image_token", "")
+    if not token:
+        return None
     try:
-        return signing.loads(request.POST.get("image_token", ""), salt=IMAGE_SALT)
-    except signing.BadSignature:
-        return ""
+        signer = signing.TimestampSigner(salt=IMAGE_SALT)
+        return base64.b64decode(signer.unsign(token, max_age=IMAGE_TOKEN_SECONDS))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def image_store(image: bytes) -> str:
+    """Write a re-encoded image (our own JPEG, already checked); its storage name."""
+    return default_storage.save(f"events/submitted/{uuid.uuid4().hex}.jpg", ContentFile(image))
 
 
 def preview_dates(form) -> list:
@@ -62,17 +78,29 @@ def preview_dates(form) -> list:
 
 
 def render_form(
-    request, form, *, image_name: str, event=None, vouched: bool = False, status: int = 200
+    request,
+    form,
+    *,
+    image: bytes | None,
+    event=None,
+    vouched: bool = False,
+    status: int = 200,
 ):
+    """The form again, with everything typed; a carried-over image travels in the page
+    (signed), a stored one is shown from the media files."""
     context = {
         "form": form,
         "venues": form.venues,
         "event": event,
         "vouched": vouched,
-        "image_name": image_name,
-        "image_token": signing.dumps(image_name, salt=IMAGE_SALT) if image_name else "",
         "preview": preview_dates(form) if form.is_bound else [],
     }
+    if image:
+        encoded = base64.b64encode(image).decode()
+        context["image_token"] = signing.TimestampSigner(salt=IMAGE_SALT).sign(encoded)
+        context["kept_image_src"] = f"data:image/jpeg;base64,{encoded}"
+    elif event is not None and event.image:
+        context["kept_image_src"] = event.image.url
     return render(request, "diary/submit.html", context, status=status)
 
 
@@ -81,40 +109,60 @@ def submit(request):
     venues = Venue.objects.only("pk", "name").order_by("name")
     if request.method == "GET":
         form = SubmissionForm(venues=venues, initial={"started": spam.started_token()})
-        return render_form(request, form, image_name="")
+        return render_form(request, form, image=None)
 
     form = SubmissionForm(request.POST, venues=venues)
     valid = form.is_valid()
-    image_name = kept_image(request, form)
-    if "preview" in request.POST or not valid or form.errors:
-        return render_form(request, form, image_name=image_name, status=400 if form.errors else 200)
-    reason = spam.spam_reason(
-        honeypot=form.cleaned_data["website_url"],
-        started=form.cleaned_data["started"],
-        description=form.cleaned_data["description"],
+    # Cheap refusals first: nothing uploaded is opened for a bot or over the limit.
+    address = client_address(request)
+    reason = spam.bot_reason(
+        honeypot=request.POST.get("website_url", ""), started=request.POST.get("started", "")
     )
-    if not reason and spam.over_rate(
-        address=client_address(request), email=form.cleaned_data["organiser_email"]
-    ):
-        reason = _("You have sent many events in the last hour; please try again later.")
+    if not reason and request.FILES.get("image") and spam.over_upload_rate(address=address):
+        reason = _("You have sent many images in the last hour; please try again later.")
     if reason:
         form.add_error(None, reason)
-        return render_form(request, form, image_name=image_name, status=400)
+        return render_form(request, form, image=None, status=400)
+
+    image = kept_image(request, form)
+    if "preview" in request.POST or not valid or form.errors:
+        return render_form(request, form, image=image, status=400 if form.errors else 200)
+    reason = spam.links_reason(form.cleaned_data["description"])
+    if not reason and spam.over_rate(address=address, email=form.cleaned_data["organiser_email"]):
+        reason = _("You have sent many events in the last hour; please try again later.")
+    if not reason and not spam.token_spend(form.cleaned_data["started"]):
+        reason = _("This form was sent already. Open the form again to send another event.")
+    if reason:
+        form.add_error(None, reason)
+        return render_form(request, form, image=image, status=400)
 
     event = form.save(commit=False)
-    if image_name:
-        event.image.name = image_name
     organiser = services.organiser_for_submission(
         name=form.cleaned_data["organiser_name"], email=form.cleaned_data["organiser_email"]
     )
-    event = services.event_submit(
-        event=event,
-        organiser=organiser,
-        proven=False,  # a typed address proves nothing: the mailed link does
-        tags=form.cleaned_data["tags"],
-        languages=form.cleaned_data["languages"],
-    )
+    with stored_image(image) as name:
+        event.image.name = name
+        event = services.event_submit(
+            event=event,
+            organiser=organiser,
+            proven=False,  # a typed address proves nothing: the mailed link does
+            tags=form.cleaned_data["tags"],
+            languages=form.cleaned_data["languages"],
+        )
     return redirect("diary:submission-manage", services.manage_token(event, proven=False))
+
+
+@contextmanager
+def stored_image(image: bytes | None) -> Iterator[str]:
+    """The image written for the event being saved; removed again if saving fails, so no
+    file outlives the event it was sent with."""
+    name = image_store(image) if image else ""
+    try:
+        yield name
+    except BaseException:
+        if name:
+            default_storage.delete(name)
+        raise
 
 
 def submission_preview(request):
@@ -157,20 +205,25 @@ def manage(request, token: str):
     if request.method == "POST":
         form = SubmissionForm(request.POST, instance=event, venues=venues, initial=initial)
         valid = form.is_valid()
-        image_name = kept_image(request, form) or event.image.name
+        if request.FILES.get("image") and spam.over_upload_rate(address=client_address(request)):
+            form.add_error("image", _("You have sent many images in the last hour."))
+            return render_form(request, form, image=None, event=event, status=400)
+        image = kept_image(request, form)
         if valid and not form.errors and "preview" not in request.POST:
             event = form.save(commit=False)
-            event.image.name = image_name
-            services.event_resubmit(
-                event=event,
-                proven=access.proven,
-                tags=form.cleaned_data["tags"],
-                languages=form.cleaned_data["languages"],
-            )
+            replaced = event.image.name if image else ""
+            with stored_image(image) as name:
+                event.image.name = name or event.image.name
+                services.event_resubmit(
+                    event=event,
+                    proven=access.proven,
+                    tags=form.cleaned_data["tags"],
+                    languages=form.cleaned_data["languages"],
+                )
+            if replaced:
+                default_storage.delete(replaced)  # no event shows it any more
             messages.success(request, _("Your changes are saved."))
             return redirect("diary:submission-manage", token)
-        return render_form(
-            request, form, image_name=image_name, event=event, vouched=vouched, status=400
-        )
+        return render_form(request, form, image=image, event=event, vouched=vouched, status=400)
     form = SubmissionForm(instance=event, venues=venues, initial=initial)
-    return render_form(request, form, image_name=event.image.name, event=event, vouched=vouched)
+    return render_form(request, form, image=None, event=event, vouched=vouched)

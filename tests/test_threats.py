@@ -328,3 +328,161 @@ def test_a_write_through_another_worker_is_never_served_stale(client):
     Event.objects.filter(pk=event.pk).update(title="New title")  # written by another worker…
     shared_cache.set(VERSION_KEY, "bumped by another worker")  # …which bumped the version
     assert "New title" in client.get("/").content.decode()
+
+
+# 4. Anonymous disk filling
+
+
+def _media_files(settings) -> list:
+    from pathlib import Path
+
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+def _jpeg(size=(2000, 1500), *, noise: bool = True):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = BytesIO()
+    image = Image.effect_noise(size, 60) if noise else Image.new("L", size, 128)
+    image.convert("RGB").save(out, format="JPEG", quality=95)
+    return SimpleUploadedFile("photo.jpg", out.getvalue(), content_type="image/jpeg")
+
+
+def test_invalid_or_previewed_forms_store_no_image(client, settings):
+    from tests.diary.test_submissions import form_data
+
+    client.post("/submit/", {**form_data(title=""), "image": _jpeg()})
+    client.post("/submit/", {**form_data(), "preview": "1", "image": _jpeg()})
+    assert _media_files(settings) == []
+    assert not Event.objects.exists()
+
+
+def test_a_bot_or_a_flood_gets_its_upload_refused_before_it_is_opened(
+    client, settings, monkeypatch
+):
+    from diary import submissions
+    from tests.diary.test_submissions import form_data, started
+
+    opened = []
+    process = submissions.image_process
+    monkeypatch.setattr(submissions, "image_process", lambda f: opened.append(1) or process(f))
+    client.post("/submit/", {**form_data(website_url="http://spam"), "image": _jpeg()})
+    client.post("/submit/", {**form_data(started=started(0)), "image": _jpeg()})
+    assert opened == []
+    settings.DIARY_SUBMIT_PER_HOUR = 1  # four uploads an hour
+    codes = [
+        client.post("/submit/", {**form_data(title=""), "image": _jpeg((50, 50))}).status_code
+        for _ in range(6)
+    ]
+    assert codes == [400] * 6
+    assert len(opened) == 4
+    assert _media_files(settings) == []
+
+
+def test_a_saved_event_keeps_its_image_and_a_replaced_one_is_removed(client, settings):
+    from diary import services
+    from tests.diary.test_submissions import form_data
+
+    client.post("/submit/", {**form_data(), "image": _jpeg()})
+    event = Event.objects.get()
+    [first] = _media_files(settings)
+    assert event.image.path == str(first)
+    manage = f"/submit/manage/{services.manage_token(event)}/"
+    client.post(manage, {**form_data(), "image": _jpeg((900, 600))})
+    event.refresh_from_db()
+    [second] = _media_files(settings)
+    assert second != first
+    assert event.image.path == str(second)
+
+
+# 5. Images that decode to far more than they weigh
+
+
+def test_a_png_announcing_too_many_pixels_is_refused_before_decoding(monkeypatch):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from diary.images import ImageError, image_process
+
+    out = BytesIO()
+    Image.new("RGB", (6300, 6300), "white").save(out, format="PNG")  # ~77 KB, 40 MP
+    loads = []
+    monkeypatch.setattr(Image.Image, "load", lambda self: loads.append(1))
+    with pytest.raises(ImageError, match="too many pixels"):
+        image_process(SimpleUploadedFile("a.png", out.getvalue()))
+    assert loads == []
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale():
+    from diary.images import image_process
+
+    photo = _jpeg((6000, 4000), noise=False)  # 24 MP, under the JPEG cap
+    with_draft = []
+    from PIL import JpegImagePlugin
+
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = original(self, mode, size)
+        with_draft.append(self.size)
+        return result
+
+    JpegImagePlugin.JpegImageFile.draft = spy
+    try:
+        image_process(photo)
+    finally:
+        JpegImagePlugin.JpegImageFile.draft = original
+    assert with_draft and max(with_draft[0]) <= 3000  # decoded at 1/2 or less
+
+
+# 11. Replays, guesses and floods
+
+
+def test_a_form_token_serves_one_submission(client):
+    from tests.diary.test_submissions import form_data
+
+    data = form_data()
+    assert client.post("/submit/", data).status_code == 302
+    again = client.post("/submit/", {**data, "title": "Another"})
+    assert again.status_code == 400
+    assert "sent already" in again.content.decode()
+    assert Event.objects.count() == 1
+
+
+def test_an_event_lists_at_most_500_extra_dates():
+    dates = [
+        f"{year}-{month:02}-{day:02}"
+        for year in (2027, 2028)
+        for month in range(1, 13)
+        for day in range(1, 29)
+    ]
+    response = organiser_api().post("/api/v1/events/", api_event(rdates=dates), format="json")
+    assert response.status_code == 400
+    assert "at most 500" in response.json()["rdates"][0]
+
+
+def test_orphaned_images_are_removed_and_used_ones_kept(client, settings):
+    import os
+    import time
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from tests.diary.test_submissions import form_data
+
+    client.post("/submit/", {**form_data(), "image": _jpeg((300, 200))})
+    kept = Event.objects.get().image.name
+    orphan = default_storage.save("events/submitted/left-behind.jpg", ContentFile(b"x"))
+    fresh = default_storage.save("events/submitted/being-saved.jpg", ContentFile(b"x"))
+    day_ago = time.time() - 25 * 3600
+    for name in (kept, orphan):
+        os.utime(default_storage.path(name), (day_ago, day_ago))
+    call_command("remove_orphan_images")
+    assert default_storage.exists(kept)
+    assert default_storage.exists(fresh)
+    assert not default_storage.exists(orphan)
