@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "diary",
     "venues",
     "feeds",
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "diary.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "diary.urls"
@@ -152,6 +154,20 @@ else:
 # client's address, for every rate limit, is the one the nearest of them saw; with 0 the
 # header is ignored, so a client cannot choose its address by sending one.
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
+# Editors' logins: after AXES_FAILURE_LIMIT wrong passwords from one client address within
+# the hour, that address is refused (429) for an hour, the right password included; counted
+# in the database, so every worker and app server agrees. The address is taken the way
+# NUM_PROXIES says, like every other limit.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = 1  # hour
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "diary.clients.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

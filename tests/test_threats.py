@@ -486,3 +486,28 @@ def test_orphaned_images_are_removed_and_used_ones_kept(client, settings):
     assert default_storage.exists(kept)
     assert default_storage.exists(fresh)
     assert not default_storage.exists(orphan)
+
+
+def test_the_admin_login_locks_an_address_out_after_repeated_failures(client, settings):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    User.objects.create_superuser("editor", "editor@example.org", "right-password-123")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "editor", "password": "wrong"})
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "editor", "password": "right-password-123"}
+    )
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    other = Client_from("198.51.100.9")
+    ok = other.post(
+        "/admin/login/?next=/admin/", {"username": "editor", "password": "right-password-123"}
+    )
+    assert ok.status_code == 302
+
+
+def Client_from(address: str):
+    from django.test import Client
+
+    return Client(REMOTE_ADDR=address)
