@@ -479,9 +479,9 @@ def test_orphaned_images_are_removed_and_used_ones_kept(client, settings):
     kept = Event.objects.get().image.name
     orphan = default_storage.save("events/submitted/left-behind.jpg", ContentFile(b"x"))
     fresh = default_storage.save("events/submitted/being-saved.jpg", ContentFile(b"x"))
-    day_ago = time.time() - 25 * 3600
-    for name in (kept, orphan):
-        os.utime(default_storage.path(name), (day_ago, day_ago))
+    now = time.time()  # the clock the command reads (faked in CI's run a year ahead)
+    for name, age in ((kept, 25 * 3600), (orphan, 25 * 3600), (fresh, 60)):
+        os.utime(default_storage.path(name), (now - age, now - age))
     call_command("remove_orphan_images")
     assert default_storage.exists(kept)
     assert default_storage.exists(fresh)
