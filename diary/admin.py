@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
 from django.shortcuts import render
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -151,7 +151,8 @@ class EventAdmin(AgendaAdmin):
     def approve(self, request, queryset) -> None:
         self._moderate(
             request,
-            queryset.exclude(publication_state=Event.PublicationState.PUBLISHED),
+            queryset.awaiting_moderation()
+            | queryset.filter(publication_state=Event.PublicationState.REJECTED),
             services.event_publish,
             lambda n: ngettext("%(count)d event published.", "%(count)d events published.", n),
         )
@@ -159,7 +160,9 @@ class EventAdmin(AgendaAdmin):
     @admin.action(description=_("Reject the selected events (with a reason)"))
     def reject(self, request, queryset):
         """Asks for the reason the organisers will read, then rejects."""
-        events = queryset.exclude(publication_state=Event.PublicationState.REJECTED)
+        events = queryset.exclude(
+            publication_state=Event.PublicationState.REJECTED, pending_change__isnull=True
+        )
         if "reason" not in request.POST:
             return render(
                 request,
@@ -189,16 +192,60 @@ class EventAdmin(AgendaAdmin):
 class SubmissionAdmin(EventAdmin):
     """The moderation queue: pending events, oldest first, approved or rejected in a click."""
 
-    list_display = ("title", "organiser", "start", "where", "created")
+    list_display = ("title", "organiser", "start", "where", "kind", "created")
     list_filter = ("category", ("start", admin.DateFieldListFilter))
     ordering = ("created", "pk")
     actions = ("approve", "reject")
-    readonly_fields = (*EventAdmin.readonly_fields, "preview")
-    fieldsets = ((_("Preview"), {"fields": ("preview",)}), *EventAdmin.fieldsets)
+    readonly_fields = (*EventAdmin.readonly_fields, "preview", "proposed_change")
+    fieldsets = (
+        (_("Preview"), {"fields": ("preview", "proposed_change")}),
+        *EventAdmin.fieldsets,
+    )
     date_hierarchy = None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).pending()
+        return super().get_queryset(request).awaiting_moderation()
+
+    @admin.display(description=_("to moderate"))
+    def kind(self, event: Event) -> str:
+        if event.is_published:
+            return _("a change to a published event")
+        return _("a new submission")
+
+    @admin.display(description=_("proposed changes"))
+    def proposed_change(self, event: Event) -> str:
+        """What approving would change; the published version stays until then."""
+        if not event.pending_change:
+            return "–"
+        proposed = event.with_pending_change()
+        rows = []
+        for attname in event.pending_change.get("fields", {}):
+            field = next(f for f in Event._meta.concrete_fields if f.attname == attname)
+            rows.append(
+                (
+                    field.verbose_name,
+                    field.value_from_object(event),
+                    field.value_from_object(proposed),
+                )
+            )
+        for name in ("tags", "languages"):
+            if name in event.pending_change:
+                model = Event._meta.get_field(name).related_model
+                proposed_names = model.objects.filter(pk__in=event.pending_change[name])
+                rows.append(
+                    (
+                        Event._meta.get_field(name).verbose_name,
+                        ", ".join(str(item) for item in getattr(event, name).all()),
+                        ", ".join(str(item) for item in proposed_names),
+                    )
+                )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("field"),
+            _("published"),
+            _("proposed"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

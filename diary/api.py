@@ -343,13 +343,21 @@ class EventWriteSerializer(serializers.ModelSerializer):
 
 
 class OrganiserEventSerializer(EventSerializer):
-    """An event as its organiser sees it after a write: with its publication state."""
+    """An event as its organiser sees it after a write: with its publication state, and
+    whether an edit waits for the editors (the fields show the published version)."""
 
     upcoming = None
+    changes_pending = serializers.SerializerMethodField(
+        help_text="An edit of this published event waits for the editors; until they "
+        "approve it, the published version stays public."
+    )
 
     class Meta(EventSerializer.Meta):
         fields = [name for name in EventSerializer.Meta.fields if name != "upcoming"]
-        fields += ["publication_state"]
+        fields += ["publication_state", "changes_pending"]
+
+    def get_changes_pending(self, event: Event) -> bool:
+        return event.pending_change is not None
 
 
 class ArticleSerializer(serializers.ModelSerializer):

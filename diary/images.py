@@ -77,6 +77,10 @@ def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) 
 
     now = now or timezone.now()
     referenced = set(Event.objects.exclude(image="").values_list("image", flat=True))
+    for change in Event.objects.filter(pending_change__isnull=False).values_list(
+        "pending_change", flat=True
+    ):
+        referenced.add((change.get("fields") or {}).get("image"))  # proposed, not yet approved
     removed = 0
     folders = ["events"]
     while folders:

@@ -1,3 +1,4 @@
+import copy
 import json
 import secrets
 import uuid
@@ -373,6 +374,16 @@ class Event(models.Model):
             "A venue the organiser proposed (name, address, area): create it, then choose it above."
         ),
     )
+    pending_change = models.JSONField(
+        _("changes waiting for moderation"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "An organiser's edit of this published event; the published version stays public "
+            "until an editor approves it."
+        ),
+    )
     rejection_reason = models.TextField(
         _("reason for rejection"), validators=[validate_text], blank=True
     )
@@ -472,6 +483,36 @@ class Event(models.Model):
             name: getattr(instance, name) for name in cls.CALENDAR_FIELDS if name in field_names
         }
         return instance
+
+    # What an organiser's edit may propose (the form's and the API's fields).
+    PROPOSABLE_FIELDS = (
+        "title", "summary", "description", "category", "venue", "venue_proposal",
+        "online_url", "timezone", "start", "end", "all_day", "rrule", "rdates", "exdates",
+        "is_free", "price_min", "price_max", "ticket_url", "image", "image_alt",
+        "accessibility_notes", "family_friendly", "min_age", "max_age",
+    )  # fmt: skip
+
+    def proposed_fields(self, stored: "Event") -> dict:
+        """The PROPOSABLE_FIELDS whose values here differ from `stored`, as JSON values."""
+        change = {}
+        for name in self.PROPOSABLE_FIELDS:
+            field = self._meta.get_field(name)
+            if field.value_from_object(self) != field.value_from_object(stored):
+                value = field.value_from_object(self)
+                change[field.attname] = (
+                    value
+                    if isinstance(field, models.JSONField)
+                    else (None if value is None else field.value_to_string(self))
+                )
+        return change
+
+    def with_pending_change(self) -> "Event":
+        """This event as its pending change would make it (a copy; nothing is saved)."""
+        proposed = copy.copy(self)
+        for attname, value in ((self.pending_change or {}).get("fields") or {}).items():
+            field = next(f for f in self._meta.concrete_fields if f.attname == attname)
+            setattr(proposed, attname, value if value is None else field.to_python(value))
+        return proposed
 
     def search_text_refresh(self) -> None:
         """What `q` searches, one per line (the venue signal in diary.cache writes the same)."""

@@ -19,6 +19,13 @@ class EventQuerySet(models.QuerySet):
     def pending(self) -> "EventQuerySet":
         return self.filter(publication_state=self.model.PublicationState.PENDING)
 
+    def awaiting_moderation(self) -> "EventQuerySet":
+        """New submissions, and published events with an organiser's change to approve."""
+        return self.filter(
+            models.Q(publication_state=self.model.PublicationState.PENDING)
+            | models.Q(pending_change__isnull=False)
+        )
+
     def recurring(self) -> "EventQuerySet":
         return self.exclude(rrule="")
 

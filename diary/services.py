@@ -121,20 +121,30 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
 
 
 def event_publish(*, event: Event, now: datetime | None = None) -> Event:
-    """Make a pending (or rejected) event public, and tell its organiser."""
+    """Make a pending (or rejected) event public, or apply the pending change of a published
+    one, and tell its organiser."""
     was_public = event.is_published
+    changed = event.pending_change is not None
+    if changed:
+        event = event_change_approve(event=event)
     event.publication_state = Event.PublicationState.PUBLISHED
     event.rejection_reason = ""
     event = event_save(event=event, now=now)
-    if not was_public:
+    if not was_public or changed:
         organiser_notify(event=event, template="published")
     return event
 
 
 def event_reject(*, event: Event, reason: str = "") -> Event:
-    """Keep an event out of every public door; its organiser is told why."""
-    event.publication_state = Event.PublicationState.REJECTED
+    """Keep an event out of every public door, or, for a published event with a pending
+    change, keep the published version and drop the change; its organiser is told why."""
     event.rejection_reason = reason
+    if event.is_published and event.pending_change is not None:
+        event.pending_change = None
+        event = event_save(event=event)
+        organiser_notify(event=event, template="change_rejected")
+        return event
+    event.publication_state = Event.PublicationState.REJECTED
     event = event_save(event=event)
     organiser_notify(event=event, template="rejected")
     return event
@@ -241,16 +251,60 @@ def event_submit(
 
 
 def event_resubmit(*, event: Event, proven: bool, tags=None, languages=None) -> Event:
-    """An organiser's edit (manage link or API): back to moderation unless the organiser
-    vouches for it through a proven channel. Tags and languages left as None stay."""
+    """An organiser's edit (manage link or API).
+
+    Applied at once when the organiser vouches for it through a proven channel. Otherwise
+    an edit of a published event waits for an editor as its `pending_change`, while the
+    published version stays public (pages, feeds and calendars keep it); an edit of a
+    pending or rejected event goes (back) to moderation. Tags and languages left as None
+    stay as they are.
+    """
     with transaction.atomic():
         if not organiser_vouches(event.organiser, proven=proven):
+            stored = Event.objects.select_for_update().get(pk=event.pk)
+            if stored.is_published:
+                return event_change_propose(
+                    event=event, stored=stored, tags=tags, languages=languages
+                )
             event.publication_state = Event.PublicationState.PENDING
         event_save(event=event)
-        if tags is not None:
-            event.tags.set(tags)
-        if languages is not None:
-            event.languages.set(languages)
+        _relations_set(event, tags=tags, languages=languages)
+    return event
+
+
+def _relations_set(event: Event, *, tags=None, languages=None) -> None:
+    if tags is not None:
+        event.tags.set(tags)
+    if languages is not None:
+        event.languages.set(languages)
+
+
+def event_change_propose(*, event: Event, stored: Event, tags=None, languages=None) -> Event:
+    """Keep an organiser's edit of a published event for the editors; change nothing public.
+
+    A later edit replaces the earlier proposal; an edit that changes nothing withdraws it.
+    Returns the event as stored (the published version) with its pending change.
+    """
+    change: dict = {"fields": event.proposed_fields(stored)}
+    for name, values in (("tags", tags), ("languages", languages)):
+        if values is not None:
+            proposed = sorted(value.pk for value in values)
+            if proposed != sorted(getattr(stored, name).values_list("pk", flat=True)):
+                change[name] = proposed
+    stored.pending_change = change if len(change) > 1 or change["fields"] else None
+    # Only this column: the public version, its `updated` and its VEVENT stay as they are.
+    Event.objects.filter(pk=stored.pk).update(pending_change=stored.pending_change)
+    return stored
+
+
+def event_change_approve(*, event: Event) -> Event:
+    """Apply an organiser's pending change to a published event (an editor's approval)."""
+    change = event.pending_change or {}
+    with transaction.atomic():
+        event = event.with_pending_change()
+        event.pending_change = None
+        event_save(event=event)
+        _relations_set(event, tags=change.get("tags"), languages=change.get("languages"))
     return event
 
 

@@ -214,16 +214,26 @@ def manage(request, token: str):
             replaced = event.image.name if image else ""
             with stored_image(image) as name:
                 event.image.name = name or event.image.name
-                services.event_resubmit(
+                event = services.event_resubmit(
                     event=event,
                     proven=access.proven,
                     tags=form.cleaned_data["tags"],
                     languages=form.cleaned_data["languages"],
                 )
-            if replaced:
+            if replaced and event.image.name != replaced:
                 default_storage.delete(replaced)  # no event shows it any more
-            messages.success(request, _("Your changes are saved."))
+            if event.pending_change:
+                messages.success(
+                    request,
+                    _(
+                        "Your changes are saved and wait for the editors; until they approve "
+                        "them, the agenda shows the event as it was."
+                    ),
+                )
+            else:
+                messages.success(request, _("Your changes are saved."))
             return redirect("diary:submission-manage", token)
         return render_form(request, form, image=image, event=event, vouched=vouched, status=400)
-    form = SubmissionForm(instance=event, venues=venues, initial=initial)
+    # The organiser sees and edits what it proposed last; the agenda keeps the published one.
+    form = SubmissionForm(instance=event.with_pending_change(), venues=venues, initial=initial)
     return render_form(request, form, image=None, event=event, vouched=vouched)

@@ -113,17 +113,33 @@ def test_a_form_sent_with_a_trusted_address_is_pending_and_renames_nobody(client
 # 3. An untrusted organiser's API edit of an approved event
 
 
-def test_an_untrusted_organisers_api_edit_of_a_published_event_goes_to_moderation():
+def test_an_untrusted_organisers_api_edit_waits_while_the_published_version_stays(client):
+    from diary import services
+
     api = organiser_api()
-    event = EventFactory(organiser=api.organiser)
+    event = EventFactory(organiser=api.organiser, ticket_url="https://tickets.example/")
+    client.get("/feeds/events.ics")
     response = api.patch(
         f"/api/v1/events/{event.pk}/",
-        {"ticket_url": "https://phishing.example/"},
+        {"ticket_url": "https://phishing.example/", "title": "Free tickets"},
         format="json",
     )
     assert response.status_code == 200
-    assert response.json()["publication_state"] == "pending"
-    assert not Event.objects.published().filter(ticket_url__contains="phishing").exists()
+    assert response.json()["publication_state"] == "published"
+    assert response.json()["changes_pending"] is True
+    assert response.json()["ticket_url"] == "https://tickets.example/"
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "tickets.example" in page
+    assert "phishing" not in page
+    feed = client.get("/feeds/events.ics").content.decode()
+    assert "phishing" not in feed and "Free tickets" not in feed
+    assert Event.objects.awaiting_moderation().get() == event
+    # An editor approves: the change is applied, once, and calendars notice.
+    services.event_publish(event=Event.objects.get(pk=event.pk))
+    event.refresh_from_db()
+    assert (event.title, event.ticket_url) == ("Free tickets", "https://phishing.example/")
+    assert event.pending_change is None
+    assert event.sequence == 1
 
 
 def test_a_trusted_organisers_token_publishes_and_keeps_its_edits_published():
@@ -516,3 +532,16 @@ def test_the_admin_login_locks_an_address_out_after_repeated_failures(client, se
         "/admin/login/?next=/admin/", {"username": "editor", "password": "right-password-123"}
     )
     assert elsewhere.status_code == 302
+
+
+def test_a_rejected_change_leaves_the_published_version_and_tells_the_organiser(mailoutbox):
+    from diary import services
+
+    api = organiser_api()
+    event = EventFactory(organiser=api.organiser, title="Jazz")
+    api.patch(f"/api/v1/events/{event.pk}/", {"title": "Spam"}, format="json")
+    services.event_reject(event=Event.objects.get(pk=event.pk), reason="Not an event title")
+    event.refresh_from_db()
+    assert (event.title, event.is_published, event.pending_change) == ("Jazz", True, None)
+    [mail] = mailoutbox
+    assert "Not an event title" in mail.body

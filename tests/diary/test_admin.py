@@ -260,3 +260,28 @@ def test_the_moderation_queue_lists_pending_events_oldest_first(editor, mailoutb
     older.refresh_from_db()
     assert older.is_published
     assert "is now published" in mailoutbox[-1].body
+
+
+def test_a_change_to_a_published_event_is_moderated_in_the_queue(editor, mailoutbox):
+    from diary import services
+
+    event = EventFactory(title="Jazz", ticket_url="https://tickets.example/")
+    event.title, event.ticket_url = "Jazz (new room)", "https://phishing.example/"
+    services.event_resubmit(event=event, proven=False)
+    queue = editor.get(reverse("admin:diary_submission_changelist"))
+    assert [e.title for e in queue.context["cl"].result_list] == ["Jazz"]
+    assert "a change to a published event" in queue.content.decode()
+    change = editor.get(reverse("admin:diary_submission_change", args=[event.pk]))
+    html = change.content.decode()
+    assert "Jazz (new room)" in html and "https://phishing.example/" in html
+    editor.post(
+        reverse("admin:diary_submission_changelist"),
+        {"action": "approve", "_selected_action": [event.pk]},
+    )
+    event.refresh_from_db()
+    assert (event.title, event.pending_change, event.is_published) == (
+        "Jazz (new room)",
+        None,
+        True,
+    )
+    assert not editor.get(reverse("admin:diary_submission_changelist")).context["cl"].result_list

@@ -298,15 +298,34 @@ def test_a_bad_or_expired_manage_link_is_refused(client, settings):
     assert client.get(url).status_code == 404
 
 
-def test_editing_a_published_event_sends_it_back_to_moderation(client):
+def test_editing_a_published_event_waits_for_the_editors_and_keeps_it_public(client):
     submit(client)
     event = services.event_publish(event=Event.objects.get())
     response = client.post(manage_url(event), form_data(title="Repair Café (new room)"))
     assert response.status_code == 302
     event.refresh_from_db()
+    assert event.title == "Repair Café"
+    assert event.is_published
+    assert event.pending_change == {"fields": {"title": "Repair Café (new room)"}}
+    manage_page = client.get(manage_url(event)).content.decode()
+    assert "wait for the editors" in manage_page
+    assert 'value="Repair Café (new room)"' in manage_page  # the form shows the proposal
+    services.event_publish(event=event)
+    event.refresh_from_db()
+    assert (event.title, event.sequence, event.pending_change) == (
+        "Repair Café (new room)",
+        1,
+        None,
+    )
+
+
+def test_editing_a_pending_event_keeps_it_pending(client):
+    submit(client)
+    event = Event.objects.get()
+    client.post(manage_url(event), form_data(title="Repair Café (new room)"))
+    event.refresh_from_db()
     assert event.title == "Repair Café (new room)"
     assert event.publication_state == Event.PublicationState.PENDING
-    assert event.sequence == 1
 
 
 def test_a_trusted_organisers_edit_through_the_mailed_link_stays_published(client):
@@ -325,7 +344,8 @@ def test_an_edit_through_the_link_the_form_handed_out_is_moderated_even_if_trust
     event = services.event_publish(event=Event.objects.get())
     client.post(handed_out, form_data(title="Phishing Café"))
     event.refresh_from_db()
-    assert event.publication_state == Event.PublicationState.PENDING
+    assert event.title == "Repair Café"
+    assert event.pending_change == {"fields": {"title": "Phishing Café"}}
 
 
 def test_cancelling_is_immediate_and_shows_in_the_feed(client):
