@@ -222,16 +222,7 @@ def manage(request, token: str):
                 )
             if replaced and event.image.name != replaced:
                 default_storage.delete(replaced)  # no event shows it any more
-            if event.pending_change:
-                messages.success(
-                    request,
-                    _(
-                        "Your changes are saved and wait for the editors; until they approve "
-                        "them, the agenda shows the event as it was."
-                    ),
-                )
-            else:
-                messages.success(request, _("Your changes are saved."))
+            messages.success(request, _("Your changes are saved."))  # the page says if they wait
             return redirect("diary:submission-manage", token)
         return render_form(request, form, image=image, event=event, vouched=vouched, status=400)
     # The organiser sees and edits what it proposed last; the agenda keeps the published one.

@@ -125,3 +125,45 @@ def test_the_manage_link_edits_and_cancels(live_server, page_without_js, city, p
     page.wait_for_url(manage)
     assert Event.objects.get().status == Event.Status.CANCELLED
     assert "Cancelled" in page.locator(".state").inner_text()
+
+
+def test_a_trusted_address_publishes_only_through_the_mailed_link(
+    live_server, page, city, poster, settings
+):
+    """A stranger types a trusted organiser's address: the event waits; the organiser
+    publishes it from the e-mail; the stranger's later edit waits for the editors while the
+    published version stays on the event page."""
+    from django.core import mail
+
+    from tests.factories import OrganiserFactory
+
+    settings.SITE_URL = live_server.url
+    OrganiserFactory(email="canal@example.org", name="Collectif Canal", is_trusted=True)
+    page.goto(live_server.url + "/submit/")
+    fill_weekly_event(page, poster)
+    page.locator("#id_organiser_name").fill("A Stranger")
+    page.get_by_role("button", name="Send the event").click()
+    page.wait_for_url(re.compile(r"/submit/manage/"))
+    stranger_link = page.url
+    assert "Pending review" in page.content()
+    assert page.get_by_role("button", name="Publish now").count() == 0
+
+    [message] = mail.outbox
+    mailed = re.search(r"http\S+/submit/manage/\S+", message.body).group(0)
+    page.goto(mailed)
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "publish-from-the-mail.png", full_page=False)
+    page.get_by_role("button", name="Publish now").click()
+    page.wait_for_url(mailed)
+    event = Event.objects.get()
+    assert event.is_published and event.organiser.name == "Collectif Canal"
+
+    page.goto(stranger_link)
+    page.locator("#id_title").fill("Free tickets here")
+    page.get_by_role("button", name="Save the changes").click()
+    page.wait_for_url(stranger_link)
+    assert "wait for the editors" in page.content()
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "change-waits.png", full_page=False)
+    page.goto(live_server.url + event.get_absolute_url())
+    assert page.locator("h1").inner_text() == "Repair Café"
