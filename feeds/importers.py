@@ -31,6 +31,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from diary import recurrence, services
 from diary.models import Category, Event, Organiser, available_timezones
+from diary.text import CONTROL_BUT_LINES, one_line
 from venues.models import Venue
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -187,12 +188,13 @@ class Reader:
         if end is not None and end <= start:
             end = None if not all_day else start + timedelta(days=1)
         rrule = component["RRULE"].to_ical().decode() if "RRULE" in component else ""
-        description = str(component.get("DESCRIPTION", "")).strip()
-        location = str(component.get("LOCATION", "")).strip()
+        # Other calendars' text may hold control characters our fields refuse: strip them.
+        description = CONTROL_BUT_LINES.sub("", str(component.get("DESCRIPTION", ""))).strip()
+        location = one_line(str(component.get("LOCATION", "")))
         venue = self.venue_for(location) if location else None
         link = str(component.get("URL", "")).strip()
         fields = {
-            "title": (str(component.get("SUMMARY", "")).strip() or "(untitled)")[:200],
+            "title": (one_line(str(component.get("SUMMARY", ""))) or "(untitled)")[:200],
             "description": linebreaks(html.escape(description)) if description else "",
             "category": self._category(component),
             "venue": venue,
