@@ -125,11 +125,12 @@ def event_publish(*, event: Event, now: datetime | None = None) -> Event:
     one, and tell its organiser."""
     was_public = event.is_published
     changed = event.pending_change is not None
-    if changed:
-        event = event_change_approve(event=event)
-    event.publication_state = Event.PublicationState.PUBLISHED
-    event.rejection_reason = ""
-    event = event_save(event=event, now=now)
+    with transaction.atomic():
+        if changed:
+            event = event_change_approve(event=event)
+        event.publication_state = Event.PublicationState.PUBLISHED
+        event.rejection_reason = ""
+        event = event_save(event=event, now=now)
     if not was_public or changed:
         organiser_notify(event=event, template="published")
     return event
@@ -245,8 +246,8 @@ def event_submit(
         event_save(event=event)
         event.tags.set(tags)
         event.languages.set(languages)
-        if notify:
-            organiser_notify(event=event, template="received")
+    if notify:
+        organiser_notify(event=event, template="received")
     return event
 
 
