@@ -178,6 +178,8 @@ def parse_rule(
             parsed = (
                 du.rrulestr(_rule_text(parts), dtstart=dtstart) if parts["COUNT"] != "0" else None
             )
+    except RecurrenceError:
+        raise  # over the work budget: its own message
     except (ValueError, TypeError, IndexError, KeyError) as error:
         raise RecurrenceError(
             _("This recurrence rule is not valid: %(error)s") % {"error": error}
