@@ -65,6 +65,12 @@ def over_rate(*, address: str, email: str) -> bool:
     return max(counts) > limit
 
 
+def rate_spent(*, address: str) -> bool:
+    """Whether this address has used up its submissions for the hour (counts nothing): asked
+    before an upload is opened, so a flood is refused at the cost of one cache read."""
+    return (cache.get(f"submit:ip:{address}") or 0) >= settings.DIARY_SUBMIT_PER_HOUR
+
+
 def over_upload_rate(*, address: str) -> bool:
     """Count an upload against its address; True when over the hourly limit. Asked before
     the image is opened."""

@@ -118,6 +118,8 @@ def submit(request):
     reason = spam.bot_reason(
         honeypot=request.POST.get("website_url", ""), started=request.POST.get("started", "")
     )
+    if not reason and spam.rate_spent(address=address):
+        reason = _("You have sent many events in the last hour; please try again later.")
     if not reason and request.FILES.get("image") and spam.over_upload_rate(address=address):
         reason = _("You have sent many images in the last hour; please try again later.")
     if reason:

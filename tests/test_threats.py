@@ -249,6 +249,25 @@ def test_ical_text_is_escaped_even_when_stored_with_a_carriage_return(client):
     assert b"\nATTACH" not in body
 
 
+def test_a_title_stored_with_a_line_break_before_the_rule_is_approved_and_mailed(
+    admin_client, mailoutbox
+):
+    from django.urls import reverse
+
+    event = EventFactory(publication_state=Event.PublicationState.PENDING)
+    event.organiser = OrganiserFactory()
+    event.save()
+    Event.objects.filter(pk=event.pk).update(title="Line\nbreak")
+    response = admin_client.post(
+        reverse("admin:diary_submission_changelist"),
+        {"action": "approve", "_selected_action": [event.pk]},
+    )
+    assert response.status_code == 302
+    [mail] = mailoutbox
+    assert "\n" not in mail.subject
+    assert admin_client.get(f"/events/{event.slug}.ics").status_code == 200
+
+
 # 10. The health check
 
 
@@ -408,6 +427,22 @@ def test_a_bot_or_a_flood_gets_its_upload_refused_before_it_is_opened(
     assert codes == [400] * 6
     assert len(opened) == 4
     assert _media_files(settings) == []
+
+
+def test_an_address_out_of_submissions_has_its_upload_refused_unopened(
+    client, settings, monkeypatch
+):
+    from diary import submissions
+    from tests.diary.test_submissions import form_data
+
+    settings.DIARY_SUBMIT_PER_HOUR = 1
+    assert client.post("/submit/", form_data()).status_code == 302
+    opened = []
+    monkeypatch.setattr(submissions, "image_process", lambda f: opened.append(1))
+    response = client.post("/submit/", {**form_data(title="Again"), "image": _jpeg((50, 50))})
+    assert response.status_code == 400
+    assert "many events" in response.content.decode()
+    assert opened == []
 
 
 def test_a_saved_event_keeps_its_image_and_a_replaced_one_is_removed(client, settings):
