@@ -167,3 +167,27 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
         page.screenshot(path=Path(SCREENSHOTS) / "change-waits.png", full_page=False)
     page.goto(live_server.url + event.get_absolute_url())
     assert page.locator("h1").inner_text() == "Repair Café"
+
+    # The editor sees the proposed change beside the published text, and rejects it.
+    get_user_model().objects.create_superuser("editor", "editor@example.org", "a-long-password")
+    page.goto(live_server.url + f"/admin/login/?next=/admin/diary/submission/{event.pk}/change/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a-long-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/change/"))
+    proposed = page.locator(".field-proposed_change")
+    assert "Repair Café" in proposed.inner_text()
+    assert "Free tickets here" in proposed.inner_text()
+    if SCREENSHOTS:
+        proposed.scroll_into_view_if_needed()
+        page.screenshot(path=Path(SCREENSHOTS) / "proposed-change.png", full_page=False)
+    page.goto(live_server.url + "/admin/diary/submission/")
+    page.locator("input[name=_selected_action]").first.check()
+    page.locator("select[name=action]").select_option("reject")
+    page.locator("button[name=index]").click()
+    page.locator("textarea[name=reason], input[name=reason]").fill("Not the organiser's words.")
+    page.get_by_role("button", name=re.compile("Reject", re.IGNORECASE)).click()
+    page.wait_for_load_state()
+    event.refresh_from_db()
+    assert (event.title, event.is_published, event.pending_change) == ("Repair Café", True, None)
+    assert "Not the organiser's words." in mail.outbox[-1].body
