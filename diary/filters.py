@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -149,6 +150,17 @@ def event_has(relation: str, values) -> Exists:
     )
 
 
+def present(data: QueryDict) -> QueryDict:
+    """The parameters that have a value: an empty one (`tag=`, as a form's "any" option or a
+    hand-written URL sends it) means the parameter is absent, on every door."""
+    kept = QueryDict(mutable=True)
+    for name, values in data.lists():
+        values = [value for value in values if value.strip()]
+        if values:
+            kept.setlist(name, values)
+    return kept
+
+
 class AgendaFilter(django_filters.FilterSet):
     start = MomentFilter(method="filter_start", label=_("From"))
     end = MomentFilter(method="filter_end", label=_("Until"))
@@ -185,7 +197,7 @@ class AgendaFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, data=None, *args, now: datetime | None = None, **kwargs):
-        super().__init__(data, *args, **kwargs)
+        super().__init__(None if data is None else present(data), *args, **kwargs)
         self.now = now or timezone.now()
 
     def filter_queryset(self, queryset):
@@ -205,8 +217,27 @@ class AgendaFilter(django_filters.FilterSet):
         return queryset.filter(start__lt=end)
 
     def filter_when(self, queryset, name, value):
+        if self.dates_chosen:
+            return queryset  # dates typed after choosing a preset say what the person wants
         start, end = when_window(value, self.now)
         return queryset.filter(ends_after(start), start__lt=end)
+
+    @property
+    def dates_chosen(self) -> bool:
+        data = getattr(self.form, "cleaned_data", {})
+        return bool(data.get("start") or data.get("end"))
+
+    def first_day(self) -> date:
+        """The first day of the window asked for, in the city's zone: what is already on
+        when it opens is listed under it (not under today, nor under the day it began)."""
+        data = getattr(self.form, "cleaned_data", {})
+        today = timezone.localdate(self.now)
+        start = data.get("start")
+        if start:
+            return start if type(start) is date else timezone.localdate(start)
+        if data.get("when"):
+            return max(timezone.localdate(when_window(data["when"], self.now)[0]), today)
+        return today
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(event_has("tags", value)) if value else queryset

@@ -9,7 +9,7 @@ from itertools import groupby
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 
 from diary import recurrence
 from diary.cache import cacheable
-from diary.filters import AgendaFilter
+from diary.filters import AgendaFilter, present
 from diary.models import Article, Category, Event, Language, Occurrence, Tag
 from diary.related import related_articles
 from diary.sharing import google_calendar_url, outlook_calendar_url, share_links
@@ -31,17 +31,20 @@ PAGE_SIZE = 40
 MONTH_LIMIT = 2000  # occurrences drawn in one month grid
 
 
-def group_by_day(occurrences: Iterable[Occurrence]) -> list[tuple[date, list[Occurrence]]]:
+def group_by_day(
+    occurrences: Iterable[Occurrence], since: date | None = None
+) -> list[tuple[date, list[Occurrence]]]:
     """Occurrences (sorted by start) grouped by their day in the city's time zone.
 
-    Whatever started before today and is still on (an exhibition, a festival) is listed
-    under today, not under a day that has passed.
+    Whatever started before `since` (by default today) and is still on (an exhibition, a
+    festival) is listed under `since`, not under a day that has passed or lies outside the
+    window asked for.
     """
-    today = timezone.localdate()
+    since = since or timezone.localdate()
     return [
         (day, list(group))
         for day, group in groupby(
-            occurrences, key=lambda o: max(timezone.localdate(o.start), today)
+            occurrences, key=lambda o: max(timezone.localdate(o.start), since)
         )
     ]
 
@@ -60,8 +63,9 @@ def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dic
 
 
 def selection_query(request, *drop: str) -> str:
-    """The query string without `page` (and whatever else is named): the selection itself."""
-    params = request.GET.copy()
+    """The query string without `page` (and whatever else is named) and without empty
+    values: the selection itself, as links and subscriptions should carry it."""
+    params = present(request.GET)
     for name in ("page", *drop):
         params.pop(name, None)
     return params.urlencode()
@@ -80,14 +84,22 @@ def filter_choices() -> dict:
 
 @cacheable
 def agenda(request):
+    if not is_htmx(request) and present(request.GET) != request.GET:
+        # The form without JavaScript sends its empty fields: show the selection's own URL,
+        # the one to bookmark, share or subscribe to.
+        query = present(request.GET).urlencode()
+        return redirect(reverse("diary:agenda") + (f"?{query}" if query else ""))
     agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_listing())
     page = Paginator(agenda.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = selection_query(request)
+    selected = request.GET.copy()
+    if agenda.dates_chosen:
+        selected.pop("when", None)  # the form shows what applies: the dates
     context = {
         "filter": agenda,
-        "selected": request.GET,
+        "selected": selected,
         "page": page,
-        "days": group_by_day(page.object_list),
+        "days": group_by_day(page.object_list, since=agenda.first_day()),
         "query": query,
         "feed": feed_links(request, query),
     }

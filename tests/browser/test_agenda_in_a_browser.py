@@ -168,3 +168,57 @@ def test_the_content_security_policy_breaks_nothing(live_server, page, weekend_p
     page.goto(live_server.url + "/api/docs/")
     page.wait_for_selector(".swagger-ui .info")  # Swagger UI started from its own file
     assert violations == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_resident_finds_this_weekends_music_and_subscribes_in_their_calendar(
+    live_server, browser, weekend_programme, width, javascript
+):
+    from tests.browser.conftest import _new_page
+
+    context, page = _new_page(
+        browser, viewport={"width": width, "height": 800}, java_script_enabled=javascript
+    )
+    try:
+        page.goto(live_server.url + "/")
+        page.get_by_label("This weekend").check()
+        page.locator("summary", has_text="More filters").click()
+        page.get_by_label("Music").check()
+        if not javascript:
+            page.get_by_role("button", name="Show events").click()
+        page.wait_for_url(re.compile(r"category=music"))
+        page.wait_for_function(
+            "() => !document.querySelector('#results').textContent.includes('Weekend Play')"
+        )
+        # What the resident sees: the selection, no error box, a URL that is the selection.
+        assert listed_titles(page) == {"Weekend Gig"}
+        assert "could not be used" not in page.content()
+        assert all(values != [""] for values in parse_qs(urlsplit(page.url).query, True).values())
+        assert set(query_of(page.url)) == {"when", "category"}
+        # The calendar link subscribes to exactly that selection.
+        link = page.locator(".subscribe a", has_text="iCal link").first.get_attribute("href")
+        assert "=&" not in link and not link.endswith("=")
+        feed = page.request.get(link)
+        assert feed.status == 200
+        titles = {
+            str(vevent["SUMMARY"])
+            for vevent in icalendar.Calendar.from_ical(feed.body()).walk("VEVENT")
+        }
+        assert titles == {"Weekend Gig"}
+    finally:
+        context.close()
+
+
+def test_a_date_range_after_a_preset_replaces_it_in_the_form(live_server, page, weekend_programme):
+    page.goto(live_server.url + "/?when=weekend")
+    later = weekend_programme["later"].start.date().isoformat()
+    page.locator("input[name=start]").fill(later)
+    page.locator("input[name=start]").dispatch_event("change")
+    page.wait_for_url(re.compile(r"start="))
+    assert page.get_by_label("Any time").is_checked()
+    assert "when" not in query_of(page.url)
+    page.wait_for_function(
+        "() => document.querySelector('#results').textContent.includes('Later Gig')"
+    )
+    assert "Weekend Gig" not in listed_titles(page)

@@ -1,0 +1,131 @@
+"""Issue 13: what a person meets using the agenda's own form and links (regressions, one per
+numbered point; the browser journeys live in tests/browser/)."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import CategoryFactory, EventFactory
+
+pytestmark = pytest.mark.django_db
+
+EMPTY_FORM = "q=&when=&start=&end=&area=&venue=&tag=&language="
+
+
+# 1. The form's empty selects are no error
+
+
+@pytest.mark.parametrize("path", ["/", "/month/"])
+def test_the_forms_empty_parameters_show_no_error(client, path):
+    from django.utils import timezone
+
+    event = EventFactory(title="Jazz night", category=CategoryFactory(slug="music"))
+    month = timezone.localtime(event.start).strftime("%Y-%m")
+    url = f"{path}?{EMPTY_FORM}&category=music&month={month}"
+    response = client.get(url, follow=True)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Some filters could not be used" not in html
+    assert "Jazz night" in html
+
+
+def test_the_agenda_url_drops_empty_parameters_without_javascript(client):
+    response = client.get(f"/?{EMPTY_FORM}&category=music&free=true")
+    assert response.status_code == 302
+    assert response["Location"] == "/?category=music&free=true"
+
+
+# 2. Subscribing to a selection made with the form
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/feeds/events.ics?{EMPTY_FORM}&category=music",
+        f"/feeds/events.rss?{EMPTY_FORM}&category=music",
+        f"/api/v1/occurrences/?{EMPTY_FORM}&category=music",
+        f"/api/v1/events/?{EMPTY_FORM}&category=music",
+    ],
+)
+def test_every_door_treats_an_empty_value_as_absent(client, url):
+    EventFactory(title="Jazz night", category=CategoryFactory(slug="music"))
+    response = client.get(url)
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert b"Jazz night" in body
+
+
+def test_the_subscribe_links_carry_no_empty_parameters(client):
+    EventFactory(category=CategoryFactory(slug="music"))
+    html = client.get(f"/?{EMPTY_FORM}&category=music", HTTP_HX_REQUEST="true").content.decode()
+    assert "/feeds/events.ics?category=music" in html
+    assert "area=&" not in html and "tag=&" not in html
+
+
+def test_an_event_page_links_its_category_and_the_categorys_calendar(client):
+    event = EventFactory(category=CategoryFactory(slug="music", name="Music"))
+    html = client.get(event.get_absolute_url()).content.decode()
+    assert 'href="/?category=music"' in html
+    assert "/feeds/categories/music.ics" in html
+    assert client.get("/feeds/categories/music.ics").status_code == 200
+
+
+# 8. The organisers' form is linked from every page
+
+
+def test_every_page_links_to_the_submission_form(client):
+    html = client.get("/").content.decode()
+    assert f'href="{reverse("diary:submit")}"' in html
+
+
+# 7. Adding to a calendar
+
+
+def test_a_cancelled_event_offers_no_add_to_calendar(client):
+    from diary import services
+
+    event = services.event_cancel(event=EventFactory())
+    html = client.get(event.get_absolute_url()).content.decode()
+    assert "Add to calendar" not in html
+
+
+def test_a_series_says_google_and_outlook_add_only_the_next_date(client):
+    event = EventFactory(rrule="FREQ=WEEKLY;COUNT=4")
+    html = client.get(event.get_absolute_url()).content.decode()
+    assert "Every date (.ics)" in html
+    assert html.count("(the next date only)") == 2
+
+
+# 3. Dates after a preset; the first heading of a window
+
+
+def test_dates_chosen_after_a_preset_win_and_the_form_says_so(client, time_machine):
+    from tests.factories import local
+
+    time_machine.move_to(local(2026, 11, 29, 12), tick=False)  # a Sunday
+    EventFactory(title="This weekend", start=local(2026, 11, 29, 20))
+    EventFactory(title="Next Saturday", start=local(2026, 12, 5, 20))
+    response = client.get("/?when=weekend&start=2026-12-05&end=2026-12-06")
+    titles = [o.event.title for _day, group in response.context["days"] for o in group]
+    assert titles == ["Next Saturday"]
+    html = response.content.decode()
+    assert 'value="weekend" checked' not in html
+    assert 'name="when" value="" checked' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "first_day"),
+    [("start=2026-12-05&end=2026-12-06", "2026-12-05"), ("when=tomorrow", "2026-11-30")],
+)
+def test_an_ongoing_event_is_listed_under_the_windows_first_day(
+    client, time_machine, query, first_day
+):
+    from tests.factories import local
+
+    time_machine.move_to(local(2026, 11, 29, 12), tick=False)
+    EventFactory(
+        title="Exhibition", start=local(2026, 11, 20), end=local(2026, 12, 31), all_day=True
+    )
+    response = client.get(f"/?{query}")
+    [(day, occurrences)] = response.context["days"]
+    assert day.isoformat() == first_day
+    assert [o.event.title for o in occurrences] == ["Exhibition"]
