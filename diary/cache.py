@@ -22,8 +22,6 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Value
-from django.db.models.functions import Concat
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
@@ -171,7 +169,8 @@ class PublicResponseCacheMiddleware:
 
 def event_copies_stale(sender, instance, **kwargs) -> None:
     """An event's stored VEVENT names its venue, area and category: render it again. Its
-    search text holds its venue's name (as Event.search_text_refresh() writes it)."""
+    search text holds its venue's and category's names: write it again
+    (Event.search_text_refresh, in batches)."""
     from diary.models import Category, Event
     from venues.models import Municipality, Venue
 
@@ -181,10 +180,18 @@ def event_copies_stale(sender, instance, **kwargs) -> None:
         Category: lambda: Event.objects.filter(category=instance),
     }[sender]()
     events.exclude(ical="").update(ical="")
-    if sender is Venue:
-        events.update(
-            search_text=Concat("title", Value("\n"), "summary", Value("\n"), Value(instance.name))
+    if sender in (Venue, Category):
+        named = events.select_related("venue", "category").only(
+            "title", "summary", "search_text", "venue__name", "category__name"
         )
+        batch = []
+        for event in named.iterator(chunk_size=1000):
+            event.search_text_refresh()
+            batch.append(event)
+            if len(batch) == 1000:
+                Event.objects.bulk_update(batch, ["search_text"])
+                batch = []
+        Event.objects.bulk_update(batch, ["search_text"])
 
 
 def connect() -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from diary import recurrence
 from diary.models import Category, Event, Language, Occurrence, Tag
+from diary.text import searchable
 from venues.models import Municipality, Venue
 
 
@@ -246,8 +247,9 @@ class AgendaFilter(django_filters.FilterSet):
         return queryset.filter(event_has("languages", value)) if value else queryset
 
     def filter_q(self, queryset, name, value):
-        # Title, summary and venue name (Event.search_text), each word somewhere in them.
-        for word in value.split()[:10]:
+        # Title, summary, venue and category names (Event.search_text, folded the same way:
+        # no accents, no case), each word somewhere in them.
+        for word in searchable(value).split()[:10]:
             queryset = queryset.filter(event__search_text__icontains=word)
         return queryset
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from diary import recurrence
 from diary.html import sanitise_html
 from diary.querysets import ArticleQuerySet, EventQuerySet, OccurrenceQuerySet
-from diary.text import validate_one_line, validate_text
+from diary.text import searchable, validate_one_line, validate_text
 
 
 @cache
@@ -515,8 +515,11 @@ class Event(models.Model):
         return proposed
 
     def search_text_refresh(self) -> None:
-        """What `q` searches, one per line (the venue signal in diary.cache writes the same)."""
-        self.search_text = f"{self.title}\n{self.summary}\n{self.venue.name if self.venue else ''}"
+        """What `q` searches: title, summary, venue and category names, one per line, as
+        `searchable` folds them (the venue and category signals in diary.cache call this)."""
+        names = [self.title, self.summary]
+        names += [related.name if related else "" for related in (self.venue, self.category)]
+        self.search_text = searchable("\n".join(names))
 
     def changed_fields(self, names: tuple[str, ...] | None = None) -> set[str]:
         """The fields among `names` (default: CALENDAR_FIELDS) changed since loading."""

@@ -6,6 +6,7 @@ fields refuse every control character; multi-line ones keep line breaks and tabs
 """
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -34,3 +35,10 @@ def one_line(text: str) -> str:
     """Text safe for a one-line slot (a mail subject, a calendar name): every run of control
     characters and blanks becomes one space."""
     return " ".join(CONTROL.sub(" ", text or "").split())
+
+
+def searchable(text: str) -> str:
+    """Text as the `q` search compares it: lower case, without accents (marché → marche),
+    so a person finds an event however they type its words."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()

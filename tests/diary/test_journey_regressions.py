@@ -129,3 +129,32 @@ def test_an_ongoing_event_is_listed_under_the_windows_first_day(
     [(day, occurrences)] = response.context["days"]
     assert day.isoformat() == first_day
     assert [o.event.title for o in occurrences] == ["Exhibition"]
+
+
+# 4. Search ignores accents and case, and knows categories
+
+
+@pytest.mark.parametrize("q", ["marche", "marché", "MARCHÉ", "Marche aux puces", "flea music"])
+def test_search_ignores_accents_and_case_and_finds_category_names(client, q):
+    EventFactory(
+        title="Marché aux puces",
+        summary="Flea market",
+        category=CategoryFactory(slug="music", name="Music"),
+    )
+    titles = [
+        o.event.title for _d, group in client.get("/", {"q": q}).context["days"] for o in group
+    ]
+    assert titles == ["Marché aux puces"]
+
+
+def test_search_follows_a_venue_or_category_rename(client):
+    from tests.factories import VenueFactory
+
+    venue = VenueFactory(name="Old Hall")
+    category = CategoryFactory(slug="talk", name="Talk")
+    EventFactory(title="Evening", venue=venue, category=category)
+    venue.name, category.name = "Halles Saint-Géry", "Conférence"
+    venue.save()
+    category.save()
+    for q in ("gery", "conference"):
+        assert client.get("/", {"q": q}).context["days"], q
