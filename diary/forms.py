@@ -235,6 +235,17 @@ class SubmissionForm(EventDatesForm):
         cleaned = super().clean()
         if not cleaned.get("venue_name") and not cleaned.get("new_venue"):
             self.add_error("venue_name", _("Choose a venue, or propose a new one."))
+        start, end = cleaned.get("start"), cleaned.get("end")
+        repeating = cleaned.get("repeat") and not cleaned.get("all_day")
+        if repeating and start and end and end - start > timedelta(days=1):
+            self.add_error(
+                "end",
+                _(
+                    "For a repeating event, the end is when each date ends (the same "
+                    "evening, or the night after), not the last date: say until when it "
+                    "repeats under “Until”."
+                ),
+            )
         try:
             cleaned["rrule"] = plain_words_to_rule(cleaned)
         except forms.ValidationError as error:

@@ -157,6 +157,13 @@ def event_cancel(*, event: Event) -> Event:
     return event_save(event=event)
 
 
+def event_reinstate(*, event: Event) -> Event:
+    """Undo a cancellation: the event is on again, and calendars are told (the sequence
+    rises with the status)."""
+    event.status = Event.Status.SCHEDULED
+    return event_save(event=event)
+
+
 MANAGE_SALT = "diary.manage"
 
 

@@ -20,6 +20,7 @@ from diary import recurrence, services, spam
 from diary.clients import client_address
 from diary.forms import SubmissionForm, plain_words_to_rule
 from diary.images import ImageError, image_process
+from diary.models import Occurrence
 from venues.models import Venue
 
 IMAGE_SALT = "diary.submission.image"
@@ -53,15 +54,25 @@ def image_store(image: bytes) -> str:
     return default_storage.save(f"events/submitted/{uuid.uuid4().hex}.jpg", ContentFile(image))
 
 
-def preview_dates(form) -> list:
-    """The next dates the form describes, for the live preview."""
+def preview_dates(form) -> list[Occurrence]:
+    """The next dates the form describes, for the live preview (unsaved occurrences, each
+    with its start and end); for a form not yet sent, the event's own next dates."""
+    if not form.is_bound:
+        event = form.instance
+        if not event.pk:
+            return []
+        try:
+            instances = event.date_instances(now=timezone.now(), cap=6)
+        except recurrence.RecurrenceError:
+            return []
+        return [Occurrence(start=i.start, end=i.end, all_day=event.all_day) for i in instances]
     data = form.cleaned_data
     start = data.get("start")
     if not start:
         return []
     try:
         rule = plain_words_to_rule(data)
-        return recurrence.expand(
+        instances = recurrence.expand(
             start=start,
             end=data.get("end"),
             tz=timezone.get_current_timezone(),
@@ -75,6 +86,8 @@ def preview_dates(form) -> list:
         )
     except (recurrence.RecurrenceError, ValueError, TypeError):
         return []
+    all_day = bool(data.get("all_day"))
+    return [Occurrence(start=i.start, end=i.end, all_day=all_day) for i in instances]
 
 
 def render_form(
@@ -93,7 +106,10 @@ def render_form(
         "venues": form.venues,
         "event": event,
         "vouched": vouched,
-        "preview": preview_dates(form) if form.is_bound else [],
+        "preview": preview_dates(form),
+        "first_error_id": next(
+            (form[name].auto_id for name in form.fields if name in form.errors), ""
+        ),
     }
     if image:
         encoded = base64.b64encode(image).decode()
@@ -151,6 +167,15 @@ def submit(request):
             tags=form.cleaned_data["tags"],
             languages=form.cleaned_data["languages"],
         )
+    messages.success(
+        request,
+        _(
+            "Thank you! An editor will look at your event before it appears. We sent a private "
+            "link to %(email)s; this page is a private link too: keep it (bookmark it) to "
+            "change or cancel your event."
+        )
+        % {"email": organiser.email},
+    )
     return redirect("diary:submission-manage", services.manage_token(event, proven=False))
 
 
@@ -189,9 +214,20 @@ def manage(request, token: str):
         {"organiser_name": organiser.name, "organiser_email": organiser.email} if organiser else {}
     )
     action = request.POST.get("action") if request.method == "POST" else None
+    if action == "cancel" and request.POST.get("confirmed") != "yes":
+        return render(request, "diary/manage_cancel.html", {"event": event})
     if action == "cancel":
         services.event_cancel(event=event)
-        messages.success(request, _("The event is cancelled; the agenda and calendars show it."))
+        if event.is_published:
+            messages.success(
+                request, _("The event is cancelled; the agenda and calendars show it.")
+            )
+        else:
+            messages.success(request, _("The event is cancelled."))
+        return redirect("diary:submission-manage", token)
+    if action == "reinstate":
+        services.event_reinstate(event=event)
+        messages.success(request, _("The event is on again."))
         return redirect("diary:submission-manage", token)
     if action == "publish":
         try:

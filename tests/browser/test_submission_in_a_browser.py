@@ -107,13 +107,21 @@ def test_a_failed_submission_keeps_every_field_and_the_image(live_server, page, 
     assert Event.objects.get().image.name.startswith("events/submitted/")
 
 
-def test_the_manage_link_edits_and_cancels(live_server, page_without_js, city, poster):
+def test_an_organiser_sends_an_event_keeps_the_link_edits_cancels_and_takes_it_back(
+    live_server, page_without_js, city, poster
+):
     page = page_without_js
-    page.goto(live_server.url + "/submit/")
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Submit an event").click()
     fill_weekly_event(page, poster)
     page.get_by_role("button", name="Send the event").click()
     page.wait_for_url(re.compile(r"/submit/manage/"))
     manage = page.url
+    assert "Thank you!" in page.content()
+    assert "canal@example.org" in page.content()
+    assert "Tue 8 Dec 2026, 19:00–21:00" in page.locator("#preview").inner_text()
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "submit-sent.png", full_page=False)
 
     page.locator("#id_title").fill("Repair Café (new room)")
     page.get_by_role("button", name="Save the changes").click()
@@ -122,9 +130,13 @@ def test_the_manage_link_edits_and_cancels(live_server, page_without_js, city, p
     assert Event.objects.get().title == "Repair Café (new room)"
 
     page.get_by_role("button", name="Cancel this event").click()
+    page.get_by_role("button", name="Yes, cancel it").click()
     page.wait_for_url(manage)
     assert Event.objects.get().status == Event.Status.CANCELLED
     assert "Cancelled" in page.locator(".state").inner_text()
+    page.get_by_role("button", name="Reinstate it").click()
+    page.wait_for_url(manage)
+    assert Event.objects.get().status == Event.Status.SCHEDULED
 
 
 def test_a_trusted_address_publishes_only_through_the_mailed_link(

@@ -158,3 +158,122 @@ def test_search_follows_a_venue_or_category_rename(client):
     category.save()
     for q in ("gery", "conference"):
         assert client.get("/", {"q": q}).context["days"], q
+
+
+# 9. After sending: a confirmation, and a preview of the dates on the manage page
+
+
+def test_sending_says_thanks_where_the_link_went_and_to_keep_this_page(client):
+    from tests.diary.test_submissions import form_data
+
+    page = client.post("/submit/", form_data(), follow=True).content.decode()
+    assert "Thank you" in page
+    assert "canal@example.org" in page
+    assert "keep" in page.lower()
+
+
+def test_the_manage_page_previews_the_events_dates(client):
+    from diary import services
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    client.post("/submit/", form_data())
+    event = Event.objects.get()
+    html = client.get(f"/submit/manage/{services.manage_token(event)}/").content.decode()
+    assert "Choose a start" not in html
+    assert "Tue 8 Dec 2026, 19:00–21:00" in html
+
+
+# 11. An end that makes every date of a series last for weeks
+
+
+def test_an_end_on_the_series_last_date_is_explained_not_accepted(client):
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    response = client.post(
+        "/submit/",
+        form_data(start="2026-12-01T19:00", end="2027-02-23T22:00", repeat_until="2027-02-23"),
+    )
+    assert response.status_code == 400
+    assert "each date" in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_the_preview_shows_each_dates_start_and_end(client):
+    from tests.diary.test_submissions import form_data
+
+    data = {
+        k: v
+        for k, v in form_data().items()
+        if k in {"start", "end", "repeat", "weekly_days", "repeat_until"}
+    }
+    html = client.get("/submit/preview/", data).content.decode()
+    assert "Tue 1 Dec 2026, 19:00–21:00" in html
+
+
+# 12. Cancelling: asked once more, said truthfully, undone
+
+
+def test_cancelling_asks_first_and_can_be_undone(client):
+    from diary import services
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    client.post("/submit/", form_data())
+    event = Event.objects.get()
+    manage = f"/submit/manage/{services.manage_token(event)}/"
+    asked = client.post(manage, {"action": "cancel"})
+    assert asked.status_code == 200
+    assert "Yes, cancel it" in asked.content.decode()
+    event.refresh_from_db()
+    assert event.status == Event.Status.SCHEDULED
+    done = client.post(manage, {"action": "cancel", "confirmed": "yes"}, follow=True)
+    page = done.content.decode()
+    assert "calendars show it" not in page  # a pending event is in no calendar
+    assert "Save the changes" not in page  # a cancelled event is not edited…
+    assert "Reinstate" in page  # …it is reinstated
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
+    client.post(manage, {"action": "reinstate"})
+    event.refresh_from_db()
+    assert event.status == Event.Status.SCHEDULED
+
+
+def test_the_cancel_button_comes_after_the_form(client):
+    from diary import services
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    client.post("/submit/", form_data())
+    html = client.get(
+        f"/submit/manage/{services.manage_token(Event.objects.get())}/"
+    ).content.decode()
+    assert html.index("Save the changes") < html.index("Cancel this event")
+
+
+# 13. The date preview keeps the organiser's details out of the address
+
+
+def test_the_date_preview_sends_only_the_dates(client):
+    from diary import services
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    html = client.get("/submit/").content.decode()
+    [fieldset] = [part for part in html.split("<fieldset") if 'id="when"' in part]
+    assert 'hx-include="closest form"' not in fieldset
+    client.post("/submit/", form_data())
+    manage = client.get(f"/submit/manage/{services.manage_token(Event.objects.get())}/")
+    assert 'hx-include="closest form"' not in manage.content.decode()
+
+
+# 14. Errors are reached from the notice
+
+
+def test_the_error_notice_links_to_the_first_field_in_error(client):
+    from tests.diary.test_submissions import form_data
+
+    html = client.post("/submit/", form_data(title="")).content.decode()
+    assert 'href="#id_title"' in html
+    assert 'aria-invalid="true"' in html

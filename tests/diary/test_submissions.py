@@ -348,10 +348,10 @@ def test_an_edit_through_the_link_the_form_handed_out_is_moderated_even_if_trust
     assert event.pending_change == {"fields": {"title": "Phishing Café"}}
 
 
-def test_cancelling_is_immediate_and_shows_in_the_feed(client):
+def test_cancelling_once_confirmed_is_immediate_and_shows_in_the_feed(client):
     submit(client)
     event = services.event_publish(event=Event.objects.get())
-    client.post(manage_url(event), {"action": "cancel"})
+    client.post(manage_url(event), {"action": "cancel", "confirmed": "yes"})
     event.refresh_from_db()
     assert event.status == Event.Status.CANCELLED
     assert (
