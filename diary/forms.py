@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from diary import recurrence
+from diary.html import typed_text_to_html
 from diary.models import Event, available_timezones, validate_agenda_date
 from diary.text import validate_one_line
 
@@ -203,7 +204,11 @@ class SubmissionForm(EventDatesForm):
             "description": forms.Textarea(attrs={"rows": 6}),
         }
         help_texts = {
-            "description": _("Paragraphs, bold, italics, lists and links are kept."),
+            "description": _(
+                "Type plain text: a blank line starts a new paragraph and web addresses become "
+                "links. Basic HTML works too (paragraphs, bold, italics, lists, links); "
+                "anything else is removed."
+            ),
         }
 
     def __init__(self, *args, venues=None, **kwargs):
@@ -215,6 +220,9 @@ class SubmissionForm(EventDatesForm):
                 "venue_name", self.instance.venue.name if self.instance.venue else ""
             )
             self.initial.update(rule_to_plain_words(self.instance.rrule))
+
+    def clean_description(self) -> str:
+        return typed_text_to_html(self.cleaned_data.get("description", ""))
 
     def clean_venue_name(self):
         name = self.cleaned_data.get("venue_name", "").strip()

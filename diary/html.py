@@ -1,6 +1,11 @@
 """Sanitising the HTML that organisers and imported feeds give us."""
 
+import re
+
 import nh3
+from django.utils.html import linebreaks, urlize
+
+MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z]")
 
 ALLOWED_TAGS = {
     "a",
@@ -41,3 +46,13 @@ def sanitise_html(value: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def typed_text_to_html(value: str) -> str:
+    """What a person types in the description box, as HTML: plain text keeps its paragraphs
+    (blank lines) and line breaks, and its web addresses become links; text that already holds
+    markup is kept as markup. Either way, only what `sanitise_html` allows survives."""
+    value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not value or MARKUP.search(value):
+        return sanitise_html(value)
+    return sanitise_html(linebreaks(urlize(value, nofollow=True, autoescape=True)))

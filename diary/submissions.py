@@ -145,7 +145,7 @@ def submit(request):
     image = kept_image(request, form)
     if "preview" in request.POST or not valid or form.errors:
         return render_form(request, form, image=image, status=400 if form.errors else 200)
-    reason = spam.links_reason(form.cleaned_data["description"])
+    reason = spam.links_reason(form.data.get("description", ""))  # as typed, not linked
     if not reason and spam.over_rate(address=address, email=form.cleaned_data["organiser_email"]):
         reason = _("You have sent many events in the last hour; please try again later.")
     if not reason and not spam.token_spend(form.cleaned_data["started"]):

@@ -277,3 +277,48 @@ def test_the_error_notice_links_to_the_first_field_in_error(client):
     html = client.post("/submit/", form_data(title="")).content.decode()
     assert 'href="#id_title"' in html
     assert 'aria-invalid="true"' in html
+
+
+# 10. What the description keeps
+
+
+def test_typed_paragraphs_line_breaks_and_web_addresses_are_kept(client):
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    typed = "First paragraph.\r\n\r\nSecond, with a line\r\nbreak.\r\n\r\nTickets: https://tickets.example/repair?x=1&y=2"
+    client.post("/submit/", form_data(description=typed))
+    html = Event.objects.get().description
+    assert html.count("<p>") == 3
+    assert "line<br>break" in html
+    assert (
+        '<a href="https://tickets.example/repair?x=1&amp;y=2" rel="noopener noreferrer nofollow">'
+        in html
+    )
+
+
+def test_typed_markup_is_shown_as_text_or_kept_never_run(client):
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    client.post(
+        "/submit/", form_data(description="<p>A <strong>bold</strong> start</p><script>x</script>")
+    )
+    html = Event.objects.get().description
+    assert "<strong>bold</strong>" in html
+    assert "<script" not in html
+
+
+def test_the_description_help_says_exactly_what_is_kept(client):
+    html = client.get("/submit/").content.decode()
+    assert "blank line" in html and "web addresses become links" in html
+
+
+def test_three_typed_web_addresses_are_within_the_link_limit(client, settings):
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    settings.DIARY_SUBMIT_MAX_LINKS = 3
+    typed = "https://a.example https://b.example https://c.example"
+    assert client.post("/submit/", form_data(description=typed)).status_code == 302
+    assert Event.objects.get().description.count("<a ") == 3
