@@ -124,6 +124,21 @@ def month_start(value: str | None) -> date:
     return first
 
 
+def days_shown(occurrence: Occurrence, first: date, last: date) -> list[date]:
+    """The days of [first, last] a month grid lists an occurrence on: every day of an all-day
+    or longer-than-a-day one (an exhibition), the start day of the rest (a concert ending
+    after midnight belongs to its evening)."""
+    start_day = timezone.localdate(occurrence.start)
+    end_day = start_day
+    if occurrence.all_day or occurrence.end - occurrence.start > timedelta(days=1):
+        end_day = timezone.localdate(occurrence.end - timedelta(microseconds=1))
+    day, days = max(start_day, first), []
+    while day <= min(end_day, last):
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
 @cacheable
 def agenda_month(request):
     """A month grid of the same selection as the agenda (the `month` parameter: 2026-12)."""
@@ -136,8 +151,8 @@ def agenda_month(request):
     agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
     by_day: dict[date, list[Occurrence]] = {}
     for occurrence in agenda.qs[:MONTH_LIMIT]:
-        day = max(timezone.localdate(occurrence.start), first)
-        by_day.setdefault(day, []).append(occurrence)
+        for day in days_shown(occurrence, first, last):
+            by_day.setdefault(day, []).append(occurrence)
     weeks = [
         [(day, by_day.get(day, []), day.month == first.month) for day in week]
         for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month)

@@ -33,3 +33,10 @@
     }
   }, true);
 })();
+
+// On a phone the filters fold away, so the first screen shows events; one tap opens them.
+(function () {
+  "use strict";
+  var panel = document.getElementById("filter-panel");
+  if (panel && window.matchMedia("(max-width: 40rem)").matches) panel.open = false;
+})();

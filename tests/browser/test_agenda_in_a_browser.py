@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import icalendar
 import pytest
+from django.utils import timezone
 
 from diary.filters import when_window
 from tests.factories import CategoryFactory, EventFactory, VenueFactory
@@ -222,3 +223,43 @@ def test_a_date_range_after_a_preset_replaces_it_in_the_form(live_server, page, 
         "() => document.querySelector('#results').textContent.includes('Later Gig')"
     )
     assert "Weekend Gig" not in listed_titles(page)
+
+
+def test_on_a_phone_the_first_event_shows_in_the_first_screen(
+    live_server, phone_page, weekend_programme
+):
+    phone_page.goto(live_server.url + "/?when=weekend")
+    first = phone_page.locator("#results .occurrence").first.bounding_box()
+    assert first["y"] + first["height"] <= 812
+    # The filters are one tap away, and keep the selection.
+    phone_page.locator("#filter-panel > summary").click()
+    assert phone_page.get_by_label("This weekend").is_checked()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_month_shows_every_day_of_a_long_exhibition_and_fits_the_screen(
+    live_server, browser, width
+):
+    from diary.models import Event
+    from tests.browser.conftest import _new_page
+    from tests.factories import local
+
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    EventFactory(
+        title="A very long exhibition title that does not fit in a cell",
+        start=local(first.year, first.month, 1),
+        end=local(first.year, first.month, 4),
+        all_day=True,
+    )
+    context, page = _new_page(browser, viewport={"width": width, "height": 900})
+    try:
+        page.goto(live_server.url + "/month/")
+        cells = page.locator("td.has-events", has_text="A very long exhibition")
+        assert cells.count() == 3  # 1, 2 and 3 of the month
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        title = cells.first.locator("a").first
+        assert "does not fit" in title.inner_text()  # wrapped, not cut to "A very long…"
+        assert Event.objects.count() == 1
+    finally:
+        context.close()

@@ -203,3 +203,8 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
     event.refresh_from_db()
     assert (event.title, event.is_published, event.pending_change) == ("Repair Café", True, None)
     assert "Not the organiser's words." in mail.outbox[-1].body
+
+
+def test_the_form_fits_a_phone(live_server, phone_page, city):
+    phone_page.goto(live_server.url + "/submit/")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
