@@ -263,3 +263,30 @@ def test_the_month_shows_every_day_of_a_long_exhibition_and_fits_the_screen(
         assert Event.objects.count() == 1
     finally:
         context.close()
+
+
+def test_back_shows_the_form_as_it_was_and_later_starts_at_the_top(live_server, page):
+    from datetime import timedelta as days
+
+    start, _end = when_window("week")
+    for number in range(45):
+        EventFactory(title=f"Talk {number:02}", start=start + days(minutes=5 + number))
+    page.goto(live_server.url + "/")
+    page.get_by_label("Free", exact=True).check()
+    page.wait_for_url(re.compile(r"free=true"))
+    page.get_by_label("Free", exact=True).uncheck()
+    page.wait_for_url(re.compile(r"/$"))
+    page.go_back()
+    page.wait_for_url(re.compile(r"free=true"))
+    page.wait_for_load_state()
+    assert page.get_by_label("Free", exact=True).is_checked()
+
+    page.goto(live_server.url + "/")
+    page.locator(".pagination a[rel=next]").scroll_into_view_if_needed()
+    page.locator(".pagination a[rel=next]").click()
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_function(
+        "() => document.querySelector('.pagination span').textContent.includes('2')"
+    )
+    results_top = page.locator("#results").bounding_box()["y"]
+    assert -5 <= results_top <= 900
