@@ -1,6 +1,10 @@
 from django.contrib import admin, messages
 from django.db import models
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -137,8 +141,91 @@ class EventAdmin(AgendaAdmin):
     def is_recurring_display(self, event: Event) -> bool:
         return event.is_recurring
 
+    ordering = ("-start", "pk")  # the latest dates first, not the archive's oldest
+    change_form_template = "admin/diary/event_change_form.html"
+
     def save_model(self, request, obj: Event, form, change: bool) -> None:
         services.event_save(event=obj)
+
+    def get_actions(self, request):
+        """Moderation first; deleting, which no organiser is told of, last."""
+        actions = super().get_actions(request)
+        delete = actions.pop("delete_selected", None)
+        if delete:
+            actions["delete_selected"] = delete
+        return actions
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        own = [
+            path(
+                "<path:object_id>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="{}_{}_approve".format(*info),
+            ),
+            path(
+                "<path:object_id>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name="{}_{}_reject".format(*info),
+            ),
+            path(
+                "<path:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="{}_{}_preview".format(*info),
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _event_or_404(self, request, object_id) -> Event:
+        event = self.get_object(request, object_id)
+        if event is None or not self.has_change_permission(request, event):
+            raise Http404
+        return event
+
+    def _change_url(self, event: Event) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[event.pk]
+        )
+
+    def approve_view(self, request, object_id):
+        """One event's *Approve and publish* button (POST): the same service as the action."""
+        event = self._event_or_404(request, object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(self._change_url(event))
+        self.approve(request, Event.objects.filter(pk=event.pk))
+        return HttpResponseRedirect(self._change_url(event))
+
+    def reject_view(self, request, object_id):
+        """One event's *Reject…* button: asks for the reason, then the same service."""
+        event = self._event_or_404(request, object_id)
+        if request.method == "POST" and request.POST.get("reason", "").strip():
+            services.event_reject(event=event, reason=request.POST["reason"].strip())
+            self.message_user(request, _("The event is rejected."), messages.SUCCESS)
+            return HttpResponseRedirect(self._change_url(event))
+        return self._reject_page(request, [event], back_url=self._change_url(event))
+
+    def preview_view(self, request, object_id):
+        """The event's page as it will look, for editors, whatever its state."""
+        from diary.views import event_page
+
+        return event_page(request, self._event_or_404(request, object_id), preview=True)
+
+    def get_view_on_site_url(self, obj=None):
+        if obj is None or obj.is_published:
+            return super().get_view_on_site_url(obj)
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_preview", args=[obj.pk])
+
+    def _reject_page(self, request, events, *, back_url: str):
+        return render(
+            request,
+            "admin/diary/reject_reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "events": events,
+                "opts": self.opts,
+                "back_url": back_url,
+            },
+        )
 
     def _moderate(self, request, events, service, message) -> None:
         count = 0
@@ -149,10 +236,28 @@ class EventAdmin(AgendaAdmin):
 
     @admin.action(description=_("Approve and publish the selected events"))
     def approve(self, request, queryset) -> None:
+        waiting = queryset.awaiting_moderation() | queryset.filter(
+            publication_state=Event.PublicationState.REJECTED
+        )
+        # An organiser who called a submission off did not ask for it to be published.
+        called_off = waiting.filter(status=Event.Status.CANCELLED).exclude(
+            publication_state=Event.PublicationState.PUBLISHED
+        )
+        skipped = called_off.count()
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d event was left out: its organiser cancelled it.",
+                    "%(count)d events were left out: their organisers cancelled them.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
         self._moderate(
             request,
-            queryset.awaiting_moderation()
-            | queryset.filter(publication_state=Event.PublicationState.REJECTED),
+            waiting.exclude(pk__in=called_off.values("pk")),
             services.event_publish,
             lambda n: ngettext("%(count)d event published.", "%(count)d events published.", n),
         )
@@ -164,11 +269,8 @@ class EventAdmin(AgendaAdmin):
             publication_state=Event.PublicationState.REJECTED, pending_change__isnull=True
         )
         if "reason" not in request.POST:
-            return render(
-                request,
-                "admin/diary/reject_reason.html",
-                {**self.admin_site.each_context(request), "events": events, "opts": self.opts},
-            )
+            changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+            return self._reject_page(request, events, back_url=reverse(changelist))
         reason = request.POST["reason"].strip()
         self._moderate(
             request,
@@ -192,7 +294,7 @@ class EventAdmin(AgendaAdmin):
 class SubmissionAdmin(EventAdmin):
     """The moderation queue: pending events, oldest first, approved or rejected in a click."""
 
-    list_display = ("title", "organiser", "start", "where", "kind", "created")
+    list_display = ("what", "organiser", "when", "where")  # oldest first; fits 1280 px
     list_filter = ("category", ("start", admin.DateFieldListFilter))
     ordering = ("created", "pk")
     actions = ("approve", "reject")
@@ -206,11 +308,29 @@ class SubmissionAdmin(EventAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).awaiting_moderation()
 
-    @admin.display(description=_("to moderate"))
-    def kind(self, event: Event) -> str:
-        if event.is_published:
-            return _("a change to a published event")
-        return _("a new submission")
+    @admin.display(description=_("event"), ordering="title")
+    def what(self, event: Event) -> str:
+        """Title, with what an editor must see at once: the kind of request, the status
+        when it is not the usual, and the picture."""
+        kind = _("a change to a published event") if event.is_published else _("a new submission")
+        status = "" if event.status == Event.Status.SCHEDULED else event.get_status_display()
+        image = (
+            format_html('<img src="{}" alt="" width="48" style="float:right">', event.image.url)
+            if event.image
+            else ""
+        )
+        return format_html(
+            "{}<strong>{}</strong>{}<br><small>{}</small>",
+            image,
+            event.title,
+            format_html(" · <mark>{}</mark>", status) if status else "",
+            kind,
+        )
+
+    @admin.display(description=_("when"), ordering="start")
+    def when(self, event: Event) -> str:
+        start = date_format(timezone.localtime(event.start), "SHORT_DATETIME_FORMAT")
+        return format_html("{}{}", start, _(" · repeats") if event.is_recurring else "")
 
     @admin.display(description=_("proposed changes"))
     def proposed_change(self, event: Event) -> str:

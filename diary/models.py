@@ -120,7 +120,8 @@ class Organiser(models.Model):
         verbose_name_plural = _("organisers")
 
     def __str__(self) -> str:
-        return self.name
+        # Editors' lists and pickers: two organisers may share a name, never an address.
+        return f"{self.name} <{self.email}>"
 
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()

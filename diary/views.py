@@ -183,6 +183,11 @@ def event_detail(request, slug: str):
         .prefetch_related("languages", "tags"),
         slug=slug,
     )
+    return event_page(request, event)
+
+
+def event_page(request, event: Event, *, preview: bool = False):
+    """An event's page; `preview` (editors only, diary.admin) for one not yet published."""
     upcoming = list(event.occurrences.upcoming()[:100])
     past = [] if upcoming else list(event.occurrences.order_by("-start")[:10])[::-1]
     next_occurrence = upcoming[0] if upcoming else (past[-1] if past else None)
@@ -200,6 +205,7 @@ def event_detail(request, slug: str):
         "json_ld": json_ld_script(
             event_json_ld(event, next_occurrence, url=url, image_url=image_url)
         ),
+        "preview": preview,
     }
     if next_occurrence:
         context["google_url"] = google_calendar_url(event, next_occurrence, url)

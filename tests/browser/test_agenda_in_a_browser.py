@@ -183,6 +183,8 @@ def test_a_resident_finds_this_weekends_music_and_subscribes_in_their_calendar(
     )
     try:
         page.goto(live_server.url + "/")
+        if not page.get_by_label("This weekend").is_visible():  # folded away on a phone
+            page.locator("#filter-panel > summary").click()
         page.get_by_label("This weekend").check()
         page.locator("summary", has_text="More filters").click()
         page.get_by_label("Music").check()

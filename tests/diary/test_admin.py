@@ -285,3 +285,101 @@ def test_a_change_to_a_published_event_is_moderated_in_the_queue(editor, mailout
         True,
     )
     assert not editor.get(reverse("admin:diary_submission_changelist")).context["cl"].result_list
+
+
+# Issue 13, points 15 and 16: moderating one submission, as an editor does
+
+
+def pending_event(**overrides):
+    from diary.models import Organiser
+
+    organiser, _ = Organiser.objects.get_or_create(
+        email="collectif@example.org", defaults={"name": "Collectif"}
+    )
+    return EventFactory(
+        publication_state=Event.PublicationState.PENDING, organiser=organiser, **overrides
+    )
+
+
+def test_a_submission_page_has_approve_and_reject_buttons(editor, mailoutbox):
+    event = pending_event()
+    url = reverse("admin:diary_submission_change", args=[event.pk])
+    html = editor.get(url).content.decode()
+    assert "Approve and publish" in html and "Reject…" in html
+    editor.post(reverse("admin:diary_submission_approve", args=[event.pk]))
+    event.refresh_from_db()
+    assert event.is_published
+    other = pending_event(title="Other")
+    asked = editor.get(reverse("admin:diary_submission_reject", args=[other.pk]))
+    page = asked.content.decode()
+    assert "<h1>" in page and "Reject" in page
+    assert reverse("admin:diary_submission_change", args=[other.pk]) in page  # the way back
+    editor.post(reverse("admin:diary_submission_reject", args=[other.pk]), {"reason": "Spam."})
+    other.refresh_from_db()
+    assert other.publication_state == Event.PublicationState.REJECTED
+    assert "Spam." in mailoutbox[-1].body
+
+
+def test_the_bulk_reject_page_has_a_heading_and_a_way_back(editor):
+    event = pending_event()
+    page = editor.post(
+        reverse("admin:diary_submission_changelist"),
+        {"action": "reject", "_selected_action": [event.pk]},
+    ).content.decode()
+    assert "<h1>" in page
+    assert f'href="{reverse("admin:diary_submission_changelist")}"' in page
+
+
+def test_delete_is_not_the_first_action(editor):
+    import re
+
+    pending_event()
+    for name in ("submission", "event"):
+        html = editor.get(reverse(f"admin:diary_{name}_changelist")).content.decode()
+        select = html.split('name="action"')[1].split("</select>")[0]
+        actions = re.findall(r'<option value="([a-z_]+)"', select)
+        assert actions[0] == "approve"
+        assert "delete_selected" not in actions[:-1]
+
+
+def test_the_queue_shows_status_repetition_image_and_which_organiser(editor):
+    pending_event(title="Called off", status=Event.Status.CANCELLED)
+    pending_event(title="Weekly", rrule="FREQ=WEEKLY;COUNT=4")
+    OrganiserFactory(name="Collectif", email="someone-else@example.org")
+    html = editor.get(reverse("admin:diary_submission_changelist")).content.decode()
+    assert "Cancelled" in html
+    assert "repeats" in html
+    assert "collectif@example.org" in html
+
+
+def test_approving_a_cancelled_submission_leaves_it_and_says_why(editor, mailoutbox):
+    event = pending_event(status=Event.Status.CANCELLED)
+    response = editor.post(
+        reverse("admin:diary_submission_changelist"),
+        {"action": "approve", "_selected_action": [event.pk]},
+        follow=True,
+    )
+    event.refresh_from_db()
+    assert not event.is_published
+    assert "cancelled" in response.content.decode().lower()
+    assert not mailoutbox
+
+
+def test_the_events_list_opens_on_the_latest_dates(editor):
+    EventFactory(title="Old", start=local(2016, 10, 20, 19))
+    EventFactory(title="New")
+    response = editor.get(reverse("admin:diary_event_changelist"))
+    assert next(e.title for e in response.context["cl"].result_list) == "New"
+
+
+def test_view_on_site_of_a_pending_event_is_a_preview_for_editors_only(editor, client):
+    event = pending_event(title="Not yet public")
+    change = editor.get(reverse("admin:diary_submission_change", args=[event.pk])).content.decode()
+    preview = reverse("admin:diary_submission_preview", args=[event.pk])
+    assert preview in change
+    page = editor.get(preview)
+    assert page.status_code == 200
+    assert "Not yet public" in page.content.decode()
+    assert "not published" in page.content.decode()
+    assert client.get(preview).status_code == 302  # to the login page
+    assert client.get(event.get_absolute_url()).status_code == 404
