@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import icalendar
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from diary.filters import when_window
 from tests.factories import CategoryFactory, EventFactory, VenueFactory
@@ -199,6 +200,10 @@ def test_a_resident_finds_this_weekends_music_and_subscribes_in_their_calendar(
         assert "could not be used" not in page.content()
         assert all(values != [""] for values in parse_qs(urlsplit(page.url).query, True).values())
         assert set(query_of(page.url)) == {"when", "category"}
+        if os.environ.get("SCREENSHOT_DIR") and javascript:
+            page.screenshot(
+                path=Path(os.environ["SCREENSHOT_DIR"]) / f"journey-resident-{width}.png"
+            )
         # The calendar link subscribes to exactly that selection.
         link = page.locator(".subscribe a", has_text="iCal link").first.get_attribute("href")
         assert "=&" not in link and not link.endswith("=")
@@ -280,8 +285,8 @@ def test_back_shows_the_form_as_it_was_and_later_starts_at_the_top(live_server, 
     page.wait_for_url(re.compile(r"/$"))
     page.go_back()
     page.wait_for_url(re.compile(r"free=true"))
-    page.wait_for_load_state()
-    assert page.get_by_label("Free", exact=True).is_checked()
+    # The page is asked for again: wait for it (the assertion retries until it holds).
+    expect(page.get_by_label("Free", exact=True)).to_be_checked()
 
     page.goto(live_server.url + "/")
     page.locator(".pagination a[rel=next]").scroll_into_view_if_needed()

@@ -121,7 +121,7 @@ def test_an_organiser_sends_an_event_keeps_the_link_edits_cancels_and_takes_it_b
     assert "canal@example.org" in page.content()
     assert "Tue 8 Dec 2026, 19:00–21:00" in page.locator("#preview").inner_text()
     if SCREENSHOTS:
-        page.screenshot(path=Path(SCREENSHOTS) / "submit-sent.png", full_page=False)
+        page.screenshot(path=Path(SCREENSHOTS) / "journey-organiser-1280.png", full_page=False)
 
     page.locator("#id_title").fill("Repair Café (new room)")
     page.get_by_role("button", name="Save the changes").click()
@@ -164,7 +164,7 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
     mailed = re.search(r"http\S+/submit/manage/\S+", message.body).group(0)
     page.goto(mailed)
     if SCREENSHOTS:
-        page.screenshot(path=Path(SCREENSHOTS) / "publish-from-the-mail.png", full_page=False)
+        page.screenshot(path=Path(SCREENSHOTS) / "journey-trusted-publish.png", full_page=False)
     page.get_by_role("button", name="Publish now").click()
     page.wait_for_url(mailed)
     event = Event.objects.get()
@@ -176,7 +176,7 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
     page.wait_for_url(stranger_link)
     assert "wait for the editors" in page.content()
     if SCREENSHOTS:
-        page.screenshot(path=Path(SCREENSHOTS) / "change-waits.png", full_page=False)
+        page.screenshot(path=Path(SCREENSHOTS) / "journey-change-waits.png", full_page=False)
     page.goto(live_server.url + event.get_absolute_url())
     assert page.locator("h1").inner_text() == "Repair Café"
 
@@ -192,7 +192,7 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
     assert "Free tickets here" in proposed.inner_text()
     if SCREENSHOTS:
         proposed.scroll_into_view_if_needed()
-        page.screenshot(path=Path(SCREENSHOTS) / "proposed-change.png", full_page=False)
+        page.screenshot(path=Path(SCREENSHOTS) / "journey-editor-change.png", full_page=False)
     page.goto(live_server.url + "/admin/diary/submission/")
     page.locator("input[name=_selected_action]").first.check()
     page.locator("select[name=action]").select_option("reject")
@@ -205,6 +205,16 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
     assert "Not the organiser's words." in mail.outbox[-1].body
 
 
-def test_the_form_fits_a_phone(live_server, phone_page, city):
-    phone_page.goto(live_server.url + "/submit/")
-    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+def test_an_organiser_on_a_phone_sends_an_event_and_reads_the_thanks(
+    live_server, phone_page, city, poster
+):
+    page = phone_page
+    page.goto(live_server.url + "/submit/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    fill_weekly_event(page, poster)
+    page.get_by_role("button", name="Send the event").click()
+    page.wait_for_url(re.compile(r"/submit/manage/"))
+    assert "Thank you!" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "journey-organiser-375.png", full_page=False)
