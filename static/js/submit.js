@@ -10,15 +10,14 @@
     if (invalid && form.querySelector(".notice[role=alert]")) invalid.focus();
     var repeat = form.querySelector("[name=repeat]");
     if (!repeat) return;
-    function show(name, visible) {
-      var field = form.querySelector("[name=" + name + "]");
-      var group = field && field.closest(".inline-fields, div");
+    function show(id, visible) {
+      var group = document.getElementById(id);
       if (group) group.hidden = !visible;
     }
     function update() {
-      show("weekly_days", repeat.value === "weekly");
-      show("monthly_ordinal", repeat.value === "monthly");
-      show("repeat_until", repeat.value !== "");
+      show("weekly-controls", repeat.value === "weekly");
+      show("monthly-controls", repeat.value === "monthly");
+      show("until-control", repeat.value !== "");
     }
     repeat.addEventListener("change", update);
     update();

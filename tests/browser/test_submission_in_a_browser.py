@@ -218,3 +218,17 @@ def test_an_organiser_on_a_phone_sends_an_event_and_reads_the_thanks(
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     if SCREENSHOTS:
         page.screenshot(path=Path(SCREENSHOTS) / "journey-organiser-375.png", full_page=False)
+
+
+def test_after_an_error_the_cursor_is_in_the_first_field_in_error(live_server, page, city, poster):
+    page.goto(live_server.url + "/submit/")
+    # Only the controls of the chosen repetition show.
+    assert not page.locator("[name=weekly_days]").first.is_visible()
+    page.locator("#id_repeat").select_option("weekly")
+    assert page.locator("[name=weekly_days]").first.is_visible()
+    assert not page.locator("#id_monthly_ordinal").is_visible()
+    fill_weekly_event(page, poster, title="")
+    page.get_by_role("button", name="Send the event").click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.id") == "id_title"
+    assert page.get_by_role("link", name="Go to the first one").get_attribute("href") == "#id_title"
