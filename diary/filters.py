@@ -155,8 +155,9 @@ def present(data: QueryDict) -> QueryDict:
     """The parameters that have a value: an empty one (`tag=`, as a form's "any" option or a
     hand-written URL sends it) means the parameter is absent, on every door."""
     kept = QueryDict(mutable=True)
-    for name, values in data.lists():
-        values = [value for value in values if value.strip()]
+    pairs = data.lists() if hasattr(data, "lists") else ((k, [v]) for k, v in data.items())
+    for name, values in pairs:
+        values = [value for value in values if str(value).strip()]
         if values:
             kept.setlist(name, values)
     return kept
