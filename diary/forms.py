@@ -215,11 +215,26 @@ class SubmissionForm(EventDatesForm):
         super().__init__(*args, **kwargs)
         self.venues = list(venues) if venues is not None else []
         self.fields["category"].required = True
+        self.custom_rule = ""
         if self.instance.pk:
             self.initial.setdefault(
                 "venue_name", self.instance.venue.name if self.instance.venue else ""
             )
-            self.initial.update(rule_to_plain_words(self.instance.rrule))
+            words = rule_to_plain_words(self.instance.rrule)
+            if self.instance.rrule and words_rule(words) != self.instance.rrule:
+                # Imported or sent through the API: kept as it is unless the organiser
+                # chooses another repetition, never dropped by an edit of the title.
+                self.custom_rule = self.instance.rrule
+                self.fields["repeat"].choices = [
+                    (
+                        CUSTOM,
+                        _("As it is (custom repetition: %(rule)s)") % {"rule": self.custom_rule},
+                    ),
+                    *self.fields["repeat"].choices,
+                ]
+                self.initial["repeat"] = CUSTOM
+            else:
+                self.initial.update(words)
 
     def clean_description(self) -> str:
         return typed_text_to_html(self.cleaned_data.get("description", ""))
@@ -244,7 +259,7 @@ class SubmissionForm(EventDatesForm):
         if not cleaned.get("venue_name") and not cleaned.get("new_venue"):
             self.add_error("venue_name", _("Choose a venue, or propose a new one."))
         start, end = cleaned.get("start"), cleaned.get("end")
-        repeating = cleaned.get("repeat") and not cleaned.get("all_day")
+        repeating = cleaned.get("repeat") in ("weekly", "monthly") and not cleaned.get("all_day")
         if repeating and start and end and end - start > timedelta(days=1):
             self.add_error(
                 "end",
@@ -254,6 +269,9 @@ class SubmissionForm(EventDatesForm):
                     "repeats under “Until”."
                 ),
             )
+        if cleaned.get("repeat") == CUSTOM:
+            cleaned["rrule"] = self.custom_rule
+            return cleaned
         try:
             cleaned["rrule"] = plain_words_to_rule(cleaned)
         except forms.ValidationError as error:
@@ -268,6 +286,17 @@ class SubmissionForm(EventDatesForm):
         super()._post_clean()
         for error in self.errors.pop("rrule", []):
             self.add_error("repeat", error)
+
+
+CUSTOM = "custom"
+
+
+def words_rule(words: dict) -> str:
+    """The rule plain words write, or "" when they cannot write one."""
+    try:
+        return plain_words_to_rule(words)
+    except forms.ValidationError:
+        return ""
 
 
 def plain_words_to_rule(data: dict) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.core.files.base import ContentFile
@@ -71,7 +72,7 @@ def preview_dates(form) -> list[Occurrence]:
     if not start:
         return []
     try:
-        rule = plain_words_to_rule(data)
+        rule = data.get("rrule") if "rrule" in data else plain_words_to_rule(data)
         instances = recurrence.expand(
             start=start,
             end=data.get("end"),
@@ -84,7 +85,7 @@ def preview_dates(form) -> list[Occurrence]:
             now=start,
             cap=6,
         )
-    except (recurrence.RecurrenceError, ValueError, TypeError):
+    except (recurrence.RecurrenceError, forms.ValidationError, ValueError, TypeError):
         return []
     all_day = bool(data.get("all_day"))
     return [Occurrence(start=i.start, end=i.end, all_day=all_day) for i in instances]

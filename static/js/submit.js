@@ -17,7 +17,7 @@
     function update() {
       show("weekly-controls", repeat.value === "weekly");
       show("monthly-controls", repeat.value === "monthly");
-      show("until-control", repeat.value !== "");
+      show("until-control", repeat.value === "weekly" || repeat.value === "monthly");
     }
     repeat.addEventListener("change", update);
     update();

@@ -322,3 +322,27 @@ def test_three_typed_web_addresses_are_within_the_link_limit(client, settings):
     typed = "https://a.example https://b.example https://c.example"
     assert client.post("/submit/", form_data(description=typed)).status_code == 302
     assert Event.objects.get().description.count("<a ") == 3
+
+
+# Issue 14: a rule the form cannot express is kept, never dropped
+
+
+def test_an_edit_through_the_manage_link_keeps_a_rule_the_form_cannot_express(client):
+    from diary import services
+    from diary.models import Event
+    from tests.diary.test_submissions import form_data
+
+    event = EventFactory(rrule="FREQ=DAILY;COUNT=5", publication_state="pending")
+    manage = f"/submit/manage/{services.manage_token(event)}/"
+    page = client.get(manage).content.decode()
+    assert 'value="custom" selected' in page
+    assert "FREQ=DAILY;COUNT=5" in page
+    data = form_data(title="Renamed", repeat="custom", weekly_days=None, repeat_until=None)
+    data.update(start="2026-12-01T19:00", end="2026-12-01T21:00")
+    assert client.post(manage, data).status_code == 302
+    event = Event.objects.get(pk=event.pk)
+    assert (event.title, event.rrule, event.occurrences.count()) == (
+        "Renamed",
+        "FREQ=DAILY;COUNT=5",
+        5,
+    )
