@@ -5,13 +5,14 @@ importer call these; none of them saves an Event by hand.
 """
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -98,6 +99,31 @@ def occurrences_materialise(*, event: Event, now: datetime | None = None) -> Mat
     return MaterialiseResult(created=len(new), updated=len(changed), deleted=len(stale))
 
 
+SLUG_ATTEMPTS = 5
+
+
+def _save_with_unique_slug(event: Event) -> None:
+    """Save, giving a new event the first free slug of its title. Two organisers sending the
+    same title at once both find it free: the second insert fails on the unique index, and
+    is tried again (in a savepoint) with the next free one, then with a random suffix."""
+    if event.slug:
+        event.save()
+        return
+    for attempt in range(SLUG_ATTEMPTS):
+        event.slug = unique_slug(Event, event.title, exclude_pk=event.pk)
+        if attempt == SLUG_ATTEMPTS - 1:
+            event.slug = f"{event.slug[:190]}-{secrets.token_hex(3)}"
+        try:
+            with transaction.atomic():
+                event.save()
+            return
+        except IntegrityError:
+            if Event.objects.filter(slug=event.slug).exclude(pk=event.pk).exists():
+                continue  # taken meanwhile: the next free one
+            raise
+    raise IntegrityError(f"no free slug for {event.title!r}")
+
+
 @transaction.atomic
 def event_save(*, event: Event, now: datetime | None = None) -> Event:
     """Save an event the way every door must: unique slug, sequence, occurrences.
@@ -107,13 +133,11 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
     """
     adding = event._state.adding
     changed = event.changed_fields()
-    if not event.slug:
-        event.slug = unique_slug(Event, event.title, exclude_pk=event.pk)
     if not adding and changed:
         event.sequence += 1
     if event.is_published and event.published_at is None:
         event.published_at = now or timezone.now()
-    event.save()
+    _save_with_unique_slug(event)
     if adding or changed & set(Event.DATE_FIELDS):
         occurrences_materialise(event=event, now=now)
     event.mark_saved()

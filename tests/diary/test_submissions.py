@@ -16,7 +16,7 @@ from PIL import Image
 
 from diary import services, spam
 from diary.models import Event, Organiser
-from tests.factories import CategoryFactory, OrganiserFactory, VenueFactory, local
+from tests.factories import CategoryFactory, EventFactory, OrganiserFactory, VenueFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -485,3 +485,49 @@ def test_fifty_concurrent_submissions_are_all_stored_once(settings):
     )
     assert Organiser.objects.filter(email__startswith="organiser").count() == 7
     assert len(set(Event.objects.values_list("slug", flat=True))) == 50
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_title_sent_at_once_gets_distinct_slugs_never_a_500(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes one at a time; this runs on PostgreSQL in CI")
+    settings.DIARY_SUBMIT_PER_HOUR = 1000
+    category = CategoryFactory(slug="workshop", name="Workshop")
+    venue = VenueFactory(name="Recyclart", slug="recyclart")
+    codes = []
+    barrier = threading.Barrier(8)
+
+    def one(number: int):
+        data = form_data(
+            title="Same Title",
+            organiser_email=f"organiser{number}@example.org",
+            category=category.pk,
+            venue_name=venue.name,
+        )
+        barrier.wait()
+        codes.append(Client(REMOTE_ADDR=f"10.2.0.{number}").post("/submit/", data).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [302] * 8
+    assert len(set(Event.objects.values_list("slug", flat=True))) == 8
+
+
+def test_a_slug_taken_between_the_check_and_the_insert_is_retried(monkeypatch):
+    from diary import services
+
+    EventFactory(title="Jazz Night")  # takes "jazz-night"
+    real = services.unique_slug
+    calls = []
+
+    def stale_first(model, text, *, exclude_pk=None):
+        calls.append(1)
+        return "jazz-night" if len(calls) == 1 else real(model, text, exclude_pk=exclude_pk)
+
+    monkeypatch.setattr(services, "unique_slug", stale_first)
+    event = services.event_save(event=Event(title="Jazz Night", start=local(2026, 12, 1, 20)))
+    assert event.slug == "jazz-night-2"
