@@ -455,31 +455,38 @@ def test_script_from_a_submitter_is_inert_everywhere(client, admin_client, paylo
 # Many at once
 
 
+def submit_at_once(count: int, *, title) -> list[int]:
+    """`count` submissions sent from threads at the same moment; their status codes."""
+    category = CategoryFactory(slug="workshop", name="Workshop")
+    venue = VenueFactory(name="Recyclart", slug="recyclart")
+    codes = []
+    barrier = threading.Barrier(count)
+
+    def one(number: int):
+        data = form_data(
+            title=title(number),
+            organiser_email=f"organiser{number % 7}@example.org",
+            category=category.pk,
+            venue_name=venue.name,
+        )
+        barrier.wait()
+        codes.append(Client(REMOTE_ADDR=f"10.1.0.{number}").post("/submit/", data).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fifty_concurrent_submissions_are_all_stored_once(settings):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite writes one at a time; this runs on PostgreSQL in CI")
     settings.DIARY_SUBMIT_PER_HOUR = 1000
-    category = CategoryFactory(slug="workshop", name="Workshop")
-    venue = VenueFactory(name="Recyclart", slug="recyclart")
-    codes = []
-
-    def one(number: int):
-        data = form_data(
-            title=f"Event {number}",
-            organiser_email=f"organiser{number % 7}@example.org",
-            category=category.pk,
-            venue_name=venue.name,
-        )
-        codes.append(Client(REMOTE_ADDR=f"10.1.0.{number}").post("/submit/", data).status_code)
-        connection.close()
-
-    threads = [threading.Thread(target=one, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert codes == [302] * 50
+    assert submit_at_once(50, title=lambda n: f"Event {n}") == [302] * 50
     assert sorted(Event.objects.values_list("title", flat=True)) == sorted(
         f"Event {n}" for n in range(50)
     )
@@ -492,28 +499,7 @@ def test_the_same_title_sent_at_once_gets_distinct_slugs_never_a_500(settings):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite writes one at a time; this runs on PostgreSQL in CI")
     settings.DIARY_SUBMIT_PER_HOUR = 1000
-    category = CategoryFactory(slug="workshop", name="Workshop")
-    venue = VenueFactory(name="Recyclart", slug="recyclart")
-    codes = []
-    barrier = threading.Barrier(8)
-
-    def one(number: int):
-        data = form_data(
-            title="Same Title",
-            organiser_email=f"organiser{number}@example.org",
-            category=category.pk,
-            venue_name=venue.name,
-        )
-        barrier.wait()
-        codes.append(Client(REMOTE_ADDR=f"10.2.0.{number}").post("/submit/", data).status_code)
-        connection.close()
-
-    threads = [threading.Thread(target=one, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert codes == [302] * 8
+    assert submit_at_once(8, title=lambda n: "Same Title") == [302] * 8
     assert len(set(Event.objects.values_list("slug", flat=True))) == 8
 
 
