@@ -89,6 +89,9 @@ class EventAdmin(AgendaAdmin):
     autocomplete_fields = ("venue", "organiser", "tags", "related_articles", "excluded_articles")
     filter_horizontal = ("languages",)
     readonly_fields = (
+        # Publishing and rejecting have consequences (the organiser's e-mail, a pending
+        # change applied): they are the buttons and actions, which call the services.
+        "publication_state",
         "uid",
         "sequence",
         "published_at",

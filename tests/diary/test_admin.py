@@ -383,3 +383,27 @@ def test_view_on_site_of_a_pending_event_is_a_preview_for_editors_only(editor, c
     assert "not published" in page.content.decode()
     assert client.get(preview).status_code == 302  # to the login page
     assert client.get(event.get_absolute_url()).status_code == 404
+
+
+def test_the_publication_state_changes_only_through_the_buttons_and_actions(editor, mailoutbox):
+    event = pending_event()
+    url = reverse("admin:diary_event_change", args=[event.pk])
+    form = editor.get(url).content.decode()
+    assert 'name="publication_state"' not in form
+    editor.post(
+        url,
+        event_form(
+            title=event.title,
+            slug=event.slug,
+            organiser=event.organiser_id,
+            publication_state="published",
+        ),
+    )
+    event.refresh_from_db()
+    assert event.publication_state == Event.PublicationState.PENDING
+    assert not mailoutbox
+    editor.post(reverse("admin:diary_event_approve", args=[event.pk]))
+    event.refresh_from_db()
+    assert event.is_published
+    [mail] = mailoutbox
+    assert "is in the agenda" in mail.subject
