@@ -25,6 +25,13 @@ from diary.models import (
 )
 
 
+def thumbnail(event: Event, *, width: int, style: str = "") -> str:
+    """The event's picture, small, for the editors' lists and previews ("" without one)."""
+    if not event.image:
+        return ""
+    return format_html('<img src="{}" alt="" width="{}" style="{}">', event.image.url, width, style)
+
+
 class AgendaAdmin(admin.ModelAdmin):
     """Shared admin defaults: a typed address without a scheme is read as https://."""
 
@@ -199,13 +206,11 @@ class EventAdmin(AgendaAdmin):
         return HttpResponseRedirect(self._change_url(event))
 
     def reject_view(self, request, object_id):
-        """One event's *Reject…* button: asks for the reason, then the same service."""
+        """One event's *Reject…* button: the bulk action's reason page and rejection."""
         event = self._event_or_404(request, object_id)
-        if request.method == "POST" and request.POST.get("reason", "").strip():
-            services.event_reject(event=event, reason=request.POST["reason"].strip())
-            self.message_user(request, _("The event is rejected."), messages.SUCCESS)
-            return HttpResponseRedirect(self._change_url(event))
-        return self._reject_page(request, [event], back_url=self._change_url(event))
+        back_url = self._change_url(event)
+        events = Event.objects.filter(pk=event.pk)
+        return self.reject(request, events, back_url=back_url) or HttpResponseRedirect(back_url)
 
     def preview_view(self, request, object_id):
         """The event's page as it will look, for editors, whatever its state."""
@@ -217,18 +222,6 @@ class EventAdmin(AgendaAdmin):
         if obj is None or obj.is_published:
             return super().get_view_on_site_url(obj)
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_preview", args=[obj.pk])
-
-    def _reject_page(self, request, events, *, back_url: str):
-        return render(
-            request,
-            "admin/diary/reject_reason.html",
-            {
-                **self.admin_site.each_context(request),
-                "events": events,
-                "opts": self.opts,
-                "back_url": back_url,
-            },
-        )
 
     def _moderate(self, request, events, service, message) -> None:
         count = 0
@@ -266,14 +259,21 @@ class EventAdmin(AgendaAdmin):
         )
 
     @admin.action(description=_("Reject the selected events (with a reason)"))
-    def reject(self, request, queryset):
-        """Asks for the reason the organisers will read, then rejects."""
+    def reject(self, request, queryset, back_url: str = ""):
+        """Asks for the reason the organisers will read, then rejects; `back_url` is where
+        the reason page leads back to (the list, or one event's page)."""
         events = queryset.exclude(
             publication_state=Event.PublicationState.REJECTED, pending_change__isnull=True
         )
         if "reason" not in request.POST:
             changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
-            return self._reject_page(request, events, back_url=reverse(changelist))
+            context = {
+                **self.admin_site.each_context(request),
+                "events": events,
+                "opts": self.opts,
+                "back_url": back_url or reverse(changelist),
+            }
+            return render(request, "admin/diary/reject_reason.html", context)
         reason = request.POST["reason"].strip()
         self._moderate(
             request,
@@ -317,14 +317,9 @@ class SubmissionAdmin(EventAdmin):
         when it is not the usual, and the picture."""
         kind = _("a change to a published event") if event.is_published else _("a new submission")
         status = "" if event.status == Event.Status.SCHEDULED else event.get_status_display()
-        image = (
-            format_html('<img src="{}" alt="" width="48" style="float:right">', event.image.url)
-            if event.image
-            else ""
-        )
         return format_html(
             "{}<strong>{}</strong>{}<br><small>{}</small>",
-            image,
+            thumbnail(event, width=48, style="float:right"),
             event.title,
             format_html(" · <mark>{}</mark>", status) if status else "",
             kind,
@@ -381,14 +376,10 @@ class SubmissionAdmin(EventAdmin):
 
     @admin.display(description=_("preview"))
     def preview(self, event: Event) -> str:
-        image = (
-            format_html('<img src="{}" alt="" width="240"><br>', event.image.url)
-            if event.image
-            else ""
-        )
+        image = thumbnail(event, width=240)
         return format_html(
             "{}<strong>{}</strong><p>{}</p><div>{}</div>",
-            image,
+            format_html("{}<br>", image) if image else "",
             event.title,
             event.summary,
             mark_safe(event.description),  # sanitised on every save (diary.html)

@@ -14,7 +14,7 @@ from django.utils.connection import ConnectionProxy
 shared_cache = ConnectionProxy(caches, "shared")
 
 
-def client_address(request, *args, **kwargs) -> str:
+def client_address(request) -> str:
     """The client's address as the nearest trusted proxy saw it (DRF's NUM_PROXIES rule)."""
     remote = request.META.get("REMOTE_ADDR", "")
     proxies = settings.NUM_PROXIES

@@ -16,8 +16,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from diary import recurrence
-from diary.models import Category, Event, Language, Occurrence, Tag
+from diary.models import Category, Event, Language, Occurrence, Tag, validate_agenda_date
 from diary.text import searchable
 from venues.models import Municipality, Venue
 
@@ -86,12 +85,7 @@ class MomentField(forms.Field):
                 moment = datetime.fromisoformat(value.replace(" ", "T").replace("Z", "+00:00"))
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if not recurrence.in_agenda_years(moment):
-            raise forms.ValidationError(
-                _("Give a date between %(first)s and %(last)s."),
-                code="out_of_range",
-                params={"first": recurrence.FIRST_YEAR, "last": recurrence.LAST_YEAR - 1},
-            )
+        validate_agenda_date(moment)
         if type(moment) is date or timezone.is_aware(moment):
             return moment
         return timezone.make_aware(moment)

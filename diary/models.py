@@ -35,16 +35,13 @@ def validate_timezone(value: str) -> None:
         )
 
 
-FIRST_YEAR, LAST_YEAR = recurrence.FIRST_YEAR, recurrence.LAST_YEAR
-
-
 def validate_agenda_date(value) -> None:
     """An agenda lives between these years (recurrence.FIRST_YEAR, LAST_YEAR)."""
     if value is not None and not recurrence.in_agenda_years(value):
         raise ValidationError(
             _("Give a date between %(first)s and %(last)s."),
             code="implausible_date",
-            params={"first": FIRST_YEAR, "last": LAST_YEAR - 1},
+            params={"first": recurrence.FIRST_YEAR, "last": recurrence.LAST_YEAR - 1},
         )
 
 
@@ -611,7 +608,7 @@ class Event(models.Model):
             self.start
             and not errors
             and self.timezone in available_timezones()
-            and FIRST_YEAR <= self.start.year < LAST_YEAR
+            and recurrence.in_agenda_years(self.start)
         ):
             # The expansion saving will store, done once: the same result serves
             # occurrences_materialise, so a rule that passes here cannot fail there and no

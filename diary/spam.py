@@ -58,17 +58,21 @@ def _count(key: str) -> int:
         return 1
 
 
+def _address_key(address: str) -> str:
+    return f"submit:ip:{address}"
+
+
 def over_rate(*, address: str, email: str) -> bool:
     """Count this submission against its address and e-mail; True when over the hourly limit."""
     limit = settings.DIARY_SUBMIT_PER_HOUR
-    counts = [_count(f"submit:ip:{address}"), _count(f"submit:email:{email.lower()}")]
+    counts = [_count(_address_key(address)), _count(f"submit:email:{email.lower()}")]
     return max(counts) > limit
 
 
 def rate_spent(*, address: str) -> bool:
     """Whether this address has used up its submissions for the hour (counts nothing): asked
     before an upload is opened, so a flood is refused at the cost of one cache read."""
-    return (cache.get(f"submit:ip:{address}") or 0) >= settings.DIARY_SUBMIT_PER_HOUR
+    return (cache.get(_address_key(address)) or 0) >= settings.DIARY_SUBMIT_PER_HOUR
 
 
 def over_upload_rate(*, address: str) -> bool:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.core.files.base import ContentFile
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from diary import recurrence, services, spam
 from diary.clients import client_address
-from diary.forms import SubmissionForm, plain_words_to_rule
+from diary.forms import SubmissionForm
 from diary.images import ImageError, image_process
 from diary.models import Occurrence
 from venues.models import Venue
@@ -50,11 +49,6 @@ def kept_image(request, form) -> bytes | None:
         return None
 
 
-def image_store(image: bytes) -> str:
-    """Write a re-encoded image (our own JPEG, already checked); its storage name."""
-    return default_storage.save(f"events/submitted/{uuid.uuid4().hex}.jpg", ContentFile(image))
-
-
 def preview_dates(form) -> list[Occurrence]:
     """The next dates the form describes, for the live preview (unsaved occurrences, each
     with its start and end); for a form not yet sent, the event's own next dates."""
@@ -69,23 +63,22 @@ def preview_dates(form) -> list[Occurrence]:
         return [Occurrence(start=i.start, end=i.end, all_day=event.all_day) for i in instances]
     data = form.cleaned_data
     start = data.get("start")
-    if not start:
+    if not start or "repeat" in form.errors:
         return []
     try:
-        rule = data.get("rrule") if "rrule" in data else plain_words_to_rule(data)
         instances = recurrence.expand(
             start=start,
             end=data.get("end"),
             tz=timezone.get_current_timezone(),
             all_day=bool(data.get("all_day")),
-            rule=rule,
+            rule=data.get("rrule", ""),  # written by the form's clean() from the plain words
             rdates=data.get("rdates") or [],
             exdates=data.get("exdates") or [],
             horizon=start + timedelta(days=366),
             now=start,
             cap=6,
         )
-    except (recurrence.RecurrenceError, forms.ValidationError, ValueError, TypeError):
+    except (recurrence.RecurrenceError, ValueError, TypeError):
         return []
     all_day = bool(data.get("all_day"))
     return [Occurrence(start=i.start, end=i.end, all_day=all_day) for i in instances]
@@ -182,9 +175,11 @@ def submit(request):
 
 @contextmanager
 def stored_image(image: bytes | None) -> Iterator[str]:
-    """The image written for the event being saved; removed again if saving fails, so no
-    file outlives the event it was sent with."""
-    name = image_store(image) if image else ""
+    """The re-encoded image (our own JPEG, already checked) written for the event being
+    saved; removed again if saving fails, so no file outlives the event it was sent with."""
+    name = ""
+    if image:
+        name = default_storage.save(f"events/submitted/{uuid.uuid4().hex}.jpg", ContentFile(image))
     try:
         yield name
     except BaseException:
@@ -246,7 +241,7 @@ def manage(request, token: str):
         valid = form.is_valid()
         if request.FILES.get("image") and spam.over_upload_rate(address=client_address(request)):
             form.add_error("image", _("You have sent many images in the last hour."))
-            return render_form(request, form, image=None, event=event, status=400)
+            return render_form(request, form, image=None, event=event, vouched=vouched, status=400)
         image = kept_image(request, form)
         if valid and not form.errors and "preview" not in request.POST:
             event = form.save(commit=False)

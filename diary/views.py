@@ -84,10 +84,11 @@ def filter_choices() -> dict:
 
 @cacheable
 def agenda(request):
-    if not is_htmx(request) and present(request.GET) != request.GET:
+    chosen = present(request.GET)
+    if not is_htmx(request) and chosen != request.GET:
         # The form without JavaScript sends its empty fields: show the selection's own URL,
         # the one to bookmark, share or subscribe to.
-        query = present(request.GET).urlencode()
+        query = chosen.urlencode()
         return redirect(reverse("diary:agenda") + (f"?{query}" if query else ""))
     agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_listing())
     page = Paginator(agenda.qs, PAGE_SIZE).get_page(request.GET.get("page"))
