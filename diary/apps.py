@@ -7,6 +7,6 @@ class DiaryConfig(AppConfig):
     verbose_name = _("Event diary")
 
     def ready(self) -> None:
-        from diary import cache, checks  # noqa: F401 (checks registers itself)
+        from diary import checks, journal  # noqa: F401 (checks registers itself)
 
-        cache.connect()
+        journal.connect()

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
+from diary import journal
 from diary.models import Article, Tag
 
 
@@ -164,6 +165,7 @@ def article_upsert(fields: dict) -> str:
     return "updated"
 
 
+@journal.door("import")
 def articles_import(data: bytes) -> ArticleReport:
     report = ArticleReport()
     items, errors = read_items(data)

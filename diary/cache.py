@@ -6,9 +6,9 @@ lists and the feeds; nothing personal is on them, not even a CSRF token);
 serves them again before any other middleware or view runs. The key is made of the data
 version, the current minute (windows like "from now" move with time), the scheme and host,
 the path with its query, the visitor's language and the request headers an answer can vary
-on. Any write that can change a public answer bumps the version, so a change is visible at
-once and nothing stale is ever served; the cache lives in Redis when REDIS_URL is set, shared
-by every app server.
+on. The version is the change journal's last row (diary.journal): any write a reader could
+notice appends one, so a change is visible at once and nothing stale is ever served; the
+cache lives in Redis when REDIS_URL is set, shared by every app server.
 
 Requests for other views (the health check, the admin, the forms) skip the cache without a
 lookup. A large answer's body is stored apart from its headers, so a 304 reads only the
@@ -17,21 +17,17 @@ calendar apps that already hold it are still answered 304 without a query.
 """
 
 import hashlib
-import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from diary.clients import shared_cache
+from diary.journal import data_version
 
-VERSION_KEY = "diary:data-version"
 TTL = 10 * 60
 # What an answer may vary on besides its URL and language (responses say so in Vary).
 KEY_HEADERS = ("Accept", "Origin", "HX-Request", "HX-History-Restore-Request")
@@ -40,26 +36,6 @@ PRIVATE_REQUEST_HEADERS = ("Authorization",)
 # Bodies larger than this are stored under a key of their own.
 INLINE_BODY_BYTES = 512 * 1024
 APART = "apart"
-
-
-def data_version() -> str:
-    """Kept in the shared cache: a write through one worker changes every worker's keys."""
-    version = shared_cache.get(VERSION_KEY)
-    if version is None:
-        shared_cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = shared_cache.get(VERSION_KEY)
-    return version
-
-
-def _bump() -> None:
-    shared_cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-
-def data_changed(**kwargs) -> None:
-    """Bumped now, and again after the commit: a reader between the two could otherwise
-    cache the old data under the new version."""
-    _bump()
-    transaction.on_commit(_bump)
 
 
 def cacheable(view):
@@ -165,44 +141,3 @@ class PublicResponseCacheMiddleware:
             if response.status_code == 200 or name.lower() != "content-length":
                 response[name] = value
         return response
-
-
-def event_copies_stale(sender, instance, **kwargs) -> None:
-    """An event's stored VEVENT names its venue, area and category: render it again. Its
-    search text holds its venue's and category's names: write it again
-    (Event.search_text_refresh, in batches)."""
-    from diary.models import Category, Event
-    from venues.models import Municipality, Venue
-
-    events = {
-        Venue: lambda: Event.objects.filter(venue=instance),
-        Municipality: lambda: Event.objects.filter(venue__municipality=instance),
-        Category: lambda: Event.objects.filter(category=instance),
-    }[sender]()
-    events.exclude(ical="").update(ical="")
-    if sender in (Venue, Category):
-        named = events.select_related("venue", "category").only(
-            "title", "summary", "search_text", "venue__name", "category__name"
-        )
-        batch = []
-        for event in named.iterator(chunk_size=1000):
-            event.search_text_refresh()
-            batch.append(event)
-            if len(batch) == 1000:
-                Event.objects.bulk_update(batch, ["search_text"])
-                batch = []
-        Event.objects.bulk_update(batch, ["search_text"])
-
-
-def connect() -> None:
-    """Everything that shapes a public answer bumps the version when it changes."""
-    from diary.models import Article, Category, Event, Tag
-    from venues.models import Municipality, Venue
-
-    for model in (Venue, Municipality, Category):
-        post_save.connect(event_copies_stale, sender=model, dispatch_uid=f"ical-{model.__name__}")
-    for model in (Event, Venue, Municipality, Category, Tag, Article):
-        post_save.connect(data_changed, sender=model, dispatch_uid=f"version-{model.__name__}")
-        post_delete.connect(data_changed, sender=model, dispatch_uid=f"version-d-{model.__name__}")
-    for relation in (Event.tags.through, Event.languages.through):
-        m2m_changed.connect(data_changed, sender=relation, dispatch_uid=f"version-{relation}")

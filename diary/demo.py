@@ -17,10 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from diary import recurrence
-from diary.cache import data_changed
-from diary.models import Article, Category, Event, Language, Occurrence, Organiser, Tag
-from diary.services import event_save, occurrence_instances
+from diary import journal, recurrence
+from diary.models import Article, Category, Event, Language, Organiser, Tag
+from diary.services import event_save, events_bulk_create
 from venues.models import Municipality, Venue
 
 MUNICIPALITIES = [
@@ -224,6 +223,7 @@ TITLE_TAGS = {
 BATCH_SIZE = 2000
 
 
+@journal.door("demo")
 def demo_city_seed(
     *,
     events: int,
@@ -298,9 +298,11 @@ def _seed_venues(count: int, municipalities: dict, rng: random.Random) -> list[V
     existing = set(
         Venue.objects.filter(slug__in=[s for s, _ in wanted]).values_list("slug", flat=True)
     )
-    Venue.objects.bulk_create(
+    new = Venue.objects.bulk_create(
         [Venue(slug=slug, **fields) for slug, fields in wanted if slug not in existing]
     )
+    if new:
+        journal.record(action="created", subject=f"{len(new)} venues")
     return list(Venue.objects.filter(slug__in=[slug for slug, _ in wanted]).order_by("pk"))
 
 
@@ -382,12 +384,12 @@ def _seed_events(
             continue
         batch.append(drawn)
         if len(batch) >= BATCH_SIZE:
-            created += _insert(batch, now)
+            created += events_bulk_create(batch, now=now)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        created += _insert(batch, now)
+        created += events_bulk_create(batch, now=now)
         if progress:
             progress(len(batch))
     return created
@@ -464,42 +466,3 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
     chosen_tags = list(dict.fromkeys(topic + chosen_tags))
     chosen_languages = rng.sample(languages, k=min(len(languages), rng.randint(1, 2)))
     return event, chosen_tags, chosen_languages
-
-
-@transaction.atomic
-def _insert(batch: list[tuple[Event, list[Tag], list[Language]]], now: datetime) -> int:
-    """Bulk-insert events with their occurrences, tags and languages."""
-    events = [event for event, _, _ in batch]
-    for event in events:
-        if event.is_published:
-            event.published_at = now
-        event.search_text_refresh()
-    Event.objects.bulk_create(events)
-    occurrences = [
-        Occurrence(
-            event_id=event.pk,
-            start=instance.start,
-            end=instance.end,
-            all_day=event.all_day,
-            published=event.is_published,
-        )
-        for event in events
-        for instance in occurrence_instances(event=event, now=now)
-    ]
-    Occurrence.objects.bulk_create(occurrences, batch_size=5000)
-    data_changed()  # bulk writes send no signals
-    Event.tags.through.objects.bulk_create(
-        [
-            Event.tags.through(event_id=event.pk, tag_id=tag.pk)
-            for event, tags, _ in batch
-            for tag in tags
-        ]
-    )
-    Event.languages.through.objects.bulk_create(
-        [
-            Event.languages.through(event_id=event.pk, language_id=language.pk)
-            for event, _, languages in batch
-            for language in languages
-        ]
-    )
-    return len(events)

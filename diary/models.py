@@ -189,6 +189,48 @@ class Article(models.Model):
         return self.url
 
 
+class Change(models.Model):
+    """One row of the change journal: a write a reader could notice (diary.journal).
+
+    Append-only. What changed (`action`, `subject`, `fields`), when, through which door, and
+    (in `ChangedEvent`) which events it touches. The response cache's data version, the
+    feeds' and the API's validators and the API's delta sync (`updated_since`) all derive
+    from it.
+    """
+
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
+    action = models.CharField(_("action"), max_length=20, editable=False)
+    door = models.CharField(_("door"), max_length=20, editable=False)
+    subject = models.CharField(_("subject"), max_length=300, editable=False)
+    fields = models.JSONField(_("fields"), default=list, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("change")
+        verbose_name_plural = _("change journal")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject} ({self.door})"
+
+
+class ChangedEvent(models.Model):
+    """An event a journalled change touched. It keeps the event's id and UID even after the
+    event is deleted, so that delta sync can tell partners it is gone."""
+
+    change = models.ForeignKey(
+        Change, on_delete=models.CASCADE, related_name="events", editable=False
+    )
+    event_pk = models.BigIntegerField(editable=False)
+    uid = models.CharField(max_length=255, editable=False)
+    at = models.DateTimeField(editable=False)  # the change's, for the sync's range query
+
+    class Meta:
+        indexes = [models.Index(fields=["at", "event_pk"], name="changed_event_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.uid} ({self.change})"
+
+
 class EventStatus(models.TextChoices):
     """schema.org eventStatus; calendar apps see it as STATUS."""
 
@@ -403,6 +445,19 @@ class Event(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    # The journal's last row touching this event, and its time: written by diary.journal
+    # only. Feeds' ETags and the API's Last-Modified come from them; a feed stores a
+    # rendered VEVENT only while `last_change` is still the one it rendered from.
+    last_change = models.ForeignKey(
+        Change,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        related_name="+",
+    )
+    changed = models.DateTimeField(_("last public change"), null=True, blank=True, editable=False)
 
     objects = EventQuerySet.as_manager()
 
@@ -458,10 +513,7 @@ class Event(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        self.description = sanitise_html(self.description)
-        self.rrule = recurrence.normalise_rule(self.rrule)
-        self.ical = ""  # rendered again, from what is saved now, by the next feed
-        self.search_text_refresh()
+        self.prepare_to_store()
         adding = self._state.adding
         super().save(*args, **kwargs)
         if not adding:
@@ -474,13 +526,28 @@ class Event(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("diary:event-detail", kwargs={"slug": self.slug})
 
+    def prepare_to_store(self) -> None:
+        """What every write of an event does first (save(), and the bulk insert of
+        services.events_bulk_create): safe HTML, a normal rule, fresh copies."""
+        self.description = sanitise_html(self.description)
+        self.rrule = recurrence.normalise_rule(self.rrule)
+        self.ical = ""  # rendered again, from what is saved now, by the next feed
+        self.search_text_refresh()
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance._loaded = {
             name: getattr(instance, name) for name in cls.CALENDAR_FIELDS if name in field_names
         }
+        if "publication_state" in field_names:
+            instance._loaded_public = instance.is_published
         return instance
+
+    @property
+    def was_public(self) -> bool:
+        """Whether the event was public when loaded (or last saved); a new one was not."""
+        return getattr(self, "_loaded_public", False)
 
     # What an organiser's edit may propose (the form's and the API's fields).
     PROPOSABLE_FIELDS = (
@@ -530,6 +597,7 @@ class Event(models.Model):
     def mark_saved(self) -> None:
         """Make the current values the baseline for `changed_fields`."""
         self._loaded = {name: getattr(self, name) for name in self.CALENDAR_FIELDS}
+        self._loaded_public = self.is_published
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

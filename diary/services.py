@@ -18,8 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from diary import recurrence
-from diary.cache import data_changed
+from diary import journal, recurrence
 from diary.html import sanitise_html
 from diary.models import Event, Occurrence, Organiser
 
@@ -94,8 +93,6 @@ def occurrences_materialise(*, event: Event, now: datetime | None = None) -> Mat
     if changed:
         Occurrence.objects.bulk_update(changed, ["end", "all_day"])
     Occurrence.objects.bulk_create(new)
-    if stale or changed or new:
-        data_changed()  # bulk writes send no signals
     return MaterialiseResult(created=len(new), updated=len(changed), deleted=len(stale))
 
 
@@ -124,6 +121,52 @@ def _save_with_unique_slug(event: Event) -> None:
     raise IntegrityError(f"no free slug for {event.title!r}")
 
 
+def _stamp_published(event: Event, now: datetime | None) -> None:
+    if event.is_published and event.published_at is None:
+        event.published_at = now or timezone.now()
+
+
+@transaction.atomic
+def events_bulk_create(batch: list[tuple[Event, list, list]], *, now: datetime) -> int:
+    """Insert new events with their tags and languages, in bulk (the demo city): the same
+    preparation, publication stamp, dates and journal as `event_save`, a thousand at once."""
+    events = [event for event, _tags, _languages in batch]
+    for event in events:
+        _stamp_published(event, now)
+        event.prepare_to_store()
+    Event.objects.bulk_create(events)
+    Occurrence.objects.bulk_create(
+        (
+            Occurrence(
+                event_id=event.pk,
+                start=instance.start,
+                end=instance.end,
+                all_day=event.all_day,
+                published=event.is_published,
+            )
+            for event in events
+            for instance in occurrence_instances(event=event, now=now)
+        ),
+        batch_size=5000,
+    )
+    Event.tags.through.objects.bulk_create(
+        Event.tags.through(event_id=event.pk, tag_id=tag.pk)
+        for event, tags, _ in batch
+        for tag in tags
+    )
+    Event.languages.through.objects.bulk_create(
+        Event.languages.through(event_id=event.pk, language_id=language.pk)
+        for event, _, languages in batch
+        for language in languages
+    )
+    journal.record(
+        action="published",
+        subject=f"{len(events)} events",
+        events=[(event.pk, event.uid) for event in events if event.is_published],
+    )
+    return len(events)
+
+
 @transaction.atomic
 def event_save(*, event: Event, now: datetime | None = None) -> Event:
     """Save an event the way every door must: unique slug, sequence, occurrences.
@@ -135,8 +178,7 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
     changed = event.changed_fields()
     if not adding and changed:
         event.sequence += 1
-    if event.is_published and event.published_at is None:
-        event.published_at = now or timezone.now()
+    _stamp_published(event, now)
     _save_with_unique_slug(event)
     if adding or changed & set(Event.DATE_FIELDS):
         occurrences_materialise(event=event, now=now)
@@ -434,4 +476,7 @@ def occurrences_extend(*, now: datetime | None = None) -> MaterialiseResult:
         except recurrence.RecurrenceError as error:
             # Stored before validation existed, or by hand: report it and go on with the rest.
             logger.warning("Event %s (%s) not extended: %s", event.pk, event.uid, error)
+    if total != MaterialiseResult():
+        # New dates show in the agenda and the API, not in any event's own data.
+        journal.record(action="extended", subject=f"occurrences up to {now:%Y-%m-%d}")
     return total

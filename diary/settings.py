@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "diary.middleware.RejectControlCharactersMiddleware",
+    "diary.journal.JournalDoorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "diary.cache.PublicResponseCacheMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -255,18 +256,18 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["diary.api_access.OrganiserTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["diary.api_access.IsOrganiserOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "diary.api_access.Pagination",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["diary.api.access.OrganiserTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["diary.api.access.IsOrganiserOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "diary.api.access.Pagination",
     "DEFAULT_PARSER_CLASSES": [
-        "diary.api_access.BoundedJSONParser",
+        "diary.api.access.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "diary.api_access.AnonymousRateThrottle",
-        "diary.api_access.OrganiserRateThrottle",
+        "diary.api.access.AnonymousRateThrottle",
+        "diary.api.access.OrganiserRateThrottle",
     ],
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {

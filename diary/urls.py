@@ -8,7 +8,8 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from diary import api, submissions, views
+from diary import submissions, views
+from diary.api import views as api
 from diary.sitemaps import EventSitemap, VenueSitemap
 from feeds import views as feed_views
 from venues.api import VenueViewSet

@@ -18,7 +18,7 @@ from itertools import islice
 
 import icalendar
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Case, F, QuerySet, TextField, Value, When
 from django.utils import timezone
 from django.utils.html import strip_tags
 
@@ -169,9 +169,24 @@ def vevent_bytes(events: QuerySet) -> Iterator[bytes]:
                 )
             )
             for event in stale:
-                event.ical = rendered[event.pk] = event_ical(event, url=event_url(event)).decode()
-            Event.objects.bulk_update(stale, ["ical"])
+                rendered[event.pk] = event_ical(event, url=event_url(event)).decode()
+            ical_store(stale, rendered)
         yield "".join(rendered.get(pk) or text for pk, text in batch).encode()
+
+
+def ical_store(events: list[Event], texts: dict[int, str]) -> None:
+    """Store rendered VEVENT texts, each only if its event is unchanged since it was read
+    (its journal stamp is the same): a text rendered from an older version is never
+    written over a newer event. One UPDATE."""
+    text = Case(
+        *(
+            When(pk=event.pk, last_change_id=event.last_change_id, then=Value(texts[event.pk]))
+            for event in events
+        ),
+        default=F("ical"),
+        output_field=TextField(),
+    )
+    Event.objects.filter(pk__in=[event.pk for event in events]).update(ical=text)
 
 
 @dataclass(frozen=True)

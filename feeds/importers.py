@@ -29,7 +29,7 @@ from django.db import IntegrityError
 from django.utils.html import linebreaks
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from diary import recurrence, services
+from diary import journal, recurrence, services
 from diary.models import Category, Event, Organiser, available_timezones
 from diary.text import CONTROL_BUT_LINES, one_line
 from venues.models import Venue
@@ -257,6 +257,7 @@ def apply_override(master: Row, override: Row) -> None:
     }
 
 
+@journal.door("import")
 def import_calendar(
     data: bytes, *, source: str, organiser: Organiser | None = None, publish: bool = False
 ) -> ImportReport:

@@ -75,18 +75,21 @@ def describe(agenda: AgendaFilter) -> str:
 
 
 def calendar_response(request, events, *, name: str, filename: str = ""):
-    """The events as iCalendar, streamed, with validators derived from the data alone."""
+    """The events as iCalendar, streamed, with validators derived from the change journal
+    alone (one aggregate query answers a calendar app's poll)."""
     events = events.select_related("venue__municipality", "category").order_by("start", "pk")
+    # Every change an event's VEVENT shows (its own, its venue's, area's or category's) is a
+    # row of the change journal that stamps it (diary.journal): the latest stamp, with the
+    # set of events, decides the body.
     stats = events.aggregate(
         count=Count("pk"),
         ids=Sum("pk"),
-        sequences=Sum("sequence"),
-        updated=Max("updated"),
-        venue_updated=Max("venue__updated"),
+        last_change=Max("last_change"),
+        changed=Max("changed"),
         first=Min("start"),
         zones=Count("timezone", distinct=True),
     )
-    modified = max(filter(None, (stats["updated"], stats["venue_updated"])), default=None)
+    modified = stats["changed"]
     key = repr(
         (
             sorted(stats.items()),

@@ -367,8 +367,8 @@ def test_a_worker_that_forgets_its_own_memory_still_holds_the_submission_limit(c
 
 
 def test_a_write_through_another_worker_is_never_served_stale(client):
-    from diary.cache import VERSION_KEY
     from diary.clients import shared_cache
+    from diary.journal import VERSION_KEY
 
     event = EventFactory(title="Old title")
     assert "Old title" in client.get("/").content.decode()

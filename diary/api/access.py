@@ -1,6 +1,6 @@
 """Who may use the API, and how much of it at once.
 
-Kept apart from `diary.api` because DRF's settings import these classes while DRF itself
+Kept apart from `diary.api.views` because DRF's settings import these classes while DRF itself
 is loading: this module must not import DRF's views.
 """
 

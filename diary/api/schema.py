@@ -1,0 +1,115 @@
+"""What the OpenAPI document says beside the code: parameters, responses, examples."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+from diary.filters import WhenChoices
+
+# The agenda's parameters, for occurrences and for events
+
+AGENDA_PARAMETERS = [
+    OpenApiParameter(
+        "start",
+        OpenApiTypes.STR,
+        description="Window start: a date (2026-12-24, the whole day) or a date and time "
+        "(2026-12-24T19:00, read in the city's time zone unless it has an offset). "
+        "Default: now.",
+        examples=[OpenApiExample("A date", value="2026-12-24")],
+    ),
+    OpenApiParameter(
+        "end",
+        OpenApiTypes.STR,
+        description="Window end, like `start`; a date includes that whole day.",
+        examples=[OpenApiExample("A date", value="2026-12-31")],
+    ),
+    OpenApiParameter(
+        "when",
+        OpenApiTypes.STR,
+        enum=[value for value, _label in WhenChoices.choices],
+        description="A preset window in the city's time zone; `today`, `week` and `month` "
+        "start now.",
+    ),
+    *(
+        OpenApiParameter(
+            name,
+            OpenApiTypes.STR,
+            many=True,
+            explode=True,
+            description=description,
+            examples=[OpenApiExample("Example", value=[example])],
+        )
+        for name, description, example in (
+            ("category", "Category slug; repeat for several (any of them).", "music"),
+            ("tag", "Tag slug; repeat for several (any of them).", "smart-city"),
+            ("venue", "Venue slug; repeat for several.", "flagey"),
+            ("area", "Municipality slug; repeat for several.", "ixelles"),
+            ("language", "Spoken language code; repeat for several.", "fr"),
+        )
+    ),
+    OpenApiParameter(
+        "q", OpenApiTypes.STR, description="Words to find in title, summary or venue name."
+    ),
+    *(
+        OpenApiParameter(name, OpenApiTypes.STR, enum=["true", "false"], description=text)
+        for name, text in (
+            ("free", "`true`: free events only."),
+            ("accessible", "`true`: venues with step-free access only."),
+            ("family", "`true`: family-friendly events only."),
+        )
+    ),
+]
+
+BAD_REQUEST = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="Each bad field or parameter, with its messages."
+)
+ERROR = OpenApiResponse(
+    inline_serializer("Error", {"detail": serializers.CharField()}),
+    description="What went wrong: no or a bad token, not found, a page out of range.",
+)
+
+
+def documented(ok, *codes: int) -> dict:
+    """The responses of an operation: its success, then the errors it can answer. Any
+    operation can answer 400 (a control character in the address, diary.middleware) and 406
+    (an Accept header no renderer satisfies)."""
+    errors = {400: BAD_REQUEST, 401: ERROR, 404: ERROR, 406: ERROR}
+    return {**ok, **{code: errors[code] for code in {400, 406, *codes}}}
+
+
+OCCURRENCE_EXAMPLE = {
+    "id": 370,
+    "event": {
+        "id": 211,
+        "slug": "flea-market-at-forest-national",
+        "title": "Flea Market at Forest National",
+        "uid": "4f1c9a7e-0b1d-4c55-9a51-6a1f0e2d7c11@agenda.example.org",
+    },
+    "start": "2026-11-26T14:00:00+01:00",
+    "end": "2026-11-26T16:00:00+01:00",
+    "all_day": False,
+    "status": "scheduled",
+    "venue": {"slug": "forest-national", "name": "Forest National"},
+    "url": "https://agenda.example.org/events/flea-market-at-forest-national/",
+    "ics_url": "https://agenda.example.org/events/flea-market-at-forest-national.ics",
+}
+EVENT_WRITE_EXAMPLE = {
+    "title": "Canal clean-up",
+    "summary": "Bring gloves; we bring the rest.",
+    "category": "sport",
+    "venue": "kanal-centre-pompidou",
+    "start": "2026-12-05T10:00:00+01:00",
+    "end": "2026-12-05T13:00:00+01:00",
+    "rrule": "FREQ=MONTHLY;BYDAY=1SA;COUNT=6",
+    "is_free": True,
+    "languages": ["fr", "nl"],
+}
+
+
+def page_of(example: dict) -> dict:
+    return {"count": 1, "next": None, "previous": None, "results": [example]}

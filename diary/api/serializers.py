@@ -1,0 +1,238 @@
+"""What the API answers and accepts."""
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from rest_framework import serializers
+
+from diary import recurrence, services
+from diary.models import (
+    Article,
+    Category,
+    Event,
+    Language,
+    Occurrence,
+    Tag,
+    available_timezones,
+)
+from diary.related import related_articles
+from venues.models import Venue
+
+
+class VenueSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Venue
+        fields = ["slug", "name"]
+
+
+class EventSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["id", "slug", "title", "uid"]
+
+
+class LinksMixin(serializers.Serializer):
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def event_url(self, event: Event) -> str:
+        return self._absolute(event.get_absolute_url())
+
+    def event_ics_url(self, event: Event) -> str:
+        return self._absolute(reverse("diary:event-ics", args=[event.slug]))
+
+
+class OccurrenceSerializer(LinksMixin, serializers.ModelSerializer):
+    """One dated instance of an event: what agenda clients list."""
+
+    event = EventSummarySerializer(read_only=True)
+    status = serializers.CharField(source="event.status", read_only=True)
+    venue = VenueSummarySerializer(source="event.venue", read_only=True, allow_null=True)
+    url = serializers.SerializerMethodField()
+    ics_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Occurrence
+        fields = ["id", "event", "start", "end", "all_day", "status", "venue", "url", "ics_url"]
+
+    def get_url(self, occurrence: Occurrence) -> str:
+        return self.event_url(occurrence.event)
+
+    def get_ics_url(self, occurrence: Occurrence) -> str:
+        return self.event_ics_url(occurrence.event)
+
+
+class DatesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Occurrence
+        fields = ["start", "end", "all_day"]
+
+
+class EventSerializer(LinksMixin, serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    venue = VenueSummarySerializer(read_only=True, allow_null=True)
+    organiser = serializers.CharField(source="organiser.name", read_only=True, allow_null=True)
+    upcoming = DatesSerializer(
+        source="upcoming_dates", many=True, read_only=True, help_text="The next 10 dates."
+    )
+    url = serializers.SerializerMethodField()
+    ics_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Event
+        fields = [
+            "id", "uid", "slug", "title", "summary", "description", "category", "tags",
+            "venue", "online_url", "organiser", "timezone", "start", "end", "all_day",
+            "rrule", "rdates", "exdates", "upcoming", "status", "is_free", "price_min",
+            "price_max", "ticket_url", "languages", "family_friendly", "min_age", "max_age",
+            "accessibility_notes", "sequence", "published_at", "updated", "url", "ics_url",
+        ]  # fmt: skip
+
+    def get_url(self, event: Event) -> str:
+        return self.event_url(event)
+
+    def get_ics_url(self, event: Event) -> str:
+        return self.event_ics_url(event)
+
+
+class SlugField(serializers.SlugRelatedField):
+    """A slug that refuses a NUL character before any query (PostgreSQL would fail)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class EventDetailSerializer(EventSerializer):
+    related_articles = serializers.SerializerMethodField(
+        help_text="Ids of the related magazine stories, best first (at most five)."
+    )
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "related_articles"]
+
+    def get_related_articles(self, event: Event) -> list[int]:
+        return [article.pk for article in related_articles(event)]
+
+
+class EventWriteSerializer(serializers.ModelSerializer):
+    """What an organiser sends. Times are ISO 8601; an all-day event's `end` is the
+    midnight after its last day, as in iCalendar."""
+
+    category = SlugField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    tags = SlugField(slug_field="slug", queryset=Tag.objects.all(), many=True, required=False)
+    languages = SlugField(
+        slug_field="code", queryset=Language.objects.all(), many=True, required=False
+    )
+    venue = SlugField(
+        slug_field="slug", queryset=Venue.objects.all(), required=False, allow_null=True
+    )
+    rdates = serializers.ListField(child=serializers.CharField(), required=False)
+    exdates = serializers.ListField(child=serializers.CharField(), required=False)
+
+    class Meta:
+        model = Event
+        fields = [
+            "title", "summary", "description", "category", "tags", "venue", "online_url",
+            "timezone", "start", "end", "all_day", "rrule", "rdates", "exdates", "is_free",
+            "price_min", "price_max", "ticket_url", "languages", "family_friendly", "min_age",
+            "max_age", "accessibility_notes",
+        ]  # fmt: skip
+
+    def validate(self, attrs):
+        """The model's own rules (dates, recurrence, prices), as field errors."""
+        m2m = {name: attrs.pop(name) for name in ("tags", "languages") if name in attrs}
+        # A copy: a refused write leaves the instance the view read as it was.
+        event = copy.copy(self.instance) if self.instance else Event()
+        for name, value in attrs.items():
+            setattr(event, name, value)
+        if event.all_day and event.start and event.timezone in available_timezones():
+            tz = event.tzinfo
+            event.start = recurrence.to_aware(
+                recurrence.local_start_of(event.start, tz, all_day=True), tz
+            )
+            if event.end:
+                event.end = recurrence.to_aware(
+                    recurrence.local_start_of(event.end, tz, all_day=True), tz
+                )
+        try:
+            event.full_clean(exclude=["slug"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        attrs.update(m2m)
+        attrs["_event"] = event
+        return attrs
+
+    def create(self, validated_data):
+        return self._save(validated_data, created=True)
+
+    def update(self, instance, validated_data):
+        return self._save(validated_data, created=False)
+
+    def _save(self, validated_data, *, created: bool) -> Event:
+        """The same services as the form and the manage link; the token proves the
+        organiser, so a trusted one publishes and an untrusted one's edit is moderated."""
+        event = validated_data.pop("_event")
+        if created:
+            return services.event_submit(
+                event=event,
+                organiser=self.context["request"].auth.organiser,
+                proven=True,
+                tags=validated_data.get("tags", ()),
+                languages=validated_data.get("languages", ()),
+                notify=False,  # the answer tells the client; a sync job wants no mail
+            )
+        return services.event_resubmit(
+            event=event,
+            proven=True,
+            tags=validated_data.get("tags"),
+            languages=validated_data.get("languages"),
+        )
+
+    def to_representation(self, instance):
+        return OrganiserEventSerializer(instance, context=self.context).data
+
+
+class OrganiserEventSerializer(EventSerializer):
+    """An event as its organiser sees it after a write: with its publication state, and
+    whether an edit waits for the editors (the fields show the published version)."""
+
+    upcoming = None
+    changes_pending = serializers.SerializerMethodField(
+        help_text="An edit of this published event waits for the editors; until they "
+        "approve it, the published version stays public."
+    )
+
+    class Meta(EventSerializer.Meta):
+        fields = [name for name in EventSerializer.Meta.fields if name != "upcoming"]
+        fields += ["publication_state", "changes_pending"]
+
+    def get_changes_pending(self, event: Event) -> bool:
+        return event.pending_change is not None
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    tags = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "url", "excerpt", "author", "published_on", "image_url", "tags"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["slug", "name"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["slug", "name"]
