@@ -187,13 +187,23 @@ SHOWN_IN_EVENTS = {
     Tag: lambda tag: Event.objects.filter(tags=tag),
     Language: lambda language: Event.objects.filter(languages=language),
 }
+# The fields of each that an event's data shows (its VEVENT, its API representation): a
+# change to one of these changes the events; to any other field, only pages and lists.
+SHOWN_FIELDS = {
+    Venue: {"name", "slug", "street_address", "postal_code", "municipality_id", "latitude",
+            "longitude"},
+    Municipality: {"name"},
+    Category: {"name", "slug"},
+    Tag: {"slug"},
+    Language: {"code"},
+}  # fmt: skip
 # Those whose names an event's search text holds (Event.search_text_refresh).
 SEARCHED = (Venue, Category)
 # Kept out of the comparison: bookkeeping no page shows.
 UNSHOWN = {"updated", "created"}
 
 
-def _shown_values(instance) -> dict:
+def _values(instance) -> dict:
     return {
         field.attname: field.value_from_object(instance)
         for field in instance._meta.concrete_fields
@@ -207,8 +217,8 @@ def shown_object_saving(sender, instance, raw: bool = False, **kwargs) -> None:
         instance._journal_changed = []
         return
     stored = sender._default_manager.filter(pk=instance.pk).first()
-    before = _shown_values(stored) if stored else {}
-    after = _shown_values(instance)
+    before = _values(stored) if stored else {}
+    after = _values(instance)
     instance._journal_changed = [name for name in after if before.get(name) != after[name]]
 
 
@@ -221,6 +231,9 @@ def shown_object_saved(sender, instance, created: bool, raw: bool = False, **kwa
     subject = f"{sender._meta.model_name} {instance.pk}: {instance}"
     if created:
         record(action="created", subject=subject)
+        return
+    if not SHOWN_FIELDS[sender].intersection(changed):
+        record(action="edited", subject=subject, fields=changed)
         return
     events = SHOWN_IN_EVENTS[sender](instance)
     record(

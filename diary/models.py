@@ -615,6 +615,12 @@ class Event(models.Model):
         return bool(self.rrule or self.rdates)
 
     @property
+    def modified(self) -> datetime:
+        """When this event's public view last changed: its latest journal stamp (its own
+        edits, and its venue's, area's or category's), or its last save before it had one."""
+        return self.changed or self.updated
+
+    @property
     def is_published(self) -> bool:
         return self.publication_state == self.PublicationState.PUBLISHED
 

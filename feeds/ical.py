@@ -56,9 +56,9 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
-    vevent.add("dtstamp", event.updated.astimezone(UTC))
+    vevent.add("dtstamp", event.modified.astimezone(UTC))
     vevent.add("created", event.created.astimezone(UTC))
-    vevent.add("last-modified", event.updated.astimezone(UTC))
+    vevent.add("last-modified", event.modified.astimezone(UTC))
     vevent.add("summary", one_line(event.title))
     local_start = event.start.astimezone(tz)
     if event.all_day:

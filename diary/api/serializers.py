@@ -79,6 +79,12 @@ class EventSerializer(LinksMixin, serializers.ModelSerializer):
     upcoming = DatesSerializer(
         source="upcoming_dates", many=True, read_only=True, help_text="The next 10 dates."
     )
+    updated = serializers.DateTimeField(
+        source="modified",
+        read_only=True,
+        help_text="When this event's public view last changed (its own edits, and its "
+        "venue's or category's): the value delta sync (`updated_since`) compares.",
+    )
     url = serializers.SerializerMethodField()
     ics_url = serializers.SerializerMethodField()
 

@@ -92,7 +92,7 @@ class OccurrenceViewSet(PublicCacheMixin, LastModifiedMixin, viewsets.ReadOnlyMo
         return Occurrence.objects.public().for_listing()
 
     def last_modified(self, occurrence: Occurrence):
-        return occurrence.event.updated
+        return occurrence.event.modified
 
 
 @extend_schema_view(
@@ -181,7 +181,7 @@ class EventViewSet(
         return event
 
     def last_modified(self, event: Event):
-        return event.updated
+        return event.modified
 
     def perform_destroy(self, instance):
         if instance.status != Event.Status.CANCELLED:
