@@ -17,6 +17,7 @@ from rest_framework import filters, mixins, viewsets
 from rest_framework.response import Response
 
 from diary import services
+from diary.api import sync
 from diary.api.filtering import AgendaFilterBackend
 from diary.api.schema import (
     AGENDA_PARAMETERS,
@@ -97,9 +98,19 @@ class OccurrenceViewSet(PublicCacheMixin, LastModifiedMixin, viewsets.ReadOnlyMo
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Events with a date matching the agenda's parameters",
-        description="Each event once, with its recurrence rule and its next dates.",
-        parameters=AGENDA_PARAMETERS,
+        summary="Events with a date matching the agenda's parameters, or changed since",
+        description="Each event once, with its recurrence rule and its next dates.\n\n"
+        + sync.SYNC_DESCRIPTION,
+        parameters=[
+            *AGENDA_PARAMETERS,
+            OpenApiParameter(
+                sync.PARAMETER,
+                OpenApiTypes.DATETIME,
+                description="Delta sync: the events whose public view changed since this "
+                "moment (ISO 8601 with its offset), tombstones included. See above.",
+                examples=[OpenApiExample("A moment", value="2026-12-01T08:00:00Z")],
+            ),
+        ],
         responses=documented({200: EventSerializer(many=True)}, 400, 404),
     ),
     retrieve=extend_schema(
@@ -171,6 +182,13 @@ class EventViewSet(
                 Prefetch("occurrences", queryset=upcoming, to_attr="upcoming_dates"),
             )
         )
+
+    def list(self, request, *args, **kwargs):
+        if sync.PARAMETER in request.query_params:
+            response = sync.delta_response(self, request)
+            response.cacheable = request.auth is None
+            return response
+        return super().list(request, *args, **kwargs)
 
     def get_object(self):
         value = self.kwargs["pk"]
