@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -10,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from common.admin import AgendaAdmin
 from diary import services
 from diary.forms import EventDatesForm
 from diary.models import (
@@ -30,12 +30,6 @@ def thumbnail(event: Event, *, width: int, style: str = "") -> str:
     if not event.image:
         return ""
     return format_html('<img src="{}" alt="" width="{}" style="{}">', event.image.url, width, style)
-
-
-class AgendaAdmin(admin.ModelAdmin):
-    """Shared admin defaults: a typed address without a scheme is read as https://."""
-
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class OccurrenceInline(admin.TabularInline):

@@ -38,13 +38,6 @@ INLINE_BODY_BYTES = 512 * 1024
 APART = "apart"
 
 
-def cacheable(view):
-    """Mark the view's successful answers to anonymous requests as shareable (one answer can
-    still refuse: `response.cacheable = False`)."""
-    view.cacheable = True
-    return view
-
-
 def serves_cacheable(path: str) -> bool:
     """Whether the view at `path` may answer from the cache: one marked `cacheable`, or an API
     action its viewset lists in `cacheable_actions`."""

@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "diary.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "diary.api.access.AnonymousRateThrottle",
         "diary.api.access.OrganiserRateThrottle",

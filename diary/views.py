@@ -2,9 +2,7 @@
 
 import calendar as pycalendar
 import logging
-from collections.abc import Iterable
 from datetime import date, timedelta
-from itertools import groupby
 
 from django.core.paginator import Paginator
 from django.db import connection
@@ -16,8 +14,9 @@ from django.utils.cache import patch_vary_headers
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from common.caching import cacheable
+from common.listing import feed_links, group_by_day
 from diary import recurrence
-from diary.cache import cacheable
 from diary.filters import AgendaFilter, present
 from diary.models import Article, Category, Event, Language, Occurrence, Tag
 from diary.related import related_articles
@@ -31,35 +30,10 @@ PAGE_SIZE = 40
 MONTH_LIMIT = 2000  # occurrences drawn in one month grid
 
 
-def group_by_day(
-    occurrences: Iterable[Occurrence], since: date | None = None
-) -> list[tuple[date, list[Occurrence]]]:
-    """Occurrences (sorted by start) grouped by their day in the city's time zone.
-
-    Whatever started before `since` (by default today) and is still on (an exhibition, a
-    festival) is listed under `since`, not under a day that has passed or lies outside the
-    window asked for.
-    """
-    since = since or timezone.localdate()
-    return [
-        (day, list(group))
-        for day, group in groupby(
-            occurrences, key=lambda o: max(timezone.localdate(o.start), since)
-        )
-    ]
-
-
 def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
-
-
-def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dict[str, str]:
-    """An iCal feed (by default the agenda's, for the same selection) as an https link and a
-    webcal:// one, which calendar apps open as a subscription."""
-    https = request.build_absolute_uri(path) + (f"?{query}" if query else "")
-    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
 
 
 def selection_query(request, *drop: str) -> str:

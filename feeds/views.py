@@ -21,7 +21,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
-from diary.cache import cacheable
+from common.caching import cacheable
 from diary.filters import AgendaFilter, WhenChoices
 from diary.models import Category, Event, Occurrence
 from feeds import ical

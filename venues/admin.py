@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from diary.admin import AgendaAdmin
+from common.admin import AgendaAdmin
 from venues.models import Municipality, Venue
 
 

@@ -1,9 +1,32 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from diary.api.schema import documented
-from venues.models import Venue
+from diary.filters import SlugsFilter
+from venues.models import Municipality, Venue
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AreaFilter(SlugsFilter):
+    pass
+
+
+class VenueFilter(django_filters.FilterSet):
+    """`area`, as the agenda reads it: repeatable, and an unknown slug is a 400 naming it."""
+
+    area = AreaFilter(
+        field_name="municipality__slug",
+        queryset=Municipality.objects.all(),
+        label=_("Municipality slug, e.g. ixelles; repeat for several."),
+    )
+
+    class Meta:
+        model = Venue
+        fields: list[str] = []
 
 
 class VenueSerializer(serializers.ModelSerializer):
@@ -28,14 +51,7 @@ class VenueSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "area", OpenApiTypes.STR, description="Municipality slug, e.g. `ixelles`."
-            )
-        ],
-        responses=documented({200: VenueSerializer(many=True)}, 404),
-    ),
+    list=extend_schema(responses=documented({200: VenueSerializer(many=True)}, 400, 404)),
     retrieve=extend_schema(responses=documented({200: VenueSerializer}, 404)),
 )
 class VenueViewSet(viewsets.ReadOnlyModelViewSet):
@@ -43,8 +59,6 @@ class VenueViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = VenueSerializer
     lookup_field = "slug"
-
-    def get_queryset(self):
-        venues = Venue.objects.select_related("municipality").order_by("name", "pk")
-        area = self.request.query_params.get("area")
-        return venues.filter(municipality__slug=area) if area else venues
+    queryset = Venue.objects.select_related("municipality").order_by("name", "pk")
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = VenueFilter

@@ -1,8 +1,8 @@
 from django.shortcuts import get_object_or_404, render
 
-from diary.cache import cacheable
+from common.caching import cacheable
+from common.listing import feed_links, group_by_day
 from diary.models import Occurrence
-from diary.views import feed_links, group_by_day
 from venues.models import Municipality, Venue
 
 VENUE_EVENTS = 60

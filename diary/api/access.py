@@ -44,6 +44,9 @@ class OrganiserTokenAuthentication(TokenAuthentication):
 
 
 class IsOrganiserOrReadOnly(permissions.BasePermission):
+    """Reads are public (diary.api.schema.AutoSchema says so); writes need an organiser's
+    token."""
+
     message = _("Writing needs an organiser's API token.")
 
     def has_permission(self, request, view) -> bool:

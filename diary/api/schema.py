@@ -1,5 +1,6 @@
 """What the OpenAPI document says beside the code: parameters, responses, examples."""
 
+from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -7,7 +8,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     inline_serializer,
 )
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 
 from diary.filters import WhenChoices
 
@@ -65,6 +66,18 @@ AGENDA_PARAMETERS = [
     ),
 ]
 
+
+class AutoSchema(openapi.AutoSchema):
+    """Reads need no token (IsOrganiserOrReadOnly): say so, so that generated clients do
+    not ask for one; a token stays optional there (an organiser may send it)."""
+
+    def get_auth(self):
+        auths = super().get_auth()
+        if self.method in permissions.SAFE_METHODS and {} not in auths:
+            auths.insert(0, {})
+        return auths
+
+
 BAD_REQUEST = OpenApiResponse(
     OpenApiTypes.OBJECT, description="Each bad field or parameter, with its messages."
 )
@@ -74,12 +87,32 @@ ERROR = OpenApiResponse(
 )
 
 
+THROTTLED = OpenApiResponse(
+    ERROR.response,
+    description="Too many requests from this address (or this organiser's token): wait the "
+    "number of seconds the Retry-After header gives.",
+)
+UNAVAILABLE = OpenApiResponse(
+    ERROR.response,
+    description="The database is down or restarting: try again after the Retry-After "
+    "header's seconds.",
+)
+
+
 def documented(ok, *codes: int) -> dict:
     """The responses of an operation: its success, then the errors it can answer. Any
-    operation can answer 400 (a control character in the address, diary.middleware) and 406
-    (an Accept header no renderer satisfies)."""
-    errors = {400: BAD_REQUEST, 401: ERROR, 404: ERROR, 406: ERROR}
-    return {**ok, **{code: errors[code] for code in {400, 406, *codes}}}
+    operation can answer 400 (a control character in the address, diary.middleware), 401 (a
+    bad or revoked token, when one is sent), 406 (an Accept header no renderer satisfies),
+    429 (throttled) and 503 (the database is unavailable)."""
+    errors = {
+        400: BAD_REQUEST,
+        401: ERROR,
+        404: ERROR,
+        406: ERROR,
+        429: THROTTLED,
+        503: UNAVAILABLE,
+    }
+    return {**ok, **{code: errors[code] for code in sorted({400, 401, 406, 429, 503, *codes})}}
 
 
 OCCURRENCE_EXAMPLE = {

@@ -19,9 +19,12 @@ from datetime import datetime
 from django.db.models import Max
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import PolymorphicProxySerializer, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
 
+from diary.api.serializers import EventSerializer
 from diary.models import ChangedEvent
 
 PARAMETER = "updated_since"
@@ -34,9 +37,10 @@ SYNC_DESCRIPTION = (
     "**Delta sync.** With `updated_since` (an ISO 8601 date and time with its offset, e.g. "
     "`2026-12-01T08:00:00Z`), the list holds every event whose public view changed since "
     "then, in the order of its last change, a page at a time (follow `next`; there is no "
-    "`count`). A public event answers in full with `state: published` (a cancelled one "
-    "too, with its `status`). An event no longer public (rejected, withdrawn or deleted) "
-    "answers as a tombstone: `id`, `uid`, `updated` and `state: withdrawn`, nothing else. "
+    "`count`; the page repeats `updated_since`). A public event answers in full with "
+    "`state: published` (a cancelled one too, with its `status`). An event no longer "
+    "public (rejected, withdrawn or deleted) answers as a tombstone: `id`, `uid`, "
+    "`updated` and `state: withdrawn`, nothing else. "
     "`updated_since` cannot be combined with the agenda's parameters.\n\n"
     "The sync loop: read `/api/v1/events/` once in full and keep the latest `updated`; "
     "then ask `updated_since` with that value minus a few seconds (a write still "
@@ -120,4 +124,72 @@ def delta_response(view, request):
                 {**serializer(event, context=view.get_serializer_context()).data,
                  "state": "published"}
             )  # fmt: skip
-    return paginator.get_paginated_response(results)
+    return Response(
+        {
+            PARAMETER: TIME.to_representation(since),
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": results,
+        }
+    )
+
+
+# The OpenAPI description of the events list: a page of the agenda's events, or (with
+# `updated_since`) a page of changes.
+
+
+class PublishedEventSerializer(EventSerializer):
+    state = serializers.ChoiceField(choices=["published"], help_text="Public.")
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "state"]
+
+
+def _page(name: str, results, *, first: dict):
+    return inline_serializer(
+        name,
+        {
+            **first,
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": results,
+        },
+    )
+
+
+EVENTS_LIST = PolymorphicProxySerializer(
+    component_name="EventsListOrChanges",
+    serializers=[
+        _page(
+            "PaginatedEventList",
+            EventSerializer(many=True),
+            first={"count": serializers.IntegerField()},
+        ),
+        _page(
+            "EventChanges",
+            PolymorphicProxySerializer(
+                component_name="EventChange",
+                serializers=[
+                    PublishedEventSerializer,
+                    inline_serializer(
+                        "Tombstone",
+                        {
+                            "id": serializers.IntegerField(),
+                            "uid": serializers.CharField(),
+                            "updated": serializers.DateTimeField(),
+                            "state": serializers.ChoiceField(
+                                choices=["withdrawn"],
+                                help_text="Rejected, unpublished or deleted: no longer public.",
+                            ),
+                        },
+                    ),
+                ],
+                resource_type_field_name=None,
+                many=True,
+            ),
+            first={"updated_since": serializers.DateTimeField(help_text="As asked.")},
+        ),
+    ],
+    resource_type_field_name=None,
+    many=False,
+)

@@ -111,7 +111,7 @@ class OccurrenceViewSet(PublicCacheMixin, LastModifiedMixin, viewsets.ReadOnlyMo
                 examples=[OpenApiExample("A moment", value="2026-12-01T08:00:00Z")],
             ),
         ],
-        responses=documented({200: EventSerializer(many=True)}, 400, 404),
+        responses=documented({200: sync.EVENTS_LIST}, 400, 404),
     ),
     retrieve=extend_schema(
         summary="One event, by id or by slug",

@@ -15,6 +15,7 @@ from tests.factories import (
     ArticleFactory,
     CategoryFactory,
     EventFactory,
+    MunicipalityFactory,
     OrganiserFactory,
     TagFactory,
     VenueFactory,
@@ -434,3 +435,43 @@ def test_lists_run_a_constant_number_of_queries(api, path, ceiling):
     small = count()
     demo_city_seed(events=500, venues=18, seed=4)
     assert small == count() <= ceiling
+
+
+def test_the_venue_list_refuses_an_unknown_area_as_every_door_does(client):
+    VenueFactory(municipality=MunicipalityFactory(slug="ixelles", name="Ixelles"))
+    assert client.get("/api/v1/venues/?area=ixelles").json()["count"] == 1
+    response = client.get("/api/v1/venues/?area=unknown")
+    assert response.status_code == 400
+    assert "unknown" in response.json()["area"][0]
+    assert client.get("/api/v1/events/?area=unknown").status_code == 400
+
+
+def test_the_schema_says_reads_need_no_token_and_every_operation_may_be_refused(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = [
+        (method, path, operation)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+    assert len(operations) > 10
+    for method, path, operation in operations:
+        security = operation["security"]
+        if method == "get":
+            assert {} in security, path  # generated clients ask for no token
+        else:
+            assert {} not in security and {"tokenAuth": []} in security, path
+        assert {"429", "503"} <= set(operation["responses"]), (method, path)
+    sync = next(
+        p for p in schema["paths"]["/api/v1/events/"]["get"]["parameters"]
+        if p["name"] == "updated_since"
+    )  # fmt: skip
+    assert "offset" in sync["description"]
+    assert "sync loop" in schema["paths"]["/api/v1/events/"]["get"]["description"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/occurrences/%C2%84/", "/api/v1/nothing/", "/api/x"])
+def test_any_path_under_api_answers_json(client, settings, path):
+    settings.DEBUG = False
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")

@@ -1,0 +1,30 @@
+"""Lists of dates and the feeds that subscribe to them, as every page shows them."""
+
+from collections.abc import Iterable
+from datetime import date
+from itertools import groupby
+
+from django.utils import timezone
+
+
+def group_by_day(occurrences: Iterable, since: date | None = None) -> list[tuple[date, list]]:
+    """Occurrences (sorted by start) grouped by their day in the city's time zone.
+
+    Whatever started before `since` (by default today) and is still on (an exhibition, a
+    festival) is listed under `since`, not under a day that has passed or lies outside the
+    window asked for.
+    """
+    since = since or timezone.localdate()
+    return [
+        (day, list(group))
+        for day, group in groupby(
+            occurrences, key=lambda o: max(timezone.localdate(o.start), since)
+        )
+    ]
+
+
+def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dict[str, str]:
+    """An iCal feed (by default the agenda's, for the same selection) as an https link and a
+    webcal:// one, which calendar apps open as a subscription."""
+    https = request.build_absolute_uri(path) + (f"?{query}" if query else "")
+    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
