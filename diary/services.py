@@ -207,8 +207,9 @@ def event_reject(*, event: Event, reason: str = "") -> Event:
     change, keep the published version and drop the change; its organiser is told why."""
     event.rejection_reason = reason
     if event.is_published and event.pending_change is not None:
+        # Nothing public changes: only these columns (no journal row, no new `updated`).
         event.pending_change = None
-        event = event_save(event=event)
+        Event.objects.filter(pk=event.pk).update(pending_change=None, rejection_reason=reason)
         organiser_notify(event=event, template="change_rejected")
         return event
     event.publication_state = Event.PublicationState.REJECTED
@@ -265,14 +266,17 @@ def event_for_token(token: str) -> ManageAccess:
 
 
 def organiser_notify(*, event: Event, template: str) -> None:
-    """E-mail the organiser (received, published, rejected) with the manage link."""
+    """E-mail the organiser (received, published, rejected) with the manage link, once the
+    write it tells of has committed: a write rolled back sends nothing. Written now, from
+    the event as it is now; a mail server that fails is logged and changes nothing."""
     if event.organiser is None:
         return
     context = {"event": event, "manage_url": manage_url(event), "site_url": settings.SITE_URL}
     subject = render_to_string(f"diary/email/{template}_subject.txt", context)
     subject = " ".join(subject.split())  # one line, whatever the title held
     body = render_to_string(f"diary/email/{template}.txt", context)
-    send_mail(subject, body, None, [event.organiser.email])
+    recipient = event.organiser.email
+    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]), robust=True)
 
 
 def organiser_vouches(organiser: Organiser | None, *, proven: bool) -> bool:

@@ -31,3 +31,45 @@ def _fresh_cache():
     yield
     for cache in caches.all(initialized_only=True):
         cache.clear()
+
+
+class CommittedOutbox:
+    """The outbox as it stands once the test's writes have committed.
+
+    Mail is sent on commit (diary.services.organiser_notify), and a test's own transaction
+    never commits; so reading the outbox first runs the on-commit callbacks registered so
+    far, as a commit would. Callbacks of a rolled-back savepoint are already dropped by
+    Django, so a write that failed sends nothing, here as in production.
+    """
+
+    def __init__(self, outbox):
+        self._outbox = outbox
+
+    def _committed(self):
+        from django.db import connections
+
+        for connection in connections.all(initialized_only=True):
+            pending, connection.run_on_commit = connection.run_on_commit, []
+            for _savepoints, callback, _robust in pending:
+                callback()
+        return self._outbox
+
+    def __len__(self):
+        return len(self._committed())
+
+    def __getitem__(self, index):
+        return self._committed()[index]
+
+    def __iter__(self):
+        return iter(self._committed())
+
+    def __eq__(self, other):
+        return self._committed() == other
+
+    def __repr__(self):
+        return repr(self._committed())
+
+
+@pytest.fixture
+def mailoutbox(mailoutbox):
+    return CommittedOutbox(mailoutbox)

@@ -2,11 +2,12 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from diary import recurrence, services
 from diary.models import Event, Occurrence
-from tests.factories import EventFactory, VenueFactory, local
+from tests.factories import EventFactory, OrganiserFactory, VenueFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +161,31 @@ def test_extending_skips_a_broken_rule_and_goes_on(caplog):
     assert result.created > 0
     assert fine.occurrences.exists()
     assert "not extended" in caplog.text
+
+
+def test_a_write_rolled_back_sends_no_mail(mailoutbox):
+    event = EventFactory(
+        publication_state=Event.PublicationState.PENDING, organiser=OrganiserFactory()
+    )
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.event_publish(event=event)
+        raise RuntimeError("a later step of the same write fails")
+    assert len(mailoutbox) == 0
+    event = Event.objects.get(pk=event.pk)
+    assert event.publication_state == Event.PublicationState.PENDING
+    services.event_publish(event=event)
+    assert [message.subject for message in mailoutbox] == [mailoutbox[0].subject]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mail_leaves_when_the_write_commits_not_before():
+    from django.core import mail
+
+    event = EventFactory(
+        publication_state=Event.PublicationState.PENDING, organiser=OrganiserFactory()
+    )
+    with transaction.atomic():
+        services.event_publish(event=event)
+        assert mail.outbox == []
+    assert len(mail.outbox) == 1
+    assert event.title in mail.outbox[0].subject
