@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule as du
 from django.utils.translation import gettext as _
 
-# Sub-hourly rules describe no agenda anyone reads, and would expand into millions of rows.
-ALLOWED_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
+# Guided tours every half hour are a MINUTELY rule (RFC 5545 3.3.10); the per-event cap, the
+# date guard (MAX_SCANNED) and the work budget (MAX_WORK) keep it cheap. SECONDLY describes
+# no agenda anyone reads.
+ALLOWED_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY")
 RULE_PARTS = {
     "FREQ",
     "INTERVAL",
@@ -261,8 +263,8 @@ class _MeteredIterInfo(du._iterinfo):
     Every turn of `rrule._iter`'s loop asks it for the period's days (one call per year,
     month, week, day, or hour of the rule's frequency), whether or not any of them yields a
     date: the one place where the work of a fruitless search shows. A period costs more with
-    BYSETPOS (each position scans the period's days) and, for HOURLY rules, with the times
-    built for every hour (BYMINUTE).
+    BYSETPOS (each position scans the period's days) and, for HOURLY and MINUTELY rules,
+    with the times built for every period (BYMINUTE, BYSECOND).
     """
 
     def __init__(self, rule):
@@ -271,6 +273,8 @@ class _MeteredIterInfo(du._iterinfo):
         self.weight = max(1, len(rule._bysetpos or ()))
         if rule._freq == du.HOURLY:
             self.weight *= len(rule._byminute or ()) * len(rule._bysecond or ()) or 1
+        elif rule._freq == du.MINUTELY:
+            self.weight *= len(rule._bysecond or ()) or 1
 
     def _metered(self, period):
         _days, start, end = period

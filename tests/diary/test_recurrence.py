@@ -257,7 +257,7 @@ def test_an_ongoing_instance_counts_as_upcoming():
     [
         ("garbage", "NAME=VALUE"),
         ("FREQ=SECONDLY", "FREQ must be one of"),
-        ("FREQ=MINUTELY", "FREQ must be one of"),
+        ("FREQ=SECONDLY", "FREQ must be one of"),
         ("INTERVAL=2", "needs a FREQ"),
         ("FREQ=WEEKLY;BYDAY=XX", "not valid"),
         ("FREQ=WEEKLY;COUNT=0", "COUNT must be a positive whole number"),
@@ -547,3 +547,37 @@ def test_the_work_budget_counts_search_steps_not_only_dates(monkeypatch):
 )
 def test_ordinary_rules_fit_the_budget_even_from_decades_ago(rule):
     assert starts(at(1990, 1, 1, 10), rule, cap=2)
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        # Guided tours every 15 minutes, six of them.
+        (
+            "FREQ=MINUTELY;INTERVAL=15;COUNT=6",
+            ["09:00", "09:15", "09:30", "09:45", "10:00", "10:15"],
+        ),
+        # Every 90 minutes, four times.
+        ("FREQ=MINUTELY;INTERVAL=90;COUNT=4", ["09:00", "10:30", "12:00", "13:30"]),
+        # Every 20 minutes from 9:00 to 16:40, one day.
+        (
+            "FREQ=MINUTELY;INTERVAL=20;BYHOUR=9,10,11,12,13,14,15,16;UNTIL=20260105T170000",
+            [f"{hour:02d}:{minute:02d}" for hour in range(9, 17) for minute in (0, 20, 40)],
+        ),
+    ],
+)
+def test_minutely_rules_an_organisers_calendar_holds_are_expanded(rule, expected):
+    moments = starts(at(2026, 1, 5, 9), rule, end=at(2026, 1, 5, 9, 10))
+    assert [f"{moment.astimezone(BRUSSELS):%H:%M}" for moment in moments] == expected
+
+
+def test_a_minutely_rule_without_end_keeps_to_the_cap_and_the_guards():
+    assert len(starts(at(2026, 1, 5, 9), "FREQ=MINUTELY", cap=10)) == 10
+    # Every minute since 2020: millions of dates to walk before the first upcoming one.
+    with pytest.raises(RecurrenceError, match=r"too many dates|too much work"):
+        starts(at(2020, 1, 5, 9), "FREQ=MINUTELY", cap=10)
+
+
+def test_secondly_rules_are_refused_with_the_frequencies_allowed():
+    with pytest.raises(RecurrenceError, match="MINUTELY"):
+        starts(at(2026, 1, 5, 9), "FREQ=SECONDLY;COUNT=3")

@@ -6,8 +6,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Count
 from django.utils import timezone
 
 from diary.models import Event
@@ -349,3 +351,59 @@ def test_a_local_file_imports_too(tmp_path):
     path.write_bytes(crlf(MEETUP))
     import_ics(str(path))
     assert Event.objects.get().source == str(path.resolve())
+
+
+TOURS = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Museum//Tours//EN
+BEGIN:VEVENT
+UID:quarter@museum.example
+DTSTART;TZID=Europe/Brussels:20270105T090000
+DTEND;TZID=Europe/Brussels:20270105T091000
+RRULE:FREQ=MINUTELY;INTERVAL=15;COUNT=6
+SUMMARY:Tour every quarter hour
+END:VEVENT
+BEGIN:VEVENT
+UID:ninety@museum.example
+DTSTART;TZID=Europe/Brussels:20270105T090000
+RRULE:FREQ=MINUTELY;INTERVAL=90;COUNT=4
+SUMMARY:Tour every ninety minutes
+END:VEVENT
+BEGIN:VEVENT
+UID:day@museum.example
+DTSTART;TZID=Europe/Brussels:20270105T090000
+DTEND;TZID=Europe/Brussels:20270105T091500
+RRULE:FREQ=MINUTELY;INTERVAL=20;BYHOUR=9,10,11,12,13,14,15,16;UNTIL=20270105T160000Z
+SUMMARY:Tour every twenty minutes
+END:VEVENT
+BEGIN:VEVENT
+UID:endless@museum.example
+DTSTART;TZID=Europe/Brussels:20200105T090000
+RRULE:FREQ=MINUTELY
+SUMMARY:Every minute since 2020
+END:VEVENT
+BEGIN:VEVENT
+UID:seconds@museum.example
+DTSTART;TZID=Europe/Brussels:20270105T090000
+RRULE:FREQ=SECONDLY;COUNT=3
+SUMMARY:Every second
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_minutely_rules_are_imported_with_their_dates_and_the_rest_reported(served):
+    with time_machine.travel(local(2026, 12, 1, 12), tick=False):
+        out, err = import_ics(served("tours.ics", TOURS))
+    counts = dict(Event.objects.values_list("uid").annotate(dates=Count("occurrences")))
+    assert counts == {
+        "quarter@museum.example": 6,
+        "ninety@museum.example": 4,
+        "day@museum.example": 24,  # 9:00 to 16:40
+    }
+    lines = TOURS.splitlines()
+    begin = [n for n, line in enumerate(lines, start=1) if line == "BEGIN:VEVENT"]
+    assert f"line {begin[3]} (UID endless@museum.example):" in err
+    assert f"line {begin[4]} (UID seconds@museum.example):" in err
+    assert "3 created, 0 updated, 0 unchanged, 0 cancelled, 2 with errors" in out
+    assert not Event.objects.filter(occurrences__isnull=True).exists()
