@@ -1,7 +1,9 @@
 """Every write to the diary that follows a rule.
 
-Admin actions, the seed command and (later) the submission form, the API and the iCal
-importer call these; none of them saves an Event by hand.
+Every door calls these and holds no rule of its own: the submission form and the manage
+link (diary.submissions), the API (diary.api), the admin's form, buttons and actions, the
+iCal importer (feeds.importers), the demo city (diary.demo) and the commands. None of them
+saves an Event by hand. Each write a reader could notice is journalled (diary.journal).
 """
 
 import logging
@@ -337,14 +339,27 @@ def event_resubmit(*, event: Event, proven: bool, tags=None, languages=None) -> 
     pending or rejected event goes (back) to moderation. Tags and languages left as None
     stay as they are.
     """
+    return _event_edit(
+        event=event,
+        vouched=organiser_vouches(event.organiser, proven=proven),
+        tags=tags,
+        languages=languages,
+    )
+
+
+def _event_edit(*, event: Event, vouched: bool, tags=None, languages=None) -> Event:
+    """An edit, applied when vouched for; otherwise moderated (the rule of event_resubmit,
+    which the importer shares)."""
     with transaction.atomic():
-        if not organiser_vouches(event.organiser, proven=proven):
+        if not vouched:
             stored = Event.objects.select_for_update().get(pk=event.pk)
             if stored.is_published:
                 return event_change_propose(
                     event=event, stored=stored, tags=tags, languages=languages
                 )
             event.publication_state = Event.PublicationState.PENDING
+        else:
+            event.pending_change = None  # a vouched version supersedes an older proposal
         event_save(event=event)
         _relations_set(event, tags=tags, languages=languages)
     return event
@@ -431,12 +446,14 @@ def event_import(
     saved at all, so importing the same file twice changes nothing, not even `updated`.
     Raises ValidationError (with the reason) and saves nothing when the data is invalid.
     """
+    # The command line is an operator's: it proves the organiser it names, and `publish`
+    # is the operator's own word for the whole file.
+    vouched = publish or organiser_vouches(organiser, proven=True)
     event = Event.objects.filter(uid=uid).first()
     created = event is None
     if created:
         event = Event(uid=uid, source=source, organiser=organiser)
-        # The command line is an operator's: it proves the organiser it names.
-        if publish or organiser_vouches(organiser, proven=True):
+        if vouched:
             event.publication_state = Event.PublicationState.PUBLISHED
     before = {name: getattr(event, name) for name in IMPORTED_FIELDS}
     for name, value in fields.items():
@@ -451,8 +468,13 @@ def event_import(
         return "unchanged"
     event.source = source
     event.full_clean(exclude=["slug"])
-    event_save(event=event)
-    return "created" if created else "updated"
+    if created:
+        event_save(event=event)
+        return "created"
+    # An update nobody vouches for is moderated, as through every other door: a published
+    # event keeps its public version until an editor approves the change.
+    _event_edit(event=event, vouched=vouched)
+    return "updated"
 
 
 def events_cancel_missing(*, source: str, present: set[str]) -> int:

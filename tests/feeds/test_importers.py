@@ -407,3 +407,24 @@ def test_minutely_rules_are_imported_with_their_dates_and_the_rest_reported(serv
     assert f"line {begin[4]} (UID seconds@museum.example):" in err
     assert "3 created, 0 updated, 0 unchanged, 0 cancelled, 2 with errors" in out
     assert not Event.objects.filter(occurrences__isnull=True).exists()
+
+
+def test_an_import_nobody_vouches_for_changes_a_published_event_only_through_moderation():
+    from diary import services
+    from feeds.importers import import_calendar
+
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:talk@club.example\r\n"
+        "DTSTART:20270105T180000Z\r\nSUMMARY:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    untrusted = OrganiserFactory()
+    import_calendar(calendar.format("Talk").encode(), source="club.ics", organiser=untrusted)
+    event = services.event_publish(event=Event.objects.get())  # an editor approved it
+    import_calendar(calendar.format("Spam").encode(), source="club.ics", organiser=untrusted)
+    event = Event.objects.get()
+    assert (event.title, event.is_published) == ("Talk", True)
+    assert event.pending_change == {"fields": {"title": "Spam"}}
+    # The operator's own word (--publish) applies it.
+    import_calendar(calendar.format("Talk, new title").encode(), source="club.ics", publish=True)
+    event = Event.objects.get()
+    assert (event.title, event.pending_change) == ("Talk, new title", None)
