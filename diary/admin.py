@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -16,6 +17,7 @@ from diary.models import (
     ApiToken,
     Article,
     Category,
+    Change,
     Event,
     Language,
     Occurrence,
@@ -427,3 +429,31 @@ class ArticleAdmin(AgendaAdmin):
     search_fields = ("title", "excerpt", "author", "url")
     date_hierarchy = "published_on"
     autocomplete_fields = ("tags",)
+
+
+@admin.register(Change)
+class ChangeAdmin(admin.ModelAdmin):
+    """The change journal, for reading: what changed, when, through which door, and which
+    events it touched. Append-only: nobody adds, edits or deletes a row here."""
+
+    list_display = ("at", "action", "subject", "door", "touched")
+    list_filter = ("door", "action", ("at", admin.DateFieldListFilter))
+    search_fields = ("subject", "events__uid")
+    date_hierarchy = "at"
+    fields = ("at", "action", "door", "subject", "fields", "touched")
+
+    @admin.display(description=_("events touched"))
+    def touched(self, change: Change) -> int:
+        return change.touched
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(touched=Count("events"))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # editors with the view permission read it
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -177,7 +177,7 @@ def test_a_write_rolled_back_sends_no_mail(mailoutbox):
     assert [message.subject for message in mailoutbox] == [mailoutbox[0].subject]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_mail_leaves_when_the_write_commits_not_before():
     from django.core import mail
 
