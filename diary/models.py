@@ -279,8 +279,8 @@ class Event(models.Model):
         blank=True,
         help_text=_("Basic HTML is kept; anything else is removed."),
     )
-    # What the `q` filter searches: title, summary and venue name, kept by save() and by
-    # venue edits, so one trigram index on PostgreSQL answers it.
+    # What the `q` filter searches: title, summary, venue and category names, kept by save()
+    # and by venue and category renames (diary.journal), so one trigram index answers it.
     search_text = models.TextField(editable=False, default="")
     category = models.ForeignKey(
         Category,
@@ -581,7 +581,7 @@ class Event(models.Model):
 
     def search_text_refresh(self) -> None:
         """What `q` searches: title, summary, venue and category names, one per line, as
-        `searchable` folds them (the venue and category signals in diary.cache call this)."""
+        `searchable` folds them (diary.journal calls this when a venue or category is renamed)."""
         names = [self.title, self.summary]
         names += [related.name if related else "" for related in (self.venue, self.category)]
         self.search_text = searchable("\n".join(names))
@@ -707,7 +707,8 @@ class Submission(Event):
 class Occurrence(models.Model):
     """One dated instance of an event, materialised so every agenda question is a range query.
 
-    Written only by `diary.services.occurrences_materialise`.
+    Written only by `diary.services` (`occurrences_materialise`, and `events_bulk_create`
+    for the demo city's bulk insert).
     """
 
     event = models.ForeignKey(

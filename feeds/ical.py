@@ -6,8 +6,9 @@ notice, DTSTAMP is the last modification (not the time of the request), so the s
 always yields the same bytes and the same ETag.
 
 Feeds can hold 100,000 events: they are streamed, and each event's VEVENT is rendered once
-and stored with the event (`Event.ical`), cleared whenever the event, its venue, its area or
-its category changes.
+and stored with the event (`Event.ical`). The change journal (diary.journal) clears it
+whenever the event, its venue, its area or its category changes, and a feed stores a text
+only while its event carries the journal stamp it was rendered from (`ical_store`).
 """
 
 from collections.abc import Iterable, Iterator

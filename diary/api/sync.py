@@ -14,7 +14,7 @@ are harmless: each carries the whole current state.
 """
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Max
 from django.utils.dateparse import parse_datetime
@@ -60,9 +60,12 @@ def since_from(params) -> datetime:
         )
     try:
         moment = parse_datetime(value)
-    except ValueError:
+        # In UTC: an old date in the city's zone has an offset in seconds (local mean time)
+        # that RFC 3339, and so the answer, cannot carry.
+        moment = moment.astimezone(UTC) if moment and moment.tzinfo else None
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None:
         raise exceptions.ValidationError(
             {
                 PARAMETER: [
@@ -126,7 +129,7 @@ def delta_response(view, request):
             )  # fmt: skip
     return Response(
         {
-            PARAMETER: TIME.to_representation(since),
+            PARAMETER: since.isoformat().replace("+00:00", "Z"),
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
             "results": results,

@@ -151,3 +151,20 @@ def test_pending_events_never_appear(client):
     since = timezone.now() - timedelta(seconds=1)
     EventFactory(publication_state=Event.PublicationState.PENDING)
     assert sync(client, since)["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("value", "echoed"),
+    [
+        ("0513-08-19T04:24:59Z", "0513-08-19T04:24:59Z"),  # Brussels then: local mean time
+        ("2026-12-01T09:00:00+01:00", "2026-12-01T08:00:00Z"),
+    ],
+)
+def test_the_moment_is_echoed_in_utc(client, value, echoed):
+    assert client.get(URL, {"updated_since": value}).json()["updated_since"] == echoed
+
+
+def test_a_moment_that_overflows_is_a_400(client):
+    response = client.get(URL, {"updated_since": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400
+    assert "updated_since" in response.json()
