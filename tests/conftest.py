@@ -16,6 +16,23 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_shared_cache(tmp_path_factory):
+    """Each test run keeps its rate counters and data version in a folder of its own: two
+    runs at once (SQLite and PostgreSQL, say) would otherwise share var/cache and see each
+    other's writes."""
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+
+    shared = django_settings.CACHES["shared"]
+    if not shared["BACKEND"].endswith("FileBasedCache"):
+        yield
+        return
+    own = {**shared, "LOCATION": str(tmp_path_factory.mktemp("shared-cache"))}
+    with override_settings(CACHES={**django_settings.CACHES, "shared": own}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

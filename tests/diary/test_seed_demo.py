@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from diary.demo import VENUES
-from diary.models import Article, Event, Occurrence
+from diary.models import Article, ChangedEvent, Event, Occurrence
 from venues.models import Municipality, Venue
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,22 @@ def test_extend_occurrences_reports_what_it_did():
     out = StringIO()
     call_command("extend_occurrences", stdout=out)
     assert out.getvalue().startswith("Occurrences: 0 created")
+
+
+def test_the_bulk_insert_follows_the_same_rules_as_every_save():
+    seed("--events", "60", "--seed", "3")
+    public = Event.objects.published()
+    assert public.exists()
+    # Journalled as the demo door, each public event stamped, as event_save would.
+    assert not public.filter(last_change__isnull=True).exists()
+    journalled = ChangedEvent.objects.filter(change__door="demo").values("event_pk")
+    assert journalled.distinct().count() == public.count()
+    for event in Event.objects.select_related("venue", "category"):
+        stored = event.search_text
+        event.search_text_refresh()
+        assert event.search_text == stored
+        assert (event.published_at is not None) == event.is_published
+        expected = [instance.start for instance in event.stored_instances()]
+        assert list(event.occurrences.order_by("start").values_list("start", flat=True)) == (
+            expected
+        )
