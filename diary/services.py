@@ -472,7 +472,13 @@ def event_import(
         event_save(event=event)
         return "created"
     # An update nobody vouches for is moderated, as through every other door: a published
-    # event keeps its public version until an editor approves the change.
+    # event keeps its public version until an editor approves the change. Calling it off
+    # (or on again) is not moderated, as through the manage link: subscribers learn at once.
+    if not vouched and "status" in changed:
+        stored = Event.objects.get(pk=event.pk)
+        if stored.is_published:
+            stored.status = event.status
+            event_save(event=stored)
     _event_edit(event=event, vouched=vouched)
     return "updated"
 

@@ -428,3 +428,19 @@ def test_an_import_nobody_vouches_for_changes_a_published_event_only_through_mod
     import_calendar(calendar.format("Talk, new title").encode(), source="club.ics", publish=True)
     event = Event.objects.get()
     assert (event.title, event.pending_change) == ("Talk, new title", None)
+
+
+def test_a_cancellation_in_an_unvouched_import_applies_at_once():
+    from diary import services
+    from feeds.importers import import_calendar
+
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:gig@club.example\r\n"
+        "DTSTART:20270105T180000Z\r\nSUMMARY:{}\r\nSTATUS:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    import_calendar(calendar.format("Gig", "CONFIRMED").encode(), source="club.ics")
+    services.event_publish(event=Event.objects.get())
+    import_calendar(calendar.format("Gig!", "CANCELLED").encode(), source="club.ics")
+    event = Event.objects.get()
+    assert (event.title, event.status, event.is_published) == ("Gig", "cancelled", True)
+    assert event.pending_change == {"fields": {"title": "Gig!"}}
