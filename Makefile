@@ -9,7 +9,7 @@ PORT ?= 8000
 # sets DEBUG=0 and a SECRET_KEY of its own (README, "Deploy").
 export DEBUG ?= 1
 
-.PHONY: run serve test browser-test lint format bench lock clean
+.PHONY: run serve test browser-test lint format messages bench lock clean
 
 # The venv is rebuilt when the lock changes; the stamp files remember which lock it holds.
 $(VENV)/.base: requirements/base.lock
@@ -66,6 +66,17 @@ node_modules/.installed: package-lock.json
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The interface in French and Dutch (locale/): gathers new and changed strings into the
+# catalogues, keeping every translation, and compiles them. Translate what is new in the .po
+# files, then run it again. The compiled .mo files are committed, so `make run` needs no
+# gettext; tests/test_translations.py fails while a string is untranslated or fuzzy, a .mo
+# differs from its .po, or the code holds a string the catalogues lack.
+MESSAGES_SCAN := --ignore=.venv --ignore=node_modules --ignore=tests --ignore=scripts --ignore=docs
+messages: $(VENV)/.dev
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
+	$(PY) manage.py makemessages -l fr -l nl --no-obsolete $(MESSAGES_SCAN)
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

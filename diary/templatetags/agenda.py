@@ -4,10 +4,17 @@ from django import template
 from django.utils import formats, timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from diary.models import Event, Occurrence
 
 register = template.Library()
+
+# Date patterns (Django's `date` format characters) each language writes its own way: English
+# "Tue 1 Dec 2026", French "mar 1 déc 2026", Dutch "di 1 dec 2026" (lower-case months).
+DAY_MONTH = pgettext_lazy("date pattern: day and short month, as in “Until 15 Dec”", "j M")
+DAY_MONTH_TIME = pgettext_lazy("date pattern: day, short month and 24-hour time", "j M H:i")
+SHORT_DATE = pgettext_lazy("date pattern: short weekday, day, short month, year", "D j M Y")
 
 
 @register.filter
@@ -18,11 +25,13 @@ def time_range(occurrence: Occurrence) -> str:
         last_day = (end - timedelta(days=1)).date()
         if last_day <= start.date():
             return _("All day")
-        return _("Until %(day)s") % {"day": formats.date_format(last_day, "j M")}
+        return _("Until %(day)s") % {"day": formats.date_format(last_day, str(DAY_MONTH))}
     if end <= start:
         return formats.time_format(start, "H:i")
     if end.date() != start.date():
-        return f"{formats.time_format(start, 'H:i')}–{formats.date_format(end, 'j M H:i')}"
+        return (
+            f"{formats.time_format(start, 'H:i')}–{formats.date_format(end, str(DAY_MONTH_TIME))}"
+        )
     return f"{formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
 
 
@@ -30,11 +39,11 @@ def time_range(occurrence: Occurrence) -> str:
 def date_range(occurrence: Occurrence) -> str:
     """An occurrence's dates in full, for an event page: Tue 1 Dec 2026, 19:00–21:00."""
     start = timezone.localtime(occurrence.start)
-    day = formats.date_format(start, "D j M Y")
+    day = formats.date_format(start, str(SHORT_DATE))
     if occurrence.all_day:
         last_day = (timezone.localtime(occurrence.end) - timedelta(days=1)).date()
         if last_day > start.date():
-            return f"{day} – {formats.date_format(last_day, 'D j M Y')}"
+            return f"{day} – {formats.date_format(last_day, str(SHORT_DATE))}"
         return day
     return f"{day}, {time_range(occurrence)}"
 
