@@ -27,6 +27,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from diary.journal import data_version
+from diary.languages import language_of_path
 
 TTL = 10 * 60
 # What an answer may vary on besides its URL and language (responses say so in Vary).
@@ -42,7 +43,8 @@ def serves_cacheable(path: str) -> bool:
     """Whether the view at `path` may answer from the cache: one marked `cacheable`, or an API
     action its viewset lists in `cacheable_actions`."""
     try:
-        view = resolve(path).func
+        with translation.override(language_of_path(path)):  # /fr/… resolves in French
+            view = resolve(path).func
     except Resolver404:
         return False
     if getattr(view, "cacheable", False):

@@ -26,6 +26,7 @@ from django.db.models import Max
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from diary.clients import shared_cache
+from diary.languages import unprefixed
 from diary.models import (
     Article,
     Category,
@@ -68,7 +69,8 @@ class JournalDoorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        name = next((name for prefix, name in PATH_DOORS if request.path.startswith(prefix)), "web")
+        path = unprefixed(request.path_info)  # /fr/submit/ is the form too
+        name = next((name for prefix, name in PATH_DOORS if path.startswith(prefix)), "web")
         with door(name):
             return self.get_response(request)
 

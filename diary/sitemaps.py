@@ -4,7 +4,16 @@ from diary.models import Event
 from venues.models import Venue
 
 
-class EventSitemap(Sitemap):
+class LanguagesSitemap(Sitemap):
+    """Every page in each language, each naming the others (hreflang) and English as the
+    default."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class EventSitemap(LanguagesSitemap):
     """Published events only: Event.objects.published() is the one source of public events."""
 
     changefreq = "daily"
@@ -17,7 +26,7 @@ class EventSitemap(Sitemap):
         return event.updated
 
 
-class VenueSitemap(Sitemap):
+class VenueSitemap(LanguagesSitemap):
     changefreq = "weekly"
 
     def items(self):

@@ -1,14 +1,13 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
-from django.views.decorators.csrf import csrf_exempt
-from django.views.i18n import set_language
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from diary import submissions, views
+from diary import languages, submissions, views
 from diary.api import views as api
 from diary.sitemaps import EventSitemap, VenueSitemap
 from feeds import views as feed_views
@@ -37,8 +36,8 @@ diary_patterns = (
 )
 
 urlpatterns = [
-    path("", include(diary_patterns)),
-    path("venues/", include("venues.urls")),
+    # Language-neutral and stable forever (DESIGN.md): feeds, the API, the admin, the files
+    # search engines and load balancers read, the language switcher.
     path("feeds/", include("feeds.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -53,10 +52,17 @@ urlpatterns = [
     ),
     path("robots.txt", views.robots_txt, name="robots"),
     path("healthz", views.healthz, name="healthz"),
-    # Without a CSRF token, so that public pages carry nothing personal and can be shared
-    # from the cache: a forged request could at worst change a visitor's interface language.
-    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    path("i18n/setlang/", languages.switch_language, name="set_language"),
+    # /en/… is the English page's other name: the English pages have no prefix.
+    re_path(r"^en/(?P<rest>.*)$", languages.english_unprefixed),
 ]
+# The pages, in each language: English at /…, French at /fr/…, Dutch at /nl/…
+# (diary.languages sends a first visit to the language it asks for).
+urlpatterns += i18n_patterns(
+    path("", include(diary_patterns)),
+    path("venues/", include("venues.urls")),
+    prefix_default_language=False,
+)
 
 handler404 = "diary.views.page_not_found"
 handler500 = "diary.views.server_error"

@@ -20,7 +20,7 @@ from itertools import islice
 import icalendar
 from django.conf import settings
 from django.db.models import Case, F, QuerySet, TextField, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import strip_tags
 
 from diary import recurrence
@@ -145,8 +145,10 @@ def _date_list(values: list[str], event: Event) -> list:
 
 
 def event_url(event: Event) -> str:
-    """The canonical address of an event's page, the same whichever host asked."""
-    return settings.SITE_URL + event.get_absolute_url()
+    """The canonical address of an event's page, the same whichever host (and language)
+    asked: the text is stored and shared by every feed."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return settings.SITE_URL + event.get_absolute_url()
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:

@@ -67,9 +67,11 @@ def test_a_visitor_is_served_the_page_in_their_language(client):
     EventFactory()
     english = fetch(client, "/")
     client.cookies["django_language"] = "fr"
-    french = fetch(client, "/")
+    assert client.get("/")["Location"] == "/fr/"  # the cached English page is not served
+    french = fetch(client, "/fr/")
     assert french != english
     assert b'lang="fr"' in french
+    assert fetch(client, "/fr/") == french  # and the French page is cached in turn
 
 
 @pytest.mark.parametrize("path", CACHED)

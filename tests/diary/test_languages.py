@@ -1,53 +1,151 @@
-"""The interface in English, French and Dutch (issue 15's first part: the catalogues)."""
+"""The pages in English (/…), French (/fr/…) and Dutch (/nl/…)."""
 
 import re
 
 import pytest
+from django.urls import reverse
+from django.utils import translation
 
+from diary import services
+from diary.models import Change, Event
 from tests.factories import EventFactory, local
 
 pytestmark = pytest.mark.django_db
 
 
-def test_choosing_french_in_the_header_gives_a_french_agenda(client):
+def text(client, path: str, **headers) -> str:
+    response = client.get(path, **headers)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.content.decode()
+
+
+def test_the_french_and_dutch_agendas_speak_their_language(client):
     EventFactory(start=local(2030, 12, 7, 20), title="Jazz at Flagey")
-    response = client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
-    assert response.status_code == 302
-    page = client.get("/?start=2030-12-01").content.decode()
-    assert '<html lang="fr"' in page
+    french = text(client, "/fr/?start=2030-12-01")
+    assert '<html lang="fr"' in french
     for words in ("Filtres", "Proposer un événement", "samedi 7 décembre 2030", "20:00"):
-        assert words in page
-    assert "Submit an event" not in page
-
-
-def test_a_dutch_browser_gets_the_agenda_in_dutch(client):
-    EventFactory(start=local(2030, 12, 7, 20))
-    page = client.get("/?start=2030-12-01", HTTP_ACCEPT_LANGUAGE="nl-BE,nl;q=0.9").content.decode()
-    assert '<html lang="nl"' in page
+        assert words in french
+    assert "Submit an event" not in french
+    dutch = text(client, "/nl/?start=2030-12-01")
     for words in ("Evenement indienen", "zaterdag 7 december 2030", "Filters wissen"):
-        assert words in page
+        assert words in dutch
+
+
+@pytest.mark.parametrize(
+    ("headers", "location"),
+    [
+        ({"HTTP_ACCEPT_LANGUAGE": "fr-BE,fr;q=0.9,en;q=0.5"}, "/fr/?when=week&free=true"),
+        ({"HTTP_ACCEPT_LANGUAGE": "nl-BE,nl;q=0.9"}, "/nl/?when=week&free=true"),
+    ],
+)
+def test_a_first_visit_goes_to_the_language_the_browser_asks_for(client, headers, location):
+    response = client.get("/?when=week&free=true", **headers)
+    assert response.status_code == 302
+    assert response["Location"] == location
+    assert "Accept-Language" in response["Vary"]
+
+
+@pytest.mark.parametrize("accept", ["", "en-GB,en;q=0.9", "de-DE,de;q=0.9", "tlh"])
+def test_english_or_no_known_language_gets_the_english_page(client, accept):
+    page = text(client, "/", HTTP_ACCEPT_LANGUAGE=accept)
+    assert '<html lang="en"' in page and "Submit an event" in page
+
+
+def test_a_choice_is_remembered_and_kept_on_the_same_page_with_its_filters(client):
+    event = EventFactory()
+    response = client.post(
+        "/i18n/setlang/", {"language": "nl", "next": "/fr/?category=music&free=true"}
+    )
+    assert response["Location"] == "/nl/?category=music&free=true"
+    # Later, an unprefixed link (from another site, an old bookmark) follows the choice...
+    assert client.get(f"/events/{event.slug}/")["Location"] == f"/nl/events/{event.slug}/"
+    # ...and choosing English again stays English, whatever the browser says.
+    client.post("/i18n/setlang/", {"language": "en", "next": "/nl/"})
+    assert '<html lang="en"' in text(client, "/", HTTP_ACCEPT_LANGUAGE="fr")
+
+
+def test_en_is_the_english_pages_other_name(client):
+    event = EventFactory()
+    response = client.get(f"/en/events/{event.slug}/?utm=x")
+    assert response.status_code == 301
+    assert response["Location"] == f"/events/{event.slug}/?utm=x"
+
+
+def test_every_page_names_its_languages_and_its_canonical_address(client):
+    event = EventFactory()
+    page = text(client, f"/fr/events/{event.slug}/")
+    alternates = dict(re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)"', page))
+    assert alternates == {
+        "en": f"http://testserver/events/{event.slug}/",
+        "fr": f"http://testserver/fr/events/{event.slug}/",
+        "nl": f"http://testserver/nl/events/{event.slug}/",
+        "x-default": f"http://testserver/events/{event.slug}/",
+    }
+    assert page.count('rel="canonical"') == 1
+    agenda = text(client, "/nl/?category=music")
+    assert 'hreflang="fr" href="http://testserver/fr/?category=music"' in agenda
+    assert '<link rel="canonical" href="http://testserver/nl/?category=music">' in agenda
+
+
+def test_the_sitemap_lists_each_page_in_each_language_with_its_alternates(client):
+    event = EventFactory()
+    xml = client.get("/sitemap.xml").content.decode()
+    for prefix in ("", "/fr", "/nl"):
+        assert f"<loc>http://testserver{prefix}/events/{event.slug}/</loc>" in xml
+    assert 'hreflang="x-default" href="http://testserver/events/' in xml
+
+
+def test_stable_addresses_keep_no_prefix_and_never_404(client):
+    event = EventFactory()
+    for path in (
+        f"/events/{event.slug}/",
+        f"/events/{event.slug}.ics",
+        "/feeds/events.ics",
+        "/api/v1/events/",
+        "/venues/",
+        "/month/",
+    ):
+        assert client.get(path).status_code == 200, path
+    # A French visitor's .ics file and feeds stay where calendar apps expect them.
+    ics = client.get(f"/events/{event.slug}.ics", HTTP_ACCEPT_LANGUAGE="fr")
+    assert ics.status_code == 200
+    assert f"URL:http://127.0.0.1:8000/events/{event.slug}/".encode() in ics.content.replace(
+        b"\r\n ", b""
+    )
 
 
 def test_the_month_starts_on_monday_in_every_language(client):
-    for language, week in (
-        ("en", ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
-        ("fr", ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]),
-        ("nl", ["ma", "di", "wo", "do", "vr", "za", "zo"]),
+    for prefix, week in (
+        ("", ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+        ("/fr", ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]),
+        ("/nl", ["ma", "di", "wo", "do", "vr", "za", "zo"]),
     ):
-        page = client.get("/month/?start=2030-12-01", HTTP_ACCEPT_LANGUAGE=language)
-        headings = page.content.decode().split("<thead")[1].split("</thead>")[0]
-        assert re.findall(r">([^<]+)</th>", headings) == week, language
-
-
-def test_an_unknown_language_falls_back_to_english(client):
-    client.cookies["django_language"] = "xx"
-    page = client.get("/", HTTP_ACCEPT_LANGUAGE="tlh").content.decode()
-    assert '<html lang="en"' in page
-    assert "Submit an event" in page
+        headings = text(client, f"{prefix}/month/?start=2030-12-01").split("<thead")[1]
+        assert re.findall(r">([^<]+)</th>", headings.split("</thead>")[0]) == week, prefix
 
 
 def test_each_language_is_cached_apart(client, settings):
     settings.DIARY_CACHE_RESPONSES = True
-    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    french = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    english, french = text(client, "/"), text(client, "/fr/")
     assert "Submit an event" in english and "Proposer un événement" in french
+    assert text(client, "/") == english and text(client, "/fr/") == french
+
+
+def test_the_form_in_french_is_the_same_door_and_answers_in_french(client):
+    from tests.diary.test_submissions import form_data
+
+    with translation.override("fr"):
+        french_form = reverse("diary:submit")
+    assert "Proposer un événement" in text(client, french_form)
+    response = client.post(french_form, form_data())
+    assert response.status_code == 302
+    assert response["Location"].startswith("/fr/submit/manage/")  # the manage page in French
+    event = Event.objects.get()
+    assert event.publication_state == Event.PublicationState.PENDING
+    assert "Merci" in text(client, response["Location"])
+    event = services.event_publish(event=event)
+    with translation.override("fr"):
+        manage = reverse("diary:submission-manage", args=[services.manage_token(event)])
+    assert manage.startswith("/fr/")
+    client.post(manage, {"action": "cancel", "confirmed": "yes"})
+    assert (Change.objects.first().action, Change.objects.first().door) == ("cancelled", "manage")

@@ -351,6 +351,12 @@ def count_queries(client, url: str) -> int:
         (lambda: "/venues/", 3),
         (lambda: "/venues/tour-taxis/", 3),
         (lambda: "/sitemap.xml", 4),
+        # The same pages in French and Dutch cost the same.
+        (lambda: "/fr/", 8),
+        (lambda: "/nl/?when=month&category=music&tag=smart-city&free=true&language=fr", 12),
+        (lambda: "/fr/month/", 8),
+        (lambda: f"/nl/events/{Event.objects.published().exclude(rrule='').first().slug}/", 8),
+        (lambda: "/fr/venues/tour-taxis/", 3),
     ],
 )
 def test_pages_run_a_constant_number_of_queries(client, page, ceiling):

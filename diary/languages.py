@@ -1,0 +1,98 @@
+"""The pages' languages in the URL: English at /…, French at /fr/…, Dutch at /nl/….
+
+A first visit to an unprefixed page goes to the language the visitor asked for: a choice made
+with the header's switcher (its cookie), else the browser's `Accept-Language`; English pages
+are served where neither asks for another language (search engines, most API clients). The
+feeds, the API and the admin have no prefix (urls.py). Each page names its other languages
+(`hreflang`) and its canonical address (`alternates`).
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.urls import Resolver404, resolve, translate_url
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
+
+# The namespaces of the pages (urls.py's i18n_patterns); an event's .ics file stays one.
+PAGE_NAMESPACES = {"diary", "venues"}
+NOT_PAGES = {"diary:event-ics"}
+
+
+def language_of_path(path: str) -> str:
+    return translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+
+
+def unprefixed(path: str) -> str:
+    """The path without its language prefix (/fr/submit/ → /submit/)."""
+    language = translation.get_language_from_path(path)
+    return path[len(language) + 1 :] if language else path
+
+
+def is_page(path: str) -> bool:
+    with translation.override(language_of_path(path)):
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return False
+    return bool(PAGE_NAMESPACES & set(match.namespaces)) and match.view_name not in NOT_PAGES
+
+
+class FirstVisitLanguageMiddleware:
+    """Sends a visitor asking for French or Dutch from an unprefixed page to that language's
+    page, query string kept. After django.middleware.locale.LocaleMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        page = request.method in ("GET", "HEAD") and is_page(request.path_info)
+        if page and not translation.get_language_from_path(request.path_info):
+            wanted = translation.get_language_from_request(request)
+            if wanted != settings.LANGUAGE_CODE:
+                response = HttpResponseRedirect(translate_url(request.get_full_path(), wanted))
+                patch_vary_headers(response, ("Accept-Language", "Cookie"))
+                return response
+        response = self.get_response(request)
+        if page:
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        return response
+
+
+@csrf_exempt
+def switch_language(request):
+    """Django's set_language, reading the page to go back to in that page's own language, so
+    that /fr/?category=music becomes /nl/?category=music (Django's reads it in the
+    language already active, which a prefixed page's path is not).
+
+    Without a CSRF token, so that public pages carry nothing personal and can be shared from
+    the cache: a forged request could at worst change a visitor's interface language.
+    """
+    target = request.POST.get("next", request.GET.get("next", ""))
+    with translation.override(language_of_path(urlsplit(target).path)):
+        return set_language(request)
+
+
+def english_unprefixed(request, rest: str):
+    """/en/… is the English page's other name: it moved to /…, for good."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"/{rest}" + (f"?{query}" if query else ""))
+
+
+def alternates(request) -> dict:
+    """A context processor: the page in each language (hreflang), and its canonical address."""
+    if not getattr(request, "resolver_match", None) or not is_page(request.path_info):
+        return {}
+    full_path = request.get_full_path()
+    links = [
+        (code, request.build_absolute_uri(translate_url(full_path, code)))
+        for code, _name in settings.LANGUAGES
+    ]
+    english = dict(links)[settings.LANGUAGE_CODE]
+    return {
+        "language_alternates": [*links, ("x-default", english)],
+        "canonical_url": request.build_absolute_uri(full_path),
+    }
