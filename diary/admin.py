@@ -125,7 +125,10 @@ class EventAdmin(AgendaAdmin):
             },
         ),
         (_("Magazine"), {"fields": ("related_articles", "excluded_articles")}),
-        (_("Moderation"), {"fields": ("organiser", "status", "publication_state")}),
+        (
+            _("Moderation"),
+            {"fields": ("organiser", "text_language", "status", "publication_state")},
+        ),
         (
             _("Calendar identity"),
             {

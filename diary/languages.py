@@ -32,30 +32,42 @@ def unprefixed(path: str) -> str:
     return path[len(language) + 1 :] if language else path
 
 
-def is_page(path: str) -> bool:
+def _prefixed(path: str):
+    """The ResolverMatch of a path under i18n_patterns (one that may carry a prefix)."""
     with translation.override(language_of_path(path)):
         try:
             match = resolve(path)
         except Resolver404:
-            return False
-    return bool(PAGE_NAMESPACES & set(match.namespaces)) and match.view_name not in NOT_PAGES
+            return None
+    return match if PAGE_NAMESPACES & set(match.namespaces) else None
+
+
+def is_page(path: str) -> bool:
+    match = _prefixed(path)
+    return match is not None and match.view_name not in NOT_PAGES
 
 
 class FirstVisitLanguageMiddleware:
     """Sends a visitor asking for French or Dutch from an unprefixed page to that language's
-    page, query string kept. After django.middleware.locale.LocaleMiddleware."""
+    page, query string kept; answers the unprefixed rest (the API, the feeds, the admin) in
+    the language asked for. After django.middleware.locale.LocaleMiddleware, which gives
+    every unprefixed path English."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        page = request.method in ("GET", "HEAD") and is_page(request.path_info)
-        if page and not translation.get_language_from_path(request.path_info):
+        match = _prefixed(request.path_info)
+        page = match is not None and match.view_name not in NOT_PAGES
+        if not translation.get_language_from_path(request.path_info):
             wanted = translation.get_language_from_request(request)
-            if wanted != settings.LANGUAGE_CODE:
+            if page and request.method in ("GET", "HEAD") and wanted != settings.LANGUAGE_CODE:
                 response = HttpResponseRedirect(translate_url(request.get_full_path(), wanted))
                 patch_vary_headers(response, ("Accept-Language", "Cookie"))
                 return response
+            if match is None:  # not under i18n_patterns: resolving needs no prefix
+                translation.activate(wanted)
+                request.LANGUAGE_CODE = wanted
         response = self.get_response(request)
         if page:
             patch_vary_headers(response, ("Accept-Language", "Cookie"))

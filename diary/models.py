@@ -424,6 +424,16 @@ class Event(models.Model):
             "until an editor approves it."
         ),
     )
+    text_language = models.CharField(
+        _("language of the texts"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_(
+            "The language the organiser wrote the title and description in; its e-mails go "
+            "out in it."
+        ),
+    )
     rejection_reason = models.TextField(
         _("reason for rejection"), validators=[validate_text], blank=True
     )

@@ -17,7 +17,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 
 from diary import journal, recurrence
@@ -268,15 +268,17 @@ def event_for_token(token: str) -> ManageAccess:
 
 
 def organiser_notify(*, event: Event, template: str) -> None:
-    """E-mail the organiser (received, published, rejected) with the manage link, once the
-    write it tells of has committed: a write rolled back sends nothing. Written now, from
-    the event as it is now; a mail server that fails is logged and changes nothing."""
+    """E-mail the organiser (received, published, rejected) with the manage link, in the
+    language the organiser wrote in, once the write it tells of has committed: a write
+    rolled back sends nothing. Written now, from the event as it is now; a mail server that
+    fails is logged and changes nothing."""
     if event.organiser is None:
         return
-    context = {"event": event, "manage_url": manage_url(event), "site_url": settings.SITE_URL}
-    subject = render_to_string(f"diary/email/{template}_subject.txt", context)
-    subject = " ".join(subject.split())  # one line, whatever the title held
-    body = render_to_string(f"diary/email/{template}.txt", context)
+    with translation.override(event.text_language):  # the organiser's, not the editor's
+        context = {"event": event, "manage_url": manage_url(event), "site_url": settings.SITE_URL}
+        subject = render_to_string(f"diary/email/{template}_subject.txt", context)
+        subject = " ".join(subject.split())  # one line, whatever the title held
+        body = render_to_string(f"diary/email/{template}.txt", context)
     recipient = event.organiser.email
     transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]), robust=True)
 
@@ -428,6 +430,7 @@ IMPORTED_FIELDS = (
     "exdates",
     "overrides",
     "status",
+    "text_language",
 )
 
 

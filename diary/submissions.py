@@ -12,7 +12,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -149,6 +149,7 @@ def submit(request):
         return render_form(request, form, image=image, status=400)
 
     event = form.save(commit=False)
+    event.text_language = translation.get_language()  # the form's language is the writer's
     organiser = services.organiser_for_submission(
         name=form.cleaned_data["organiser_name"], email=form.cleaned_data["organiser_email"]
     )

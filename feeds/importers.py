@@ -167,6 +167,15 @@ class Reader:
                 return venue
         return None
 
+    @staticmethod
+    def text_language(component) -> str:
+        """The SUMMARY's LANGUAGE parameter (RFC 5545 3.2.10: "fr-BE" is French) when it is
+        one of ours, else the site's language."""
+        summary = component.get("SUMMARY")
+        tag = str(getattr(summary, "params", {}).get("LANGUAGE", "")).lower()
+        code = tag.split("-")[0]
+        return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
     def row(self, component, line: int) -> Row:
         errors = getattr(component, "errors", [])
         if errors:
@@ -195,6 +204,7 @@ class Reader:
         link = str(component.get("URL", "")).strip()
         fields = {
             "title": (one_line(str(component.get("SUMMARY", ""))) or "(untitled)")[:200],
+            "text_language": self.text_language(component),
             "description": linebreaks(html.escape(description)) if description else "",
             "category": self._category(component),
             "venue": venue,

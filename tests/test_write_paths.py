@@ -180,6 +180,7 @@ class WritePaths(RuleBasedStateMachine):
             "min_age": "",
             "max_age": "",
             "organiser": event.organiser_id or "",
+            "text_language": event.text_language,
             "status": event.status,
             "occurrences-TOTAL_FORMS": "0",
             "occurrences-INITIAL_FORMS": "0",

@@ -4,6 +4,7 @@ import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from django.utils import translation
 from rest_framework import serializers
 
 from diary import recurrence, services
@@ -149,14 +150,23 @@ class EventWriteSerializer(serializers.ModelSerializer):
             "title", "summary", "description", "category", "tags", "venue", "online_url",
             "timezone", "start", "end", "all_day", "rrule", "rdates", "exdates", "is_free",
             "price_min", "price_max", "ticket_url", "languages", "family_friendly", "min_age",
-            "max_age", "accessibility_notes",
+            "max_age", "accessibility_notes", "text_language",
         ]  # fmt: skip
+        extra_kwargs = {
+            "text_language": {
+                "help_text": "The language the texts are written in (en, fr or nl); the "
+                "organiser's e-mails go out in it. Default for a new event: the request's "
+                "language (Accept-Language), else English."
+            }
+        }
 
     def validate(self, attrs):
         """The model's own rules (dates, recurrence, prices), as field errors."""
         m2m = {name: attrs.pop(name) for name in ("tags", "languages") if name in attrs}
         # A copy: a refused write leaves the instance the view read as it was.
         event = copy.copy(self.instance) if self.instance else Event()
+        if self.instance is None and "text_language" not in attrs:
+            attrs["text_language"] = translation.get_language()
         for name, value in attrs.items():
             setattr(event, name, value)
         if event.all_day and event.start and event.timezone in available_timezones():

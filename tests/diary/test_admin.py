@@ -44,6 +44,7 @@ def event_form(**overrides) -> dict:
         "min_age": "",
         "max_age": "",
         "status": "scheduled",
+        "text_language": "en",
         "publication_state": "published",
         "occurrences-TOTAL_FORMS": "0",
         "occurrences-INITIAL_FORMS": "0",

@@ -149,3 +149,59 @@ def test_the_form_in_french_is_the_same_door_and_answers_in_french(client):
     assert manage.startswith("/fr/")
     client.post(manage, {"action": "cancel", "confirmed": "yes"})
     assert (Change.objects.first().action, Change.objects.first().door) == ("cancelled", "manage")
+
+
+def test_the_organiser_is_written_to_in_the_language_of_the_form_whoever_moderates(
+    client, admin_client, mailoutbox
+):
+    from tests.diary.test_submissions import form_data
+
+    with translation.override("nl"):
+        dutch_form = reverse("diary:submit")
+    client.post(dutch_form, form_data())
+    event = Event.objects.get()
+    assert event.text_language == "nl"
+    [received] = mailoutbox
+    assert "ontvangen" in received.subject and "/nl/submit/manage/" in received.body
+    # An editor approves from the English admin: the e-mail is still in Dutch.
+    admin_client.post(
+        reverse("admin:diary_event_changelist"),
+        {"action": "approve", "_selected_action": [event.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    published = mailoutbox[-1]
+    assert "staat in de agenda" in published.subject
+    assert "Hallo" in published.body
+
+
+def test_the_api_takes_the_texts_language_from_the_request_or_the_field(client):
+    from diary.models import ApiToken
+    from tests.factories import OrganiserFactory
+
+    token = ApiToken.objects.create(organiser=OrganiserFactory()).key
+    event = {
+        "title": "Balade",
+        "category": "music",
+        "start": "2030-12-07T20:00:00+01:00",
+    }
+    for extra, headers, expected in (
+        ({}, {"HTTP_ACCEPT_LANGUAGE": "fr-BE"}, "fr"),
+        ({"text_language": "nl"}, {"HTTP_ACCEPT_LANGUAGE": "fr-BE"}, "nl"),
+        ({}, {}, "en"),
+    ):
+        response = client.post(
+            "/api/v1/events/",
+            {**event, **extra},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {token}",
+            **headers,
+        )
+        assert response.status_code == 201, response.content
+        assert Event.objects.get(uid=response.json()["uid"]).text_language == expected
+    refused = client.post(
+        "/api/v1/events/",
+        {**event, "text_language": "de"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
+    assert refused.status_code == 400 and "text_language" in refused.json()

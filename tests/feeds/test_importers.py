@@ -444,3 +444,18 @@ def test_a_cancellation_in_an_unvouched_import_applies_at_once():
     event = Event.objects.get()
     assert (event.title, event.status, event.is_published) == ("Gig", "cancelled", True)
     assert event.pending_change == {"fields": {"title": "Gig!"}}
+
+
+def test_the_summarys_language_is_the_texts_language():
+    from feeds.importers import import_calendar
+
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
+        "BEGIN:VEVENT\r\nUID:a@t\r\nDTSTART:20270105T180000Z\r\n"
+        "SUMMARY;LANGUAGE=fr-BE:Concert\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:b@t\r\nDTSTART:20270105T180000Z\r\n"
+        "SUMMARY;LANGUAGE=de:Konzert\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n"
+    )
+    import_calendar(calendar.encode(), source="x.ics")
+    assert dict(Event.objects.values_list("uid", "text_language")) == {"a@t": "fr", "b@t": "en"}
