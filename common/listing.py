@@ -4,7 +4,8 @@ from collections.abc import Iterable
 from datetime import date
 from itertools import groupby
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 
 def group_by_day(occurrences: Iterable, since: date | None = None) -> list[tuple[date, list]]:
@@ -25,6 +26,10 @@ def group_by_day(occurrences: Iterable, since: date | None = None) -> list[tuple
 
 def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dict[str, str]:
     """An iCal feed (by default the agenda's, for the same selection) as an https link and a
-    webcal:// one, which calendar apps open as a subscription."""
+    webcal:// one, which calendar apps open as a subscription; in the page's language when
+    it is not the site's (`lang=nl`: calendar apps send no Accept-Language of the reader's)."""
+    language = translation.get_language()
+    if language != settings.LANGUAGE_CODE:
+        query = "&".join(filter(None, (query, f"lang={language}")))
     https = request.build_absolute_uri(path) + (f"?{query}" if query else "")
     return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}

@@ -10,13 +10,24 @@ feeds, the API and the admin have no prefix (urls.py). Each page names its other
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.urls import Resolver404, resolve, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
+# The API and the feeds take `lang` (en, fr, nl) beside Accept-Language: calendar apps and
+# scripts cannot choose the header.
+LANG = "lang"
+LANG_PATHS = ("/api/", "/feeds/")
 # The namespaces of the pages (urls.py's i18n_patterns); an event's .ics file stays one.
 PAGE_NAMESPACES = {"diary", "venues"}
 NOT_PAGES = {"diary:event-ics"}
@@ -66,6 +77,10 @@ class FirstVisitLanguageMiddleware:
                 patch_vary_headers(response, ("Accept-Language", "Cookie"))
                 return response
             if match is None:  # not under i18n_patterns: resolving needs no prefix
+                if request.path_info.startswith(LANG_PATHS) and LANG in request.GET:
+                    wanted = request.GET[LANG]
+                    if wanted not in dict(settings.LANGUAGES):
+                        return lang_refused(request, wanted)
                 translation.activate(wanted)
                 request.LANGUAGE_CODE = wanted
         response = self.get_response(request)
@@ -86,6 +101,17 @@ def switch_language(request):
     target = request.POST.get("next", request.GET.get("next", ""))
     with translation.override(language_of_path(urlsplit(target).path)):
         return set_language(request)
+
+
+def lang_refused(request, value: str) -> HttpResponse:
+    """An unknown `lang` is a 400 that names the parameter, in the API's or the feeds' form."""
+    message = _("“%(value)s” is not one of the languages: %(languages)s.") % {
+        "value": value,
+        "languages": ", ".join(code for code, _name in settings.LANGUAGES),
+    }
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({LANG: [message]}, status=400)
+    return HttpResponseBadRequest(f"{LANG}: {message}\n", content_type="text/plain; charset=utf-8")
 
 
 def english_unprefixed(request, rest: str):

@@ -29,6 +29,7 @@ def event_json_ld(
         "@context": "https://schema.org",
         "@type": "Event",
         "name": event.title,
+        "inLanguage": event.text_language,  # the language its texts are written in
         "url": url,
         "eventStatus": EVENT_STATUS[event.status],
         "description": event.summary or strip_tags(event.description)[:500],

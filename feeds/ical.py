@@ -60,7 +60,9 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     vevent.add("dtstamp", event.modified.astimezone(UTC))
     vevent.add("created", event.created.astimezone(UTC))
     vevent.add("last-modified", event.modified.astimezone(UTC))
-    vevent.add("summary", one_line(event.title))
+    # The texts' language (RFC 5545 3.2.10), the same whatever the feed's `lang`.
+    language = {"LANGUAGE": event.text_language}
+    vevent.add("summary", one_line(event.title), parameters=language)
     local_start = event.start.astimezone(tz)
     if event.all_day:
         start_day = local_start.date()
@@ -81,13 +83,13 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     description = "\n\n".join(
         part for part in (plain_text(event.summary), plain_text(event.description), url) if part
     )
-    vevent.add("description", description)
+    vevent.add("description", description, parameters=language)
     vevent.add("url", url)
     vevent.add("status", STATUS[event.status])
     if event.category:
         vevent.add("categories", [one_line(event.category.name)])
     if event.location_text:
-        vevent.add("location", one_line(event.location_text))
+        vevent.add("location", one_line(event.location_text), parameters=language)
     venue = event.venue
     if venue and venue.latitude is not None and venue.longitude is not None:
         vevent.add("geo", (float(venue.latitude), float(venue.longitude)))

@@ -67,9 +67,22 @@ AGENDA_PARAMETERS = [
 ]
 
 
+LANG_PARAMETER = OpenApiParameter(
+    "lang",
+    OpenApiTypes.STR,
+    enum=["en", "fr", "nl"],
+    description="The language of the answer's words (messages, names); without it, "
+    "`Accept-Language`, else English. An unknown one is a 400 naming `lang`.",
+)
+
+
 class AutoSchema(openapi.AutoSchema):
     """Reads need no token (IsOrganiserOrReadOnly): say so, so that generated clients do
-    not ask for one; a token stays optional there (an organiser may send it)."""
+    not ask for one; a token stays optional there (an organiser may send it). Every
+    operation takes `lang` (diary.languages)."""
+
+    def get_override_parameters(self):
+        return [*super().get_override_parameters(), LANG_PARAMETER]
 
     def get_auth(self):
         auths = super().get_auth()

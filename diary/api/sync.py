@@ -29,7 +29,7 @@ from diary.models import ChangedEvent
 
 PARAMETER = "updated_since"
 # The parameters a delta request may carry beside `updated_since`.
-ALLOWED = {PARAMETER, "cursor", "page_size", "format"}
+ALLOWED = {PARAMETER, "cursor", "page_size", "format", "lang"}
 # "+01:00" arrives as " 01:00" when a client does not encode the plus sign.
 UNENCODED_PLUS = re.compile(r"^(\S+T\S+) (\d\d(:?\d\d)?)$")
 

@@ -205,3 +205,33 @@ def test_the_api_takes_the_texts_language_from_the_request_or_the_field(client):
         HTTP_AUTHORIZATION=f"Token {token}",
     )
     assert refused.status_code == 400 and "text_language" in refused.json()
+
+
+def test_feeds_and_the_api_take_lang_and_refuse_an_unknown_one(client):
+    event = EventFactory(category=None)
+    dutch = client.get("/feeds/events.ics?lang=nl").content.decode()
+    assert "X-WR-CALNAME:Agenda" in dutch  # "Event Diary" in Dutch
+    assert f"SUMMARY;LANGUAGE=en:{event.title}" in dutch  # the texts' own language
+    french = client.get("/api/v1/events/?category=nope&lang=fr").json()
+    assert "ne fait pas partie des choix" in french["category"][0]
+    for path in ("/feeds/events.ics?lang=de", "/api/v1/events/?lang=de"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert "lang" in response.content.decode()
+    assert client.get("/api/v1/events/?lang=de").json()["lang"][0].startswith("“de”")
+
+
+def test_a_dutch_pages_subscribe_links_give_the_dutch_feed(client):
+    EventFactory()
+    page = text(client, "/nl/?category=music")
+    assert "webcal://testserver/feeds/events.ics?category=music&amp;lang=nl" in page
+    assert "lang=" not in text(client, "/?category=music").split("webcal://")[1][:80]
+
+
+def test_structured_data_says_the_texts_language(client):
+    import json
+
+    event = EventFactory(text_language="fr")
+    page = text(client, f"/nl/events/{event.slug}/")
+    data = json.loads(page.split('<script type="application/ld+json">')[1].split("</script>")[0])
+    assert data["inLanguage"] == "fr"
