@@ -17,7 +17,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.urls import Resolver404, resolve, translate_url
+from django.urls import Resolver404, resolve, reverse, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -121,16 +121,20 @@ def english_unprefixed(request, rest: str):
 
 
 def alternates(request) -> dict:
-    """A context processor: the page in each language (hreflang), and its canonical address."""
-    if not getattr(request, "resolver_match", None) or not is_page(request.path_info):
+    """A context processor: the page in each language (hreflang), and its canonical address.
+    Reversed from the request's own match: no resolving again."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or not PAGE_NAMESPACES & set(match.namespaces) or match.view_name in NOT_PAGES:
         return {}
-    full_path = request.get_full_path()
-    links = [
-        (code, request.build_absolute_uri(translate_url(full_path, code)))
-        for code, _name in settings.LANGUAGES
-    ]
+    query = request.META.get("QUERY_STRING", "")
+    suffix = f"?{query}" if query else ""
+    links = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            path = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+        links.append((code, request.build_absolute_uri(path + suffix)))
     english = dict(links)[settings.LANGUAGE_CODE]
     return {
         "language_alternates": [*links, ("x-default", english)],
-        "canonical_url": request.build_absolute_uri(full_path),
+        "canonical_url": request.build_absolute_uri(request.get_full_path()),
     }
