@@ -71,6 +71,7 @@ class EventAdmin(AgendaAdmin):
     list_filter = (
         "publication_state",
         "status",
+        "text_language",
         "category",
         ("start", admin.DateFieldListFilter),
         "all_day",
@@ -296,8 +297,8 @@ class EventAdmin(AgendaAdmin):
 class SubmissionAdmin(EventAdmin):
     """The moderation queue: pending events, oldest first, approved or rejected in a click."""
 
-    list_display = ("what", "organiser", "when", "where")  # oldest first; fits 1280 px
-    list_filter = ("category", ("start", admin.DateFieldListFilter))
+    list_display = ("what", "organiser", "when", "where", "text_language")  # oldest first
+    list_filter = ("text_language", "category", ("start", admin.DateFieldListFilter))
     ordering = ("created", "pk")
     actions = ("approve", "reject")
     readonly_fields = (*EventAdmin.readonly_fields, "preview", "proposed_change")

@@ -408,3 +408,13 @@ def test_the_publication_state_changes_only_through_the_buttons_and_actions(edit
     assert event.is_published
     [mail] = mailoutbox
     assert "is in the agenda" in mail.subject
+
+
+def test_the_queue_says_and_filters_the_language_of_each_submission(editor):
+    pending_event(title="Concert du soir", text_language="fr")
+    pending_event(title="Avondconcert", text_language="nl")
+    url = reverse("admin:diary_submission_changelist")
+    page = editor.get(url).content.decode()
+    assert "Concert du soir" in page and "Avondconcert" in page
+    dutch_only = editor.get(url, {"text_language__exact": "nl"}).content.decode()
+    assert "Avondconcert" in dutch_only and "Concert du soir" not in dutch_only
