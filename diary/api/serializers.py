@@ -96,7 +96,8 @@ class EventSerializer(LinksMixin, serializers.ModelSerializer):
             "venue", "online_url", "organiser", "timezone", "start", "end", "all_day",
             "rrule", "rdates", "exdates", "upcoming", "status", "is_free", "price_min",
             "price_max", "ticket_url", "languages", "family_friendly", "min_age", "max_age",
-            "accessibility_notes", "sequence", "published_at", "updated", "url", "ics_url",
+            "accessibility_notes", "text_language", "sequence", "published_at", "updated",
+            "url", "ics_url",
         ]  # fmt: skip
 
     def get_url(self, event: Event) -> str:

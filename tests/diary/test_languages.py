@@ -235,3 +235,8 @@ def test_structured_data_says_the_texts_language(client):
     page = text(client, f"/nl/events/{event.slug}/")
     data = json.loads(page.split('<script type="application/ld+json">')[1].split("</script>")[0])
     assert data["inLanguage"] == "fr"
+
+
+def test_the_api_says_each_events_texts_language(client):
+    event = EventFactory(text_language="nl")
+    assert client.get(f"/api/v1/events/{event.pk}/").json()["text_language"] == "nl"
