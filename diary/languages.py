@@ -44,7 +44,8 @@ def unprefixed(path: str) -> str:
 
 
 def _prefixed(path: str):
-    """The ResolverMatch of a path under i18n_patterns (one that may carry a prefix)."""
+    """The ResolverMatch of a path under i18n_patterns (one that may carry a prefix), or
+    None: the pages, and an event's .ics file."""
     with translation.override(language_of_path(path)):
         try:
             match = resolve(path)
@@ -53,9 +54,12 @@ def _prefixed(path: str):
     return match if PAGE_NAMESPACES & set(match.namespaces) else None
 
 
-def is_page(path: str) -> bool:
-    match = _prefixed(path)
-    return match is not None and match.view_name not in NOT_PAGES
+def _is_page(match) -> bool:
+    return (
+        match is not None
+        and bool(PAGE_NAMESPACES & set(match.namespaces))
+        and match.view_name not in NOT_PAGES
+    )
 
 
 class FirstVisitLanguageMiddleware:
@@ -69,7 +73,7 @@ class FirstVisitLanguageMiddleware:
 
     def __call__(self, request):
         match = _prefixed(request.path_info)
-        page = match is not None and match.view_name not in NOT_PAGES
+        page = _is_page(match)
         if not translation.get_language_from_path(request.path_info):
             wanted = translation.get_language_from_request(request)
             if page and request.method in ("GET", "HEAD") and wanted != settings.LANGUAGE_CODE:
@@ -124,7 +128,7 @@ def alternates(request) -> dict:
     """A context processor: the page in each language (hreflang), and its canonical address.
     Reversed from the request's own match: no resolving again."""
     match = getattr(request, "resolver_match", None)
-    if match is None or not PAGE_NAMESPACES & set(match.namespaces) or match.view_name in NOT_PAGES:
+    if not _is_page(match):
         return {}
     query = request.META.get("QUERY_STRING", "")
     suffix = f"?{query}" if query else ""
