@@ -21,13 +21,12 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from diary.journal import data_version
-from diary.languages import language_of_path
+from diary.languages import resolve_path
 
 TTL = 10 * 60
 # What an answer may vary on besides its URL and language (responses say so in Vary).
@@ -42,11 +41,10 @@ APART = "apart"
 def serves_cacheable(path: str) -> bool:
     """Whether the view at `path` may answer from the cache: one marked `cacheable`, or an API
     action its viewset lists in `cacheable_actions`."""
-    try:
-        with translation.override(language_of_path(path)):  # /fr/… resolves in French
-            view = resolve(path).func
-    except Resolver404:
+    match = resolve_path(path)
+    if match is None:
         return False
+    view = match.func
     if getattr(view, "cacheable", False):
         return True
     actions = getattr(view, "actions", None) or {}

@@ -172,11 +172,10 @@ def event_relations_changed(sender, instance, action: str, reverse: bool, pk_set
     if action != "post_clear" and not pk_set:
         return
     if reverse:  # tag.events.add(...): `instance` is the tag, pk_set the events
-        events = Event.objects.published().filter(pk__in=pk_set) if pk_set else None
-        if events is None:
-            return
-        record(action="edited", subject=f"{instance._meta.model_name} {instance}",
-               events=events.values_list("pk", "uid"))  # fmt: skip
+        if pk_set:  # a reverse clear names no events
+            events = Event.objects.published().filter(pk__in=pk_set)
+            record(action="edited", subject=f"{instance._meta.model_name} {instance}",
+                   events=events.values_list("pk", "uid"))  # fmt: skip
     elif isinstance(instance, Event) and instance.is_published:
         record_event(instance, "edited", fields=[sender._meta.model_name])
 

@@ -43,15 +43,21 @@ def unprefixed(path: str) -> str:
     return path[len(language) + 1 :] if language else path
 
 
+def resolve_path(path: str):
+    """resolve(path), reading /fr/… in French (a prefix resolves only in its own language),
+    or None when nothing answers there."""
+    with translation.override(language_of_path(path)):
+        try:
+            return resolve(path)
+        except Resolver404:
+            return None
+
+
 def _prefixed(path: str):
     """The ResolverMatch of a path under i18n_patterns (one that may carry a prefix), or
     None: the pages, and an event's .ics file."""
-    with translation.override(language_of_path(path)):
-        try:
-            match = resolve(path)
-        except Resolver404:
-            return None
-    return match if PAGE_NAMESPACES & set(match.namespaces) else None
+    match = resolve_path(path)
+    return match if match and PAGE_NAMESPACES & set(match.namespaces) else None
 
 
 def _is_page(match) -> bool:

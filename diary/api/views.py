@@ -45,9 +45,10 @@ class PublicCacheMixin:
 
     cacheable_actions = ("list",)
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        response.cacheable = request.auth is None
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.action in self.cacheable_actions:
+            response.cacheable = request.auth is None
         return response
 
 
@@ -185,9 +186,7 @@ class EventViewSet(
 
     def list(self, request, *args, **kwargs):
         if sync.PARAMETER in request.query_params:
-            response = sync.delta_response(self, request)
-            response.cacheable = request.auth is None
-            return response
+            return sync.delta_response(self, request)
         return super().list(request, *args, **kwargs)
 
     def get_object(self):
