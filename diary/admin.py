@@ -10,7 +10,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from common.admin import AgendaAdmin
+from common.admin import AgendaAdmin, MissingTextFilter
+from common.translation import columns, translations
 from diary import services
 from diary.forms import EventDatesForm
 from diary.models import (
@@ -72,6 +73,8 @@ class EventAdmin(AgendaAdmin):
         "publication_state",
         "status",
         "text_language",
+        MissingTextFilter.of("title"),
+        MissingTextFilter.of("description"),
         "category",
         ("start", admin.DateFieldListFilter),
         "all_day",
@@ -81,15 +84,14 @@ class EventAdmin(AgendaAdmin):
     )
     list_select_related = ("venue", "category")
     search_fields = (
-        "title",
-        "summary",
+        *columns("title", "summary"),
         "uid",
-        "venue__name",
+        *(f"venue__{column}" for column in columns("name")),
         "organiser__name",
         "organiser__email",
     )
     date_hierarchy = "start"
-    prepopulated_fields = {"slug": ("title",)}
+    prepopulated_fields = {"slug": tuple(columns("title"))}
     autocomplete_fields = ("venue", "organiser", "tags", "related_articles", "excluded_articles")
     filter_horizontal = ("languages",)
     readonly_fields = (
@@ -107,7 +109,21 @@ class EventAdmin(AgendaAdmin):
     inlines = (OccurrenceInline,)
     actions = ("approve", "reject", "cancel")
     fieldsets = (
-        (None, {"fields": ("title", "slug", "summary", "description", "category", "tags")}),
+        # Each text in the three languages side by side; the organiser's own is marked in
+        # Moderation (text_language).
+        (
+            None,
+            {
+                "fields": (
+                    tuple(columns("title")),
+                    "slug",
+                    tuple(columns("summary")),
+                    tuple(columns("description")),
+                    "category",
+                    "tags",
+                )
+            },
+        ),
         (_("Where"), {"fields": ("venue", "online_url")}),
         (
             _("When"),
@@ -297,8 +313,13 @@ class EventAdmin(AgendaAdmin):
 class SubmissionAdmin(EventAdmin):
     """The moderation queue: pending events, oldest first, approved or rejected in a click."""
 
-    list_display = ("what", "organiser", "when", "where", "text_language")  # oldest first
-    list_filter = ("text_language", "category", ("start", admin.DateFieldListFilter))
+    list_display = ("what", "organiser", "when", "where", "texts_in")  # oldest first
+    list_filter = (
+        "text_language",
+        MissingTextFilter.of("title"),
+        "category",
+        ("start", admin.DateFieldListFilter),
+    )
     ordering = ("created", "pk")
     actions = ("approve", "reject")
     readonly_fields = (*EventAdmin.readonly_fields, "preview", "proposed_change")
@@ -311,7 +332,21 @@ class SubmissionAdmin(EventAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).awaiting_moderation()
 
-    @admin.display(description=_("event"), ordering="title")
+    @admin.display(description=_("texts in"))
+    def texts_in(self, event: Event) -> str:
+        """The languages the event's texts exist in, its own first and marked."""
+        present = translations(event, ("title", "summary", "description"))
+        codes = sorted(present, key=lambda code: code != event.text_language)
+        return format_html_join(
+            " ",
+            "{}",
+            (
+                (format_html("<strong>{}</strong>", c) if c == event.text_language else c,)
+                for c in codes
+            ),
+        )
+
+    @admin.display(description=_("event"), ordering="slug")
     def what(self, event: Event) -> str:
         """Title, with what an editor must see at once: the kind of request, the status
         when it is not the usual, and the picture."""
@@ -388,17 +423,21 @@ class SubmissionAdmin(EventAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(AgendaAdmin):
-    list_display = ("name", "slug", "position")
+    list_display = (*columns("name"), "slug", "position")
     list_editable = ("position",)
-    search_fields = ("name",)
-    prepopulated_fields = {"slug": ("name",)}
+    list_filter = (MissingTextFilter.of("name"),)
+    search_fields = (*columns("name"),)
+    fields = (tuple(columns("name")), "slug", "position")
+    prepopulated_fields = {"slug": tuple(columns("name"))}
 
 
 @admin.register(Tag)
 class TagAdmin(AgendaAdmin):
-    list_display = ("name", "slug")
-    search_fields = ("name", "slug")
-    prepopulated_fields = {"slug": ("name",)}
+    list_display = (*columns("name"), "slug")
+    list_filter = (MissingTextFilter.of("name"),)
+    search_fields = (*columns("name"), "slug")
+    fields = (tuple(columns("name")), "slug")
+    prepopulated_fields = {"slug": tuple(columns("name"))}
 
 
 @admin.register(Language)
@@ -428,8 +467,13 @@ class ApiTokenAdmin(AgendaAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(AgendaAdmin):
-    list_display = ("title", "author", "published_on", "is_published")
-    list_filter = ("is_published", ("published_on", admin.DateFieldListFilter), "tags")
+    list_display = ("title", "language", "author", "published_on", "is_published")
+    list_filter = (
+        "is_published",
+        "language",
+        ("published_on", admin.DateFieldListFilter),
+        "tags",
+    )
     search_fields = ("title", "excerpt", "author", "url")
     date_hierarchy = "published_on"
     autocomplete_fields = ("tags",)

@@ -17,36 +17,43 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from common.translation import columns
 from diary import journal, recurrence
 from diary.models import Article, Category, Event, Language, Organiser, Tag
 from diary.services import event_save, events_bulk_create
 from venues.models import Municipality, Venue
 
+# The 19 municipalities: (slug, French, Dutch); English uses the French name, but for the
+# City of Brussels.
 MUNICIPALITIES = [
-    ("anderlecht", "Anderlecht"),
-    ("auderghem", "Auderghem / Oudergem"),
-    ("berchem-sainte-agathe", "Berchem-Sainte-Agathe / Sint-Agatha-Berchem"),
-    ("brussels", "Bruxelles / Brussel"),
-    ("etterbeek", "Etterbeek"),
-    ("evere", "Evere"),
-    ("forest", "Forest / Vorst"),
-    ("ganshoren", "Ganshoren"),
-    ("ixelles", "Ixelles / Elsene"),
-    ("jette", "Jette"),
-    ("koekelberg", "Koekelberg"),
-    ("molenbeek-saint-jean", "Molenbeek-Saint-Jean / Sint-Jans-Molenbeek"),
-    ("saint-gilles", "Saint-Gilles / Sint-Gillis"),
-    ("saint-josse-ten-noode", "Saint-Josse-ten-Noode / Sint-Joost-ten-Node"),
-    ("schaerbeek", "Schaerbeek / Schaarbeek"),
-    ("uccle", "Uccle / Ukkel"),
-    ("watermael-boitsfort", "Watermael-Boitsfort / Watermaal-Bosvoorde"),
-    ("woluwe-saint-lambert", "Woluwe-Saint-Lambert / Sint-Lambrechts-Woluwe"),
-    ("woluwe-saint-pierre", "Woluwe-Saint-Pierre / Sint-Pieters-Woluwe"),
+    ("anderlecht", "Anderlecht", "Anderlecht"),
+    ("auderghem", "Auderghem", "Oudergem"),
+    ("berchem-sainte-agathe", "Berchem-Sainte-Agathe", "Sint-Agatha-Berchem"),
+    ("brussels", "Bruxelles", "Brussel"),
+    ("etterbeek", "Etterbeek", "Etterbeek"),
+    ("evere", "Evere", "Evere"),
+    ("forest", "Forest", "Vorst"),
+    ("ganshoren", "Ganshoren", "Ganshoren"),
+    ("ixelles", "Ixelles", "Elsene"),
+    ("jette", "Jette", "Jette"),
+    ("koekelberg", "Koekelberg", "Koekelberg"),
+    ("molenbeek-saint-jean", "Molenbeek-Saint-Jean", "Sint-Jans-Molenbeek"),
+    ("saint-gilles", "Saint-Gilles", "Sint-Gillis"),
+    ("saint-josse-ten-noode", "Saint-Josse-ten-Noode", "Sint-Joost-ten-Node"),
+    ("schaerbeek", "Schaerbeek", "Schaarbeek"),
+    ("uccle", "Uccle", "Ukkel"),
+    ("watermael-boitsfort", "Watermael-Boitsfort", "Watermaal-Bosvoorde"),
+    ("woluwe-saint-lambert", "Woluwe-Saint-Lambert", "Sint-Lambrechts-Woluwe"),
+    ("woluwe-saint-pierre", "Woluwe-Saint-Pierre", "Sint-Pieters-Woluwe"),
 ]
+ENGLISH_NAMES = {"brussels": "Brussels"}
 
 
 @dataclass(frozen=True)
 class DemoVenue:
+    """A real place: its name (English, the slug's) and French street, with the French and
+    Dutch name and the Dutch street where they differ."""
+
     name: str
     street_address: str
     postal_code: str
@@ -55,98 +62,121 @@ class DemoVenue:
     longitude: str
     website: str
     step_free: bool = True
+    street_nl: str = ""
+    name_fr: str = ""
+    name_nl: str = ""
 
     @property
     def slug(self) -> str:
         return slugify(self.name)
 
+    def texts(self) -> dict[str, str]:
+        return {
+            "name_en": self.name,
+            "name_fr": self.name_fr or self.name,
+            "name_nl": self.name_nl or self.name,
+            "street_address_fr": self.street_address,
+            "street_address_nl": self.street_nl or self.street_address,
+        }
+
 
 VENUES = [
     DemoVenue(
         "Tour & Taxis", "Avenue du Port 86C", "1000", "brussels", "50.866000", "4.348000",
-        "https://www.tour-taxis.com",
+        "https://www.tour-taxis.com", street_nl="Havenlaan 86C",
     ),
     DemoVenue(
         "Bozar", "Rue Ravenstein 23", "1000", "brussels", "50.844200", "4.359700",
-        "https://www.bozar.be",
+        "https://www.bozar.be", street_nl="Ravensteinstraat 23",
     ),
     DemoVenue(
         "Flagey", "Place Sainte-Croix", "1050", "ixelles", "50.827600", "4.372200",
-        "https://www.flagey.be",
+        "https://www.flagey.be", street_nl="Heilig-Kruisplein",
     ),
     DemoVenue(
         "Ancienne Belgique", "Boulevard Anspach 110", "1000", "brussels", "50.847800",
-        "4.348600", "https://www.abconcerts.be",
+        "4.348600", "https://www.abconcerts.be", street_nl="Anspachlaan 110",
     ),
     DemoVenue(
         "La Monnaie / De Munt", "Place de la Monnaie", "1000", "brussels", "50.849500",
-        "4.354000", "https://www.lamonnaiedemunt.be",
+        "4.354000", "https://www.lamonnaiedemunt.be", street_nl="Muntplein",
+        name_fr="La Monnaie", name_nl="De Munt",
     ),
     DemoVenue(
         "Botanique", "Rue Royale 236", "1210", "saint-josse-ten-noode", "50.855100", "4.366000",
-        "https://botanique.be",
+        "https://botanique.be", street_nl="Koningsstraat 236", name_nl="Kruidtuin",
     ),
     DemoVenue(
         "KANAL – Centre Pompidou", "Place Sainctelette 21", "1000", "brussels", "50.861700",
-        "4.348700", "https://kanal.brussels",
+        "4.348700", "https://kanal.brussels", street_nl="Saincteletteplein 21",
     ),
     DemoVenue(
         "Atomium", "Place de l'Atomium 1", "1020", "brussels", "50.894900", "4.341500",
-        "https://www.atomium.be", step_free=False,
+        "https://www.atomium.be", step_free=False, street_nl="Atomiumplein 1",
     ),
     DemoVenue(
         "Parc du Cinquantenaire", "Parc du Cinquantenaire", "1000", "brussels", "50.839900",
-        "4.392500", "https://www.brussels.be/cinquantenaire-park",
+        "4.392500", "https://www.brussels.be/cinquantenaire-park", street_nl="Jubelpark",
+        name_nl="Jubelpark",
     ),
     DemoVenue(
         "Recyclart", "Rue de Manchester 13-15", "1080", "molenbeek-saint-jean", "50.854100",
-        "4.327600", "https://recyclart.be",
+        "4.327600", "https://recyclart.be", street_nl="Manchesterstraat 13-15",
     ),
     DemoVenue(
         "Cirque Royal", "Rue de l'Enseignement 81", "1000", "brussels", "50.849700", "4.367100",
-        "https://www.cirque-royal-bruxelles.be",
+        "https://www.cirque-royal-bruxelles.be", street_nl="Onderrichtsstraat 81",
+        name_nl="Koninklijk Circus",
     ),
     DemoVenue(
         "Forest National", "Avenue Victor Rousseau 208", "1190", "forest", "50.810200",
-        "4.325400", "https://www.forest-national.be",
+        "4.325400", "https://www.forest-national.be", street_nl="Victor Rousseaulaan 208",
+        name_nl="Vorst Nationaal",
     ),
     DemoVenue(
         "Wiels", "Avenue Van Volxem 354", "1190", "forest", "50.825900", "4.324200",
-        "https://www.wiels.org",
+        "https://www.wiels.org", street_nl="Van Volxemlaan 354",
     ),
     DemoVenue(
         "Halles de Schaerbeek", "Rue Royale-Sainte-Marie 22", "1030", "schaerbeek", "50.866400",
-        "4.373700", "https://www.halles.be",
+        "4.373700", "https://www.halles.be", street_nl="Koninklijke Sinte-Mariastraat 22",
+        name_nl="Hallen van Schaarbeek",
     ),
     DemoVenue(
         "Beursschouwburg", "Rue Auguste Orts 20-28", "1000", "brussels", "50.848500", "4.348300",
-        "https://www.beursschouwburg.be", step_free=False,
+        "https://www.beursschouwburg.be", step_free=False, street_nl="Auguste Ortsstraat 20-28",
     ),
     DemoVenue(
         "Kaaitheater", "Square Sainctelette 20", "1000", "brussels", "50.861500", "4.350100",
-        "https://www.kaaitheater.be",
+        "https://www.kaaitheater.be", street_nl="Saincteletteplein 20",
     ),
     DemoVenue(
         "Cinematek", "Rue Baron Horta 9", "1000", "brussels", "50.844500", "4.359400",
-        "https://www.cinematek.be",
+        "https://www.cinematek.be", street_nl="Baron Hortastraat 9",
     ),
     DemoVenue(
         "Marché du Midi", "Boulevard du Midi", "1060", "saint-gilles", "50.836500", "4.336500",
-        "https://www.stgilles.brussels",
+        "https://www.stgilles.brussels", street_nl="Zuidlaan", name_nl="Zuidmarkt",
     ),
 ]  # fmt: skip
 
+# The magazine's topics: (slug, English, French, Dutch).
 TAGS = [
-    ("smart-city", "smart city"),
-    ("city-branding", "city branding"),
-    ("new-economy", "New Economy"),
-    ("urban-jungle", "Urban Jungle"),
-    ("foodie-guide", "Foodie guide"),
-    ("local-makers-shakers", "Local Makers & Shakers"),
-    ("fashion-city", "Fashion City"),
-    ("photo-stories", "Photo Stories"),
-    ("travel-tourism", "Travel & Tourism"),
-    ("culture-creativity", "Culture & Creativity"),
+    ("smart-city", "smart city", "ville intelligente", "slimme stad"),
+    ("city-branding", "city branding", "image de la ville", "citymarketing"),
+    ("new-economy", "New Economy", "Nouvelle économie", "Nieuwe economie"),
+    ("urban-jungle", "Urban Jungle", "Jungle urbaine", "Stadsjungle"),
+    ("foodie-guide", "Foodie guide", "Guide gourmand", "Foodiegids"),
+    ("local-makers-shakers", "Local Makers & Shakers", "Créateurs d'ici", "Lokale makers"),
+    ("fashion-city", "Fashion City", "Ville de la mode", "Modestad"),
+    ("photo-stories", "Photo Stories", "Histoires en images", "Fotoverhalen"),
+    ("travel-tourism", "Travel & Tourism", "Voyage & tourisme", "Reizen & toerisme"),
+    (
+        "culture-creativity",
+        "Culture & Creativity",
+        "Culture & créativité",
+        "Cultuur & creativiteit",
+    ),
 ]
 
 MAGAZINE = "https://welovebrussels.eu"
@@ -191,23 +221,96 @@ ORGANISERS = [
     ("Les Amis du Marché", "marche@amis.example", False),
 ]
 
-# Generated titles: (category slug, [titles]).
+# Generated titles: category slug → [(English, French, Dutch)].
 TITLES = {
-    "music": ["Jazz Session", "Piano Recital", "Brass Band Night", "Indie Showcase", "Choir"],
-    "exhibition": ["Photography Now", "Art Nouveau Drawings", "Young Painters", "Comics Wall"],
-    "theatre": ["Improv Evening", "A Midsummer Night's Dream", "Solo Stand-up", "Puppet Show"],
-    "dance": ["Contemporary Dance", "Tango Milonga", "Hip-hop Battle"],
-    "film": ["Silent Film with Live Piano", "Documentary Night", "Belgian Shorts"],
-    "talk": ["Smart City Meetup", "Urban Jungle Talk", "City Branding Breakfast", "Book Talk"],
-    "festival": ["Neighbourhood Festival", "Street Art Weekend", "Design Days"],
-    "family": ["Story Time", "Family Science Lab", "Kids' Disco"],
-    "food-drink": ["Craft Beer Tasting", "Waffle Workshop", "Chocolate Walk"],
-    "market": ["Flea Market", "Farmers' Market", "Vintage Fair"],
-    "nightlife": ["Rooftop DJ Night", "Silent Disco", "Techno Warehouse"],
-    "sport": ["Canal Run", "Park Yoga", "Bike Tour of the Parks"],
-    "guided-tour": ["Art Nouveau Walk", "Comic Strip Route", "Hidden Gardens Tour"],
-    "workshop": ["Screen Printing", "Repair Café", "Ceramics for Beginners"],
+    "music": [
+        ("Jazz Session", "Session jazz", "Jazzsessie"),
+        ("Piano Recital", "Récital de piano", "Pianorecital"),
+        ("Brass Band Night", "Soirée fanfare", "Fanfareavond"),
+        ("Indie Showcase", "Vitrine indie", "Indieshowcase"),
+        ("Choir", "Chorale", "Koor"),
+    ],
+    "exhibition": [
+        ("Photography Now", "La photographie aujourd'hui", "Fotografie nu"),
+        ("Art Nouveau Drawings", "Dessins Art nouveau", "Art-nouveautekeningen"),
+        ("Young Painters", "Jeunes peintres", "Jonge schilders"),
+        ("Comics Wall", "Mur de BD", "Stripmuur"),
+    ],
+    "theatre": [
+        ("Improv Evening", "Soirée d'impro", "Improvisatieavond"),
+        ("A Midsummer Night's Dream", "Le Songe d'une nuit d'été", "Een midzomernachtsdroom"),
+        ("Solo Stand-up", "Seul en scène", "Solo stand-up"),
+        ("Puppet Show", "Spectacle de marionnettes", "Poppenkast"),
+    ],
+    "dance": [
+        ("Contemporary Dance", "Danse contemporaine", "Hedendaagse dans"),
+        ("Tango Milonga", "Milonga de tango", "Tangomilonga"),
+        ("Hip-hop Battle", "Battle hip-hop", "Hiphopbattle"),
+    ],
+    "film": [
+        ("Silent Film with Live Piano", "Film muet avec piano live", "Stille film met live piano"),
+        ("Documentary Night", "Soirée documentaire", "Documentaireavond"),
+        ("Belgian Shorts", "Courts métrages belges", "Belgische kortfilms"),
+    ],
+    "talk": [
+        ("Smart City Meetup", "Rencontre ville intelligente", "Slimme-stadmeetup"),
+        ("Urban Jungle Talk", "Conférence jungle urbaine", "Lezing stadsjungle"),
+        ("City Branding Breakfast", "Petit-déjeuner image de la ville", "Citymarketingontbijt"),
+        ("Book Talk", "Rencontre littéraire", "Boekengesprek"),
+    ],
+    "festival": [
+        ("Neighbourhood Festival", "Fête de quartier", "Buurtfeest"),
+        ("Street Art Weekend", "Week-end street art", "Streetartweekend"),
+        ("Design Days", "Journées du design", "Designdagen"),
+    ],
+    "family": [
+        ("Story Time", "L'heure du conte", "Voorleesuurtje"),
+        ("Family Science Lab", "Labo des sciences en famille", "Wetenschapslab voor gezinnen"),
+        ("Kids' Disco", "Boum des enfants", "Kinderdisco"),
+    ],
+    "food-drink": [
+        ("Craft Beer Tasting", "Dégustation de bières artisanales", "Ambachtelijke bierproeverij"),
+        ("Waffle Workshop", "Atelier gaufres", "Wafelworkshop"),
+        ("Chocolate Walk", "Balade chocolat", "Chocoladewandeling"),
+    ],
+    "market": [
+        ("Flea Market", "Marché aux puces", "Rommelmarkt"),
+        ("Farmers' Market", "Marché fermier", "Boerenmarkt"),
+        ("Vintage Fair", "Foire vintage", "Vintagebeurs"),
+    ],
+    "nightlife": [
+        ("Rooftop DJ Night", "Soirée DJ sur le toit", "DJ-avond op het dak"),
+        ("Silent Disco", "Silent disco", "Silent disco"),
+        ("Techno Warehouse", "Entrepôt techno", "Technoloods"),
+    ],
+    "sport": [
+        ("Canal Run", "Course du canal", "Kanaalloop"),
+        ("Park Yoga", "Yoga au parc", "Yoga in het park"),
+        ("Bike Tour of the Parks", "Tour des parcs à vélo", "Fietstocht langs de parken"),
+    ],
+    "guided-tour": [
+        ("Art Nouveau Walk", "Promenade Art nouveau", "Art-nouveauwandeling"),
+        ("Comic Strip Route", "Parcours BD", "Stripverhalenroute"),
+        ("Hidden Gardens Tour", "Visite des jardins cachés", "Rondleiding verborgen tuinen"),
+    ],
+    "workshop": [
+        ("Screen Printing", "Sérigraphie", "Zeefdruk"),
+        ("Repair Café", "Repair Café", "Repair Café"),
+        ("Ceramics for Beginners", "Céramique pour débutants", "Keramiek voor beginners"),
+    ],
 }
+# A generated event's texts, in each language.
+SUMMARIES = {
+    "en": "{title}: a demo event of the city agenda.",
+    "fr": "{title} : un événement de démonstration de l'agenda.",
+    "nl": "{title}: een demo-evenement van de stadsagenda.",
+}
+DESCRIPTIONS = {
+    "en": "<p>{title}. Generated demo data.</p>",
+    "fr": "<p>{title}. Données de démonstration générées.</p>",
+    "nl": "<p>{title}. Gegenereerde demogegevens.</p>",
+}
+AT_VENUE = {"en": "{title} at {venue}", "fr": "{title} – {venue}", "nl": "{title} – {venue}"}
 
 # Generated events on a magazine topic carry its tag, so they find its stories.
 TITLE_TAGS = {
@@ -254,8 +357,9 @@ def demo_city_seed(
 
 
 def _seed_municipalities() -> dict[str, Municipality]:
-    for slug, name in MUNICIPALITIES:
-        Municipality.objects.update_or_create(slug=slug, defaults={"name": name})
+    for slug, french, dutch in MUNICIPALITIES:
+        names = {"name_en": ENGLISH_NAMES.get(slug, french), "name_fr": french, "name_nl": dutch}
+        Municipality.objects.update_or_create(slug=slug, defaults=names)
     return {m.slug: m for m in Municipality.objects.all()}
 
 
@@ -266,8 +370,7 @@ def _seed_venues(count: int, municipalities: dict, rng: random.Random) -> list[V
             (
                 real.slug,
                 {
-                    "name": real.name,
-                    "street_address": real.street_address,
+                    **real.texts(),
                     "postal_code": real.postal_code,
                     "municipality": municipalities[real.municipality],
                     "latitude": Decimal(real.latitude),
@@ -285,8 +388,11 @@ def _seed_venues(count: int, municipalities: dict, rng: random.Random) -> list[V
             (
                 f"demo-venue-{number}",
                 {
-                    "name": f"Demo Venue {number}",
-                    "street_address": f"Rue de la Démo {number}",
+                    "name_en": f"Demo Venue {number}",
+                    "name_fr": f"Lieu de démo {number}",
+                    "name_nl": f"Demolocatie {number}",
+                    "street_address_fr": f"Rue de la Démo {number}",
+                    "street_address_nl": f"Demostraat {number}",
                     "postal_code": "1000",
                     "municipality": municipality,
                     "latitude": Decimal(f"{rng.uniform(50.79, 50.90):.6f}"),
@@ -307,9 +413,11 @@ def _seed_venues(count: int, municipalities: dict, rng: random.Random) -> list[V
 
 
 def _seed_tags() -> dict[str, Tag]:
-    for slug, name in TAGS:
-        Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-    return {tag.slug: tag for tag in Tag.objects.filter(slug__in=[slug for slug, _ in TAGS])}
+    for slug, *names in TAGS:
+        Tag.objects.get_or_create(
+            slug=slug, defaults=dict(zip(columns("name"), names, strict=True))
+        )
+    return {tag.slug: tag for tag in Tag.objects.filter(slug__in=[slug for slug, *_ in TAGS])}
 
 
 def article_url(title: str) -> str:
@@ -339,9 +447,13 @@ def _seed_smart_city_event() -> None:
     event = event_save(
         event=Event(
             uid=uid,
-            title="Brussels Smart City",
+            title_en="Brussels Smart City",
+            title_fr="Bruxelles Smart City",
+            title_nl="Brussel Smart City",
             slug="brussels-smart-city-2016",
-            summary="The first Brussels Smart City event.",
+            summary_en="The first Brussels Smart City event.",
+            summary_fr="La première édition de Bruxelles Smart City.",
+            summary_nl="De eerste editie van Brussel Smart City.",
             category=Category.objects.get(slug="talk"),
             venue=Venue.objects.get(slug="tour-taxis"),
             start=datetime(2016, 5, 3, 9, 0, tzinfo=tz),
@@ -397,10 +509,16 @@ def _seed_events(
 
 def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages, categories):
     category_slug = rng.choice(sorted(TITLES))
-    title = rng.choice(TITLES[category_slug])
+    names = dict(zip(("en", "fr", "nl"), rng.choice(TITLES[category_slug]), strict=True))
     venue = rng.choice(venues) if venues and rng.random() > 0.08 else None
-    if venue is not None:
-        title = f"{title} at {venue.name}"
+    titles = {
+        code: AT_VENUE[code].format(title=name, venue=getattr(venue, f"name_{code}"))
+        if venue
+        else name
+        for code, name in names.items()
+    }
+    title = titles["en"]
+    texts = _demo_texts(titles, random.Random(f"{seed}-{number}"))
     day = today + timedelta(days=rng.randint(-14, 90))
     start_local = datetime.combine(day, time(rng.randint(10, 21), rng.choice([0, 30])))
     end_local = start_local + timedelta(minutes=rng.choice([60, 90, 120, 180]))
@@ -441,11 +559,9 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
     )
     event = Event(
         uid=f"demo-{seed}-{number}@{settings.DIARY_UID_DOMAIN}",
-        title=title,
+        **texts,
         slug=f"{slugify(title)[:150]}-{seed}-{number}",
         category=categories.get(category_slug),
-        summary=f"{title}: a demo event of the city agenda.",
-        description=f"<p>{title}. Generated demo data.</p>",
         venue=venue,
         online_url="" if venue else "https://stream.example/live",
         organiser=rng.choice(organisers) if organisers else None,
@@ -462,7 +578,25 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
         publication_state=publication_state,
     )
     chosen_tags = rng.sample(tags, k=min(len(tags), rng.choice([0, 0, 1, 2])))
-    topic = [tag for tag in tags if tag.slug in TITLE_TAGS.get(title.split(" at ")[0], [])]
+    topic = [tag for tag in tags if tag.slug in TITLE_TAGS.get(names["en"], [])]
     chosen_tags = list(dict.fromkeys(topic + chosen_tags))
     chosen_languages = rng.sample(languages, k=min(len(languages), rng.randint(1, 2)))
     return event, chosen_tags, chosen_languages
+
+
+def _demo_texts(titles: dict[str, str], rng: random.Random) -> dict[str, str]:
+    """A generated event's texts: written in one language (English for half of them), in all
+    three for most, in one or two for the rest, so that pages show fallbacks. Drawn from an
+    RNG of the event's own, so the rest of the city stays as it was."""
+    own = rng.choice(["en", "en", "fr", "nl"])
+    roll = rng.random()
+    others = [code for code in ("en", "fr", "nl") if code != own]
+    present = [own, *others] if roll < 0.7 else [own, others[0]] if roll < 0.85 else [own]
+    texts = {"text_language": own}
+    for code in present:
+        texts |= {
+            f"title_{code}": titles[code],
+            f"summary_{code}": SUMMARIES[code].format(title=titles[code]),
+            f"description_{code}": DESCRIPTIONS[code].format(title=titles[code]),
+        }
+    return texts

@@ -2,10 +2,12 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.translation import CODES, active_language, columns
 from diary import recurrence
 from diary.html import typed_text_to_html
 from diary.models import Event, available_timezones, validate_agenda_date
@@ -129,6 +131,22 @@ ORDINALS = [
 ]
 
 
+TEXTS = ("title", "summary", "description")
+DESCRIPTION_HELP = _(
+    "Type plain text: a blank line starts a new paragraph and web addresses become links. "
+    "Basic HTML works too (paragraphs, bold, italics, lists, links); anything else is removed."
+)
+TEXT_LABELS = {"title": _("Title"), "summary": _("Summary"), "description": _("Description")}
+
+
+def translated_label(name: str, code: str) -> str:
+    """ "Title (French)": a text's field in another language, in the page's language."""
+    return _("%(text)s (%(language)s)") % {
+        "text": TEXT_LABELS[name],
+        "language": dict(settings.LANGUAGES)[code],
+    }
+
+
 class SubmissionForm(EventDatesForm):
     """The organisers' form: an event in plain words, without an account.
 
@@ -192,23 +210,33 @@ class SubmissionForm(EventDatesForm):
     rrule = forms.CharField(required=False, widget=forms.HiddenInput)
     started = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    # The texts in the organiser's own language (`text_language`); the same texts in the
+    # other languages are optional (`title_fr`, …: the model's columns).
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[validate_one_line])
+    summary = forms.CharField(
+        label=_("Summary"), max_length=300, required=False, validators=[validate_one_line]
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=DESCRIPTION_HELP,
+    )
+
     class Meta(EventDatesForm.Meta):
         fields = (
-            "title", "summary", "description", "category", "tags", "start", "end", "all_day",
+            "text_language", *columns(*TEXTS), "category", "tags", "start", "end", "all_day",
             "rdates", "exdates", "is_free", "price_min", "price_max", "ticket_url", "languages",
             "family_friendly", "min_age", "max_age", "accessibility_notes", "image_alt",
         )  # fmt: skip
         widgets = {
             "tags": forms.CheckboxSelectMultiple,
             "languages": forms.CheckboxSelectMultiple,
-            "description": forms.Textarea(attrs={"rows": 6}),
+            **{column: forms.Textarea(attrs={"rows": 4}) for column in columns("description")},
         }
+        labels = {"text_language": _("Language of these texts")}
         help_texts = {
-            "description": _(
-                "Type plain text: a blank line starts a new paragraph and web addresses become "
-                "links. Basic HTML works too (paragraphs, bold, italics, lists, links); "
-                "anything else is removed."
-            ),
+            "text_language": _("The other languages below are optional."),
         }
 
     def __init__(self, *args, venues=None, **kwargs):
@@ -216,6 +244,13 @@ class SubmissionForm(EventDatesForm):
         self.venues = list(venues) if venues is not None else []
         self.fields["category"].required = True
         self.custom_rule = ""
+        own = self.instance.text_language if self.instance.pk else active_language()
+        self.initial["text_language"] = own
+        self.fields["text_language"].required = False  # not sent: as it was, or the page's
+        for name in TEXTS:
+            self.initial[name] = getattr(self.instance, f"{name}_{own}")
+            for code in CODES:
+                self.fields[f"{name}_{code}"].label = translated_label(name, code)
         if self.instance.pk:
             self.initial.setdefault(
                 "venue_name", self.instance.venue.name if self.instance.venue else ""
@@ -236,15 +271,41 @@ class SubmissionForm(EventDatesForm):
             else:
                 self.initial.update(words)
 
+    def clean_text_language(self) -> str:
+        return self.cleaned_data.get("text_language") or self.initial["text_language"]
+
     def clean_description(self) -> str:
         return typed_text_to_html(self.cleaned_data.get("description", ""))
+
+    @property
+    def own_language(self) -> str:
+        """The language of the main texts: as chosen, else as it was."""
+        chosen = self["text_language"].value()
+        return chosen if chosen in CODES else self.initial["text_language"]
+
+    def other_languages(self) -> list[tuple[str, list, bool]]:
+        """(language name, its fields, whether to show them open) for each language but the
+        texts' own (the template)."""
+        shown = []
+        for code in CODES:
+            if code != self.own_language:
+                fields = [self[f"{name}_{code}"] for name in TEXTS]
+                filled = any(field.value() or field.errors for field in fields)
+                shown.append((dict(settings.LANGUAGES)[code], fields, filled))
+        return shown
+
+    def typed_texts(self) -> str:
+        """Every description as typed (the spam check reads links before they are made)."""
+        return "\n".join(
+            self.data.get(name, "") for name in ("description", *columns("description"))
+        )
 
     def clean_venue_name(self):
         name = self.cleaned_data.get("venue_name", "").strip()
         if not name:
             return None
-        for venue in self.venues:
-            if venue.name.casefold() == name.casefold():
+        for venue in self.venues:  # by its name in any language
+            if name.casefold() in {getattr(venue, c).casefold() for c in columns("name")}:
                 return venue
         raise forms.ValidationError(
             _(
@@ -256,6 +317,12 @@ class SubmissionForm(EventDatesForm):
 
     def clean(self):
         cleaned = super().clean()
+        for column in columns("description"):
+            cleaned[column] = typed_text_to_html(cleaned.get(column, ""))
+        own = cleaned.get("text_language") or self.own_language
+        for name in TEXTS:  # the main texts are the columns of their language
+            if name in cleaned:
+                cleaned[f"{name}_{own}"] = cleaned[name]
         if not cleaned.get("venue_name") and not cleaned.get("new_venue"):
             self.add_error("venue_name", _("Choose a venue, or propose a new one."))
         start, end = cleaned.get("start"), cleaned.get("end")
@@ -286,6 +353,12 @@ class SubmissionForm(EventDatesForm):
         super()._post_clean()
         for error in self.errors.pop("rrule", []):
             self.add_error("repeat", error)
+        own = self.cleaned_data.get("text_language")
+        for name in TEXTS:  # errors of the main texts' columns are the main fields'
+            errors = self.errors.pop(f"{name}_{own}", [])
+            if name not in self.errors:
+                for error in errors:
+                    self.add_error(name, error)
 
 
 CUSTOM = "custom"

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
+from common.translation import columns
 from diary.clients import shared_cache
 from diary.languages import unprefixed
 from diary.models import (
@@ -40,6 +41,8 @@ from venues.models import Municipality, Venue
 
 VERSION_KEY = "diary:data-version"
 BATCH = 1000
+# An event's stored VEVENTs, one per language, cleared: the next feed renders them again.
+UNRENDERED = dict.fromkeys(columns("ical"), "")
 
 _door: contextvars.ContextVar[str] = contextvars.ContextVar("journal_door", default="system")
 
@@ -115,7 +118,7 @@ def record(
                 ChangedEvent(change=change, event_pk=pk, uid=uid, at=change.at) for pk, uid in batch
             )
             Event.objects.filter(pk__in=[pk for pk, _uid in batch]).update(
-                last_change=change, changed=change.at, ical=""
+                last_change=change, changed=change.at, **UNRENDERED
             )
     _version_set(f"{change.pk}-pending")
     transaction.on_commit(lambda: _version_set(str(change.pk)))
@@ -126,7 +129,9 @@ def record_event(event: Event, action: str, fields: Iterable[str] = ()) -> None:
     """One event's change; it is stamped in memory too, so a later save keeps the stamp."""
     change = record(action=action, subject=f"event {event.pk}: {event.title}",
                     events=[(event.pk, event.uid)], fields=fields)  # fmt: skip
-    event.last_change, event.changed, event.ical = change, change.at, ""
+    event.last_change, event.changed = change, change.at
+    for column, empty in UNRENDERED.items():
+        setattr(event, column, empty)
 
 
 def event_action(event: Event, *, created: bool) -> str | None:
@@ -191,10 +196,10 @@ SHOWN_IN_EVENTS = {
 # The fields of each that an event's data shows (its VEVENT, its API representation): a
 # change to one of these changes the events; to any other field, only pages and lists.
 SHOWN_FIELDS = {
-    Venue: {"name", "slug", "street_address", "postal_code", "municipality_id", "latitude",
-            "longitude"},
-    Municipality: {"name"},
-    Category: {"name", "slug"},
+    Venue: {*columns("name", "street_address"), "slug", "postal_code", "municipality_id",
+            "latitude", "longitude"},
+    Municipality: {*columns("name")},
+    Category: {*columns("name"), "slug"},
     Tag: {"slug"},
     Language: {"code"},
 }  # fmt: skip
@@ -243,7 +248,7 @@ def shown_object_saved(sender, instance, created: bool, raw: bool = False, **kwa
         events=events.published().values_list("pk", "uid"),
         fields=changed,
     )
-    events.exclude(ical="").update(ical="")  # the unpublished ones' stored texts too
+    events.exclude(**UNRENDERED).update(**UNRENDERED)  # the unpublished ones' texts too
     if sender in SEARCHED:
         search_texts_refresh(events)
 
@@ -260,7 +265,13 @@ def search_texts_refresh(events) -> None:
     """Write the search text of `events` again, in batches (their venue or category was
     renamed)."""
     named = events.select_related("venue", "category").only(
-        "title", "summary", "search_text", "venue__name", "category__name"
+        *columns("title", "summary"),
+        "search_text",
+        *(
+            f"{related}__{column}"
+            for related in ("venue", "category")
+            for column in columns("name")
+        ),
     )
     batch = []
     for event in named.iterator(chunk_size=BATCH):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.translation import CODES, NamedInLanguages, Translated, columns, translated
 from diary import recurrence
 from diary.html import sanitise_html
 from diary.querysets import ArticleQuerySet, EventQuerySet, OccurrenceQuerySet
@@ -54,15 +55,15 @@ def new_uid() -> str:
     return f"{uuid.uuid4()}@{settings.DIARY_UID_DOMAIN}"
 
 
-class Category(models.Model):
+class Category(NamedInLanguages):
     """A kind of event, from a small fixed list (music, exhibition, theatre, …)."""
 
-    name = models.CharField(_("name"), validators=[validate_one_line], max_length=100)
+    name = Translated(models.CharField(_("name"), validators=[validate_one_line], max_length=100))
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
-        ordering = ["position", "name"]
+        ordering = ["position", "name_en"]
         verbose_name = _("category")
         verbose_name_plural = _("categories")
 
@@ -70,14 +71,14 @@ class Category(models.Model):
         return self.name
 
 
-class Tag(models.Model):
+class Tag(NamedInLanguages):
     """A free label shared by events and articles: the bridge between diary and magazine."""
 
-    name = models.CharField(_("name"), validators=[validate_one_line], max_length=100)
+    name = Translated(models.CharField(_("name"), validators=[validate_one_line], max_length=100))
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_en"]
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
 
@@ -163,6 +164,13 @@ class Article(models.Model):
 
     title = models.CharField(_("title"), validators=[validate_one_line], max_length=300)
     url = models.URLField(_("URL"), max_length=500, unique=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language the story is written in."),
+    )
     excerpt = models.TextField(_("excerpt"), validators=[validate_text], blank=True)
     author = models.CharField(
         _("author"), validators=[validate_one_line], max_length=200, blank=True
@@ -252,7 +260,7 @@ class Event(models.Model):
 
     # Changes to these are changes a calendar app must notice: they raise `sequence`.
     CALENDAR_FIELDS = (
-        "title",
+        *columns("title"),
         "start",
         "end",
         "all_day",
@@ -268,19 +276,22 @@ class Event(models.Model):
     # Changes to these change the dates: the occurrences are materialised again.
     DATE_FIELDS = ("start", "end", "all_day", "timezone", "rrule", "rdates", "exdates", "overrides")
 
-    title = models.CharField(_("title"), validators=[validate_one_line], max_length=200)
+    # In each language (common.translation); required in the event's own (text_language).
+    title = Translated(models.CharField(_("title"), validators=[validate_one_line], max_length=200))
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    summary = models.CharField(
-        _("summary"), validators=[validate_one_line], max_length=300, blank=True
+    summary = Translated(
+        models.CharField(_("summary"), validators=[validate_one_line], max_length=300)
     )
-    description = models.TextField(
-        _("description"),
-        validators=[validate_text],
-        blank=True,
-        help_text=_("Basic HTML is kept; anything else is removed."),
+    description = Translated(
+        models.TextField(
+            _("description"),
+            validators=[validate_text],
+            help_text=_("Basic HTML is kept; anything else is removed."),
+        )
     )
-    # What the `q` filter searches: title, summary, venue and category names, kept by save()
-    # and by venue and category renames (diary.journal), so one trigram index answers it.
+    # What the `q` filter searches: title, summary, venue and category names in every
+    # language, kept by save() and by venue and category renames (diary.journal), so one
+    # trigram index answers it.
     search_text = models.TextField(editable=False, default="")
     category = models.ForeignKey(
         Category,
@@ -437,11 +448,13 @@ class Event(models.Model):
     rejection_reason = models.TextField(
         _("reason for rejection"), validators=[validate_text], blank=True
     )
-    ical = models.TextField(
-        _("iCalendar text"),
-        blank=True,
-        editable=False,
-        help_text=_("This event's VEVENT, rendered when it is saved; empty means render it again."),
+    # One per language: a feed's `lang` chooses the texts (feeds.ical).
+    ical = Translated(
+        models.TextField(
+            _("iCalendar text"),
+            editable=False,
+            help_text=_("This event's VEVENT, rendered by a feed; empty means render it again."),
+        )
     )
     uid = models.CharField(_("UID"), max_length=255, unique=True, default=new_uid, editable=False)
     source = models.CharField(
@@ -472,7 +485,7 @@ class Event(models.Model):
     objects = EventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["start", "title"]
+        ordering = ["start", "slug"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
         indexes = [
@@ -539,9 +552,11 @@ class Event(models.Model):
     def prepare_to_store(self) -> None:
         """What every write of an event does first (save(), and the bulk insert of
         services.events_bulk_create): safe HTML, a normal rule, fresh copies."""
-        self.description = sanitise_html(self.description)
+        for column in columns("description"):
+            setattr(self, column, sanitise_html(getattr(self, column)))
         self.rrule = recurrence.normalise_rule(self.rrule)
-        self.ical = ""  # rendered again, from what is saved now, by the next feed
+        for column in columns("ical"):
+            setattr(self, column, "")  # rendered again, from what is saved now, by the next feed
         self.search_text_refresh()
 
     @classmethod
@@ -561,7 +576,7 @@ class Event(models.Model):
 
     # What an organiser's edit may propose (the form's and the API's fields).
     PROPOSABLE_FIELDS = (
-        "title", "summary", "description", "category", "venue", "venue_proposal",
+        *columns("title", "summary", "description"), "category", "venue", "venue_proposal",
         "online_url", "timezone", "start", "end", "all_day", "rrule", "rdates", "exdates",
         "is_free", "price_min", "price_max", "ticket_url", "image", "image_alt",
         "accessibility_notes", "family_friendly", "min_age", "max_age",
@@ -590,11 +605,14 @@ class Event(models.Model):
         return proposed
 
     def search_text_refresh(self) -> None:
-        """What `q` searches: title, summary, venue and category names, one per line, as
-        `searchable` folds them (diary.journal calls this when a venue or category is renamed)."""
-        names = [self.title, self.summary]
-        names += [related.name if related else "" for related in (self.venue, self.category)]
-        self.search_text = searchable("\n".join(names))
+        """What `q` searches: title, summary, venue and category names in every language, one
+        per line, as `searchable` folds them (diary.journal calls this when a venue or
+        category is renamed)."""
+        texts = [getattr(self, column) for column in columns("title", "summary")]
+        for related in (self.venue, self.category):
+            if related:
+                texts += dict.fromkeys(getattr(related, column) for column in columns("name"))
+        self.search_text = searchable("\n".join(text for text in texts if text))
 
     def changed_fields(self, names: tuple[str, ...] | None = None) -> set[str]:
         """The fields among `names` (default: CALENDAR_FIELDS) changed since loading."""
@@ -619,6 +637,11 @@ class Event(models.Model):
         if self.venue:
             return ", ".join(part for part in (self.venue.name, self.venue.address) if part)
         return self.online_url
+
+    @property
+    def own_title(self) -> str:
+        """The title in the texts' own language (slugs, e-mails to the organiser)."""
+        return translated(self, "title", self.text_language)[0]
 
     @property
     def is_recurring(self) -> bool:
@@ -675,6 +698,10 @@ class Event(models.Model):
         super().clean()
         self.rrule = recurrence.normalise_rule(self.rrule)
         errors: dict[str, list] = {}
+        if self.text_language in CODES and not getattr(self, f"title_{self.text_language}"):
+            errors.setdefault(f"title_{self.text_language}", []).append(
+                _("Give the title in the language of the texts.")
+            )
         if self.is_free and (self.price_min is not None or self.price_max is not None):
             errors.setdefault("is_free", []).append(_("A free event has no price."))
         if self.start and self.end and self.end <= self.start:

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from django.db import models
 from django.utils import timezone
 
+from common.translation import CODES
+
 
 class EventQuerySet(models.QuerySet):
     def published(self) -> "EventQuerySet":
@@ -48,7 +50,8 @@ class OccurrenceQuerySet(models.QuerySet):
             self.select_related(
                 "event", "event__venue", "event__venue__municipality", "event__category"
             )
-            .defer("event__ical", "event__search_text")  # only feeds and `q` read them
+            # Only feeds and `q` read them.
+            .defer(*(f"event__ical_{code}" for code in CODES), "event__search_text")
             .order_by("start", "event_id")
         )
 

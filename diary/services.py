@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 
+from common.translation import columns
 from diary import journal, recurrence
 from diary.html import sanitise_html
 from diary.models import Event, Occurrence, Organiser
@@ -109,7 +110,7 @@ def _save_with_unique_slug(event: Event) -> None:
         event.save()
         return
     for attempt in range(SLUG_ATTEMPTS):
-        event.slug = unique_slug(Event, event.title, exclude_pk=event.pk)
+        event.slug = unique_slug(Event, event.own_title, exclude_pk=event.pk)
         if attempt == SLUG_ATTEMPTS - 1:
             event.slug = f"{event.slug[:190]}-{secrets.token_hex(3)}"
         try:
@@ -120,7 +121,7 @@ def _save_with_unique_slug(event: Event) -> None:
             if Event.objects.filter(slug=event.slug).exclude(pk=event.pk).exists():
                 continue  # taken meanwhile: the next free one
             raise
-    raise IntegrityError(f"no free slug for {event.title!r}")
+    raise IntegrityError(f"no free slug for {event.own_title!r}")
 
 
 def _stamp_published(event: Event, now: datetime | None) -> None:
@@ -415,8 +416,7 @@ def event_confirm(*, access: ManageAccess) -> Event:
 
 
 IMPORTED_FIELDS = (
-    "title",
-    "description",
+    *columns("title", "description"),
     "category",
     "venue",
     "online_url",
@@ -461,7 +461,8 @@ def event_import(
     before = {name: getattr(event, name) for name in IMPORTED_FIELDS}
     for name, value in fields.items():
         setattr(event, name, value)
-    event.description = sanitise_html(event.description)
+    for column in columns("description"):
+        setattr(event, column, sanitise_html(getattr(event, column)))
     event.rrule = recurrence.normalise_rule(event.rrule)
     publishing = publish and event.publication_state == Event.PublicationState.PENDING
     if publishing:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "django_filters",
+    "translated_fields",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -283,7 +284,10 @@ SPECTACULAR_SETTINGS = {
         "The event diary, read-only for everyone: events, their dates (occurrences), venues, "
         "categories, tags and magazine articles. Lists take the agenda's own query parameters. "
         "Organisers with a token (issued by the editors) can submit and edit their events: "
-        "send `Authorization: Token <key>`."
+        "send `Authorization: Token <key>`.\n\n"
+        "Texts come in the language asked for with `lang` (en, fr, nl) or Accept-Language: "
+        "each translated field falls back to the texts' own language (`text_language`), then "
+        "English, then any; `translations` holds every language's texts."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -291,6 +295,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The site's languages: an event's texts' and a story's.
+    "ENUM_NAME_OVERRIDES": {"SiteLanguageEnum": LANGUAGES},
 }
 # Partner sites may read the API and the feeds from any origin; writes get no CORS headers.
 CORS_ALLOW_ALL_ORIGINS = True

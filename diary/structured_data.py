@@ -5,6 +5,7 @@ import json
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
+from common.translation import shown_language
 from diary.models import Event, Occurrence
 
 EVENT_STATUS = {
@@ -29,7 +30,8 @@ def event_json_ld(
         "@context": "https://schema.org",
         "@type": "Event",
         "name": event.title,
-        "inLanguage": event.text_language,  # the language its texts are written in
+        # The language of the texts shown: the page's, or the fallback's.
+        "inLanguage": shown_language(event, "title") or event.text_language,
         "url": url,
         "eventStatus": EVENT_STATUS[event.status],
         "description": event.summary or strip_tags(event.description)[:500],

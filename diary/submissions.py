@@ -12,10 +12,11 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from common.translation import columns, in_language
 from diary import recurrence, services, spam
 from diary.clients import client_address
 from diary.forms import SubmissionForm
@@ -116,7 +117,7 @@ def render_form(
 
 @require_http_methods(["GET", "POST"])
 def submit(request):
-    venues = Venue.objects.only("pk", "name").order_by("name")
+    venues = Venue.objects.only("pk", *columns("name")).order_by(in_language("name"))
     if request.method == "GET":
         form = SubmissionForm(venues=venues, initial={"started": spam.started_token()})
         return render_form(request, form, image=None)
@@ -139,7 +140,7 @@ def submit(request):
     image = kept_image(request, form)
     if "preview" in request.POST or not valid or form.errors:
         return render_form(request, form, image=image, status=400 if form.errors else 200)
-    reason = spam.links_reason(form.data.get("description", ""))  # as typed, not linked
+    reason = spam.links_reason(form.typed_texts())  # as typed, not linked
     if not reason and spam.over_rate(address=address, email=form.cleaned_data["organiser_email"]):
         reason = _("You have sent many events in the last hour; please try again later.")
     if not reason and not spam.token_spend(form.cleaned_data["started"]):
@@ -148,8 +149,7 @@ def submit(request):
         form.add_error(None, reason)
         return render_form(request, form, image=image, status=400)
 
-    event = form.save(commit=False)
-    event.text_language = translation.get_language()  # the form's language is the writer's
+    event = form.save(commit=False)  # in the language the organiser chose (the page's first)
     organiser = services.organiser_for_submission(
         name=form.cleaned_data["organiser_name"], email=form.cleaned_data["organiser_email"]
     )
@@ -205,7 +205,7 @@ def manage(request, token: str):
     except signing.BadSignature:
         return render(request, "diary/manage_invalid.html", status=404)
     event = access.event
-    venues = Venue.objects.only("pk", "name").order_by("name")
+    venues = Venue.objects.only("pk", *columns("name")).order_by(in_language("name"))
     organiser = event.organiser
     initial = (
         {"organiser_name": organiser.name, "organiser_email": organiser.email} if organiser else {}

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from common.caching import cacheable
 from common.listing import feed_links, group_by_day
+from common.translation import named
 from diary import recurrence
 from diary.filters import AgendaFilter, present
 from diary.models import Article, Category, Event, Language, Occurrence, Tag
@@ -49,9 +50,9 @@ def filter_choices() -> dict:
     """What the filter form offers; one query each, whatever the size of the agenda."""
     return {
         "categories": Category.objects.all(),
-        "areas": Municipality.objects.values_list("slug", "name"),
-        "venues": Venue.objects.values_list("slug", "name"),
-        "tags": Tag.objects.values_list("slug", "name"),
+        "areas": named(Municipality.objects.all()),
+        "venues": named(Venue.objects.all()),
+        "tags": named(Tag.objects.all()),
         "languages": Language.objects.values_list("code", "name"),
     }
 

@@ -23,6 +23,7 @@ from django.db.models import Case, F, QuerySet, TextField, Value, When
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 
+from common.translation import active_language, to_attribute, translated
 from diary import recurrence
 from diary.models import Event
 from diary.text import CONTROL_BUT_LINES, one_line
@@ -60,9 +61,10 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     vevent.add("dtstamp", event.modified.astimezone(UTC))
     vevent.add("created", event.created.astimezone(UTC))
     vevent.add("last-modified", event.modified.astimezone(UTC))
-    # The texts' language (RFC 5545 3.2.10), the same whatever the feed's `lang`.
-    language = {"LANGUAGE": event.text_language}
-    vevent.add("summary", one_line(event.title), parameters=language)
+    # Each text in the feed's language, or a fallback, with the language it is in
+    # (RFC 5545 3.2.10).
+    title, language = translated(event, "title")
+    vevent.add("summary", one_line(title), parameters={"LANGUAGE": language})
     local_start = event.start.astimezone(tz)
     if event.all_day:
         start_day = local_start.date()
@@ -80,16 +82,21 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
         moments = _date_list(values, event)
         if moments:
             vevent.add(name, moments)
-    description = "\n\n".join(
-        part for part in (plain_text(event.summary), plain_text(event.description), url) if part
+    summary, description = translated(event, "summary"), translated(event, "description")
+    text = "\n\n".join(
+        part for part in (plain_text(summary[0]), plain_text(description[0]), url) if part
     )
-    vevent.add("description", description, parameters=language)
+    vevent.add(
+        "description", text, parameters={"LANGUAGE": description[1] or summary[1] or language}
+    )
     vevent.add("url", url)
     vevent.add("status", STATUS[event.status])
     if event.category:
         vevent.add("categories", [one_line(event.category.name)])
     if event.location_text:
-        vevent.add("location", one_line(event.location_text), parameters=language)
+        vevent.add(
+            "location", one_line(event.location_text), parameters={"LANGUAGE": active_language()}
+        )
     venue = event.venue
     if venue and venue.latitude is not None and venue.longitude is not None:
         vevent.add("geo", (float(venue.latitude), float(venue.longitude)))
@@ -159,11 +166,13 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def vevent_bytes(events: QuerySet) -> Iterator[bytes]:
-    """Each event's stored VEVENT text, read as plain rows (no model objects); events
-    without it (new, edited, or whose venue or category changed) are rendered once and
-    stored, so the library runs once per change, never on every request."""
-    rows = events.values_list("pk", "ical").iterator(chunk_size=BATCH)
+def vevent_bytes(events: QuerySet, language: str) -> Iterator[bytes]:
+    """Each event's stored VEVENT text in `language`, read as plain rows (no model
+    objects); events without it (new, edited, or whose venue or category changed) are
+    rendered once and stored, so the library runs once per change and language, never on
+    every request."""
+    column = to_attribute("ical", language)
+    rows = events.values_list("pk", column).iterator(chunk_size=BATCH)
     for batch in batched(rows, BATCH):
         missing = [pk for pk, text in batch if not text]
         rendered: dict[int, str] = {}
@@ -173,25 +182,27 @@ def vevent_bytes(events: QuerySet) -> Iterator[bytes]:
                     "venue__municipality", "category"
                 )
             )
-            for event in stale:
-                rendered[event.pk] = event_ical(event, url=event_url(event)).decode()
-            ical_store(stale, rendered)
+            with translation.override(language):
+                for event in stale:
+                    rendered[event.pk] = event_ical(event, url=event_url(event)).decode()
+            ical_store(stale, rendered, language)
         yield "".join(rendered.get(pk) or text for pk, text in batch).encode()
 
 
-def ical_store(events: list[Event], texts: dict[int, str]) -> None:
-    """Store rendered VEVENT texts, each only if its event is unchanged since it was read
-    (its journal stamp is the same): a text rendered from an older version is never
-    written over a newer event. One UPDATE."""
+def ical_store(events: list[Event], texts: dict[int, str], language: str) -> None:
+    """Store rendered VEVENT texts in `language`, each only if its event is unchanged since
+    it was read (its journal stamp is the same): a text rendered from an older version is
+    never written over a newer event. One UPDATE."""
+    column = to_attribute("ical", language)
     text = Case(
         *(
             When(pk=event.pk, last_change_id=event.last_change_id, then=Value(texts[event.pk]))
             for event in events
         ),
-        default=F("ical"),
+        default=F(column),
         output_field=TextField(),
     )
-    Event.objects.filter(pk__in=[event.pk for event in events]).update(ical=text)
+    Event.objects.filter(pk__in=[event.pk for event in events]).update(**{column: text})
 
 
 @dataclass(frozen=True)
@@ -226,6 +237,12 @@ def calendar_head(info: CalendarInfo) -> bytes:
 
 
 def calendar_stream(events: QuerySet, info: CalendarInfo) -> Iterator[bytes]:
+    """The calendar in the active language, taken now: a streamed body is read after the
+    view returns."""
+    return _calendar_chunks(events, info, active_language())
+
+
+def _calendar_chunks(events: QuerySet, info: CalendarInfo, language: str) -> Iterator[bytes]:
     yield calendar_head(info)
-    yield from vevent_bytes(events)
+    yield from vevent_bytes(events, language)
     yield b"END:VCALENDAR\r\n"

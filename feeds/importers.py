@@ -29,6 +29,7 @@ from django.db import IntegrityError
 from django.utils.html import linebreaks
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from common.translation import columns
 from diary import journal, recurrence, services
 from diary.models import Category, Event, Organiser, available_timezones
 from diary.text import CONTROL_BUT_LINES, one_line
@@ -103,10 +104,11 @@ class Reader:
         default = str(calendar.get("X-WR-TIMEZONE", "")) or settings.TIME_ZONE
         self.default_zone = default if default in available_timezones() else settings.TIME_ZONE
         self.categories = {}
-        for category in Category.objects.all():
-            self.categories[category.slug.lower()] = category
-            self.categories[category.name.lower()] = category
-        self.venues = list(Venue.objects.only("pk", "name", "slug"))
+        for category in Category.objects.all():  # by its slug, or its name in any language
+            for key in (category.slug, *(getattr(category, c) for c in columns("name"))):
+                if key:
+                    self.categories[key.lower()] = category
+        self.venues = list(Venue.objects.only("pk", "slug", *columns("name")))
 
     def zone_of(self, prop) -> str:
         """The IANA name for a DTSTART/DTEND property's zone."""
@@ -163,8 +165,9 @@ class Reader:
         """The venue a LOCATION names first: "Flagey", "Flagey, Place Sainte-Croix", …"""
         text = location.strip().lower()
         for venue in self.venues:
-            if re.match(re.escape(venue.name.lower()) + r"(\W|$)", text):
-                return venue
+            for name in filter(None, (getattr(venue, c) for c in columns("name"))):
+                if re.match(re.escape(name.lower()) + r"(\W|$)", text):
+                    return venue
         return None
 
     @staticmethod
@@ -202,10 +205,13 @@ class Reader:
         location = one_line(str(component.get("LOCATION", "")))
         venue = self.venue_for(location) if location else None
         link = str(component.get("URL", "")).strip()
-        fields = {
-            "title": (one_line(str(component.get("SUMMARY", ""))) or "(untitled)")[:200],
-            "text_language": self.text_language(component),
-            "description": linebreaks(html.escape(description)) if description else "",
+        language = self.text_language(component)
+        fields = {  # the texts in their language's columns; the others are left as they are
+            f"title_{language}": (one_line(str(component.get("SUMMARY", ""))) or "(untitled)")[
+                :200
+            ],
+            "text_language": language,
+            f"description_{language}": linebreaks(html.escape(description)) if description else "",
             "category": self._category(component),
             "venue": venue,
             "online_url": location if not venue and location.startswith("http") else "",
@@ -221,7 +227,8 @@ class Reader:
             "status": STATUS.get(str(component.get("STATUS", "")).upper(), Event.Status.SCHEDULED),
         }
         if location and not venue and not fields["online_url"]:
-            fields["description"] = linebreaks(html.escape(location)) + fields["description"]
+            key = f"description_{language}"
+            fields[key] = linebreaks(html.escape(location)) + fields[key]
         recurrence_id = component["RECURRENCE-ID"].dt if "RECURRENCE-ID" in component else None
         return Row(
             line=line,

@@ -242,7 +242,9 @@ def test_line_breaks_stay_in_a_description(client):
 
 def test_ical_text_is_escaped_even_when_stored_with_a_carriage_return(client):
     event = EventFactory()
-    Event.objects.filter(pk=event.pk).update(title="Evil\rATTACH:https://evil.example/x", ical="")
+    Event.objects.filter(pk=event.pk).update(
+        title_en="Evil\rATTACH:https://evil.example/x", ical_en=""
+    )
     body = client.get("/feeds/events.ics").content
     assert b"\rATTACH" not in body
     assert b"\r\nATTACH" not in body
@@ -257,7 +259,7 @@ def test_a_title_stored_with_a_line_break_before_the_rule_is_approved_and_mailed
     event = EventFactory(publication_state=Event.PublicationState.PENDING)
     event.organiser = OrganiserFactory()
     event.save()
-    Event.objects.filter(pk=event.pk).update(title="Line\nbreak")
+    Event.objects.filter(pk=event.pk).update(title_en="Line\nbreak")
     response = admin_client.post(
         reverse("admin:diary_submission_changelist"),
         {"action": "approve", "_selected_action": [event.pk]},
@@ -290,7 +292,9 @@ def test_a_calendar_name_never_carries_a_bare_carriage_return(client):
     from diary.models import Category
 
     event = EventFactory()
-    Category.objects.filter(pk=event.category_id).update(name="Music\rATTACH:https://evil.example/")
+    Category.objects.filter(pk=event.category_id).update(
+        name_en="Music\rATTACH:https://evil.example/"
+    )
     body = client.get(f"/feeds/categories/{event.category.slug}.ics").content
     assert b"\rATTACH" not in body.replace(b"\r\n", b"")
     assert b"\nATTACH" not in body
@@ -372,7 +376,7 @@ def test_a_write_through_another_worker_is_never_served_stale(client):
 
     event = EventFactory(title="Old title")
     assert "Old title" in client.get("/").content.decode()
-    Event.objects.filter(pk=event.pk).update(title="New title")  # written by another worker…
+    Event.objects.filter(pk=event.pk).update(title_en="New title")  # written by another worker…
     shared_cache.set(VERSION_KEY, "bumped by another worker")  # …which bumped the version
     assert "New title" in client.get("/").content.decode()
 

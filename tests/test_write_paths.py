@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 )
 from rest_framework.throttling import SimpleRateThrottle
 
+from common.translation import columns
 from diary import services
 from diary.api.serializers import EventSerializer
 from diary.models import ApiToken, Category, Event
@@ -156,10 +157,10 @@ class WritePaths(RuleBasedStateMachine):
         """What the admin's change form posts when an editor changes only the title."""
         start, end = timezone.localtime(event.start), timezone.localtime(event.end)
         return {
-            "title": title,
+            **{column: getattr(event, column) for column in columns("summary", "description")},
+            **{column: getattr(event, column) for column in columns("title")},
+            f"title_{event.text_language}": title,
             "slug": event.slug,
-            "summary": event.summary,
-            "description": event.description,
             "category": event.category_id or "",
             "tags": list(event.tags.values_list("pk", flat=True)),
             "venue": event.venue_id or "",
@@ -240,7 +241,7 @@ class WritePaths(RuleBasedStateMachine):
             },
         )
         assert response.status_code == 302, response.content.decode()[:2000]
-        self.rules[Event.objects.get(title=title).uid] = ""
+        self.rules[Event.objects.get(title_en=title).uid] = ""
 
     @precondition(has_organised_events)
     @rule(data=st.data(), proven=st.booleans())
@@ -322,7 +323,12 @@ class WritePaths(RuleBasedStateMachine):
     def editor_renames_the_category(self, name):
         response = self.editor.post(
             reverse("admin:diary_category_change", args=[self.music.pk]),
-            {"name": name, "slug": "music", "position": self.music.position},
+            {  # the form as shown, the English name changed
+                **{column: getattr(self.music, column) for column in columns("name")},
+                "name_en": name,
+                "slug": "music",
+                "position": self.music.position,
+            },
         )
         assert response.status_code == 302
 

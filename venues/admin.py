@@ -1,20 +1,40 @@
 from django.contrib import admin
 
-from common.admin import AgendaAdmin
+from common.admin import AgendaAdmin, MissingTextFilter
+from common.translation import columns
 from venues.models import Municipality, Venue
 
 
 @admin.register(Municipality)
 class MunicipalityAdmin(AgendaAdmin):
-    list_display = ("name", "slug")
-    search_fields = ("name",)
-    prepopulated_fields = {"slug": ("name",)}
+    list_display = (*columns("name"), "slug")
+    list_filter = (MissingTextFilter.of("name"),)
+    search_fields = (*columns("name"),)
+    fields = (tuple(columns("name")), "slug")
+    prepopulated_fields = {"slug": tuple(columns("name"))}
 
 
 @admin.register(Venue)
 class VenueAdmin(AgendaAdmin):
     list_display = ("name", "street_address", "postal_code", "municipality", "step_free_access")
-    list_filter = ("municipality", "step_free_access", "accessible_toilets", "hearing_loop")
+    list_filter = (
+        "municipality",
+        MissingTextFilter.of("name"),
+        "step_free_access",
+        "accessible_toilets",
+        "hearing_loop",
+    )
     list_select_related = ("municipality",)
-    search_fields = ("name", "street_address", "postal_code", "municipality__name")
-    prepopulated_fields = {"slug": ("name",)}
+    search_fields = (
+        *columns("name", "street_address"),
+        "postal_code",
+        *(f"municipality__{column}" for column in columns("name")),
+    )
+    prepopulated_fields = {"slug": tuple(columns("name"))}
+
+    def get_fields(self, request, obj=None):
+        """Each name and street in the languages side by side."""
+        fields = [name for name in super().get_fields(request, obj) if name not in self.TEXTS]
+        return [tuple(columns("name")), tuple(columns("street_address")), *fields]
+
+    TEXTS = set(columns("name", "street_address"))

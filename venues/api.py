@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import serializers, viewsets
 
 from diary.api.schema import documented
+from diary.api.serializers import TranslationsField, shown
 from diary.filters import SlugsFilter
 from venues.models import Municipality, Venue
 
@@ -30,6 +31,9 @@ class VenueFilter(django_filters.FilterSet):
 
 
 class VenueSerializer(serializers.ModelSerializer):
+    name = shown()
+    street_address = shown()
+    translations = TranslationsField(("name", "street_address"))
     municipality = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     municipality_name = serializers.CharField(
         source="municipality.name", read_only=True, allow_null=True
@@ -41,7 +45,7 @@ class VenueSerializer(serializers.ModelSerializer):
         fields = [
             "slug", "name", "street_address", "postal_code", "municipality",
             "municipality_name", "latitude", "longitude", "website", "step_free_access",
-            "accessible_toilets", "hearing_loop", "description", "url",
+            "accessible_toilets", "hearing_loop", "description", "translations", "url",
         ]  # fmt: skip
 
     def get_url(self, venue: Venue) -> str:
@@ -59,6 +63,6 @@ class VenueViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = VenueSerializer
     lookup_field = "slug"
-    queryset = Venue.objects.select_related("municipality").order_by("name", "pk")
+    queryset = Venue.objects.select_related("municipality").order_by("name_en", "pk")
     filter_backends = [DjangoFilterBackend]
     filterset_class = VenueFilter

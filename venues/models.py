@@ -4,18 +4,20 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from common.translation import NamedInLanguages, Translated
 from diary.text import validate_one_line, validate_text
 from venues.querysets import VenueQuerySet
 
 
-class Municipality(models.Model):
-    """An area of the city (in Brussels, one of its 19 municipalities): the `area` filter."""
+class Municipality(NamedInLanguages):
+    """An area of the city (in Brussels, one of its 19 municipalities): the `area` filter.
+    Named in each language (Ixelles / Elsene)."""
 
-    name = models.CharField(_("name"), validators=[validate_one_line], max_length=100)
+    name = Translated(models.CharField(_("name"), validators=[validate_one_line], max_length=100))
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_en"]
         verbose_name = _("municipality")
         verbose_name_plural = _("municipalities")
 
@@ -23,11 +25,14 @@ class Municipality(models.Model):
         return self.name
 
 
-class Venue(models.Model):
-    name = models.CharField(_("name"), validators=[validate_one_line], max_length=200)
+class Venue(NamedInLanguages):
+    """A place events happen at. Its name and street in each language where they differ
+    (Place Sainte-Croix / Heilig-Kruisplein); one language is enough where they do not."""
+
+    name = Translated(models.CharField(_("name"), validators=[validate_one_line], max_length=200))
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    street_address = models.CharField(
-        _("street address"), validators=[validate_one_line], max_length=200, blank=True
+    street_address = Translated(
+        models.CharField(_("street address"), validators=[validate_one_line], max_length=200)
     )
     postal_code = models.CharField(
         _("postal code"), validators=[validate_one_line], max_length=20, blank=True
@@ -67,7 +72,7 @@ class Venue(models.Model):
     objects = VenueQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_en"]
         verbose_name = _("venue")
         verbose_name_plural = _("venues")
         constraints = [

@@ -2,6 +2,7 @@ from django.shortcuts import get_object_or_404, render
 
 from common.caching import cacheable
 from common.listing import feed_links, group_by_day
+from common.translation import in_language, named
 from diary.models import Occurrence
 from venues.models import Municipality, Venue
 
@@ -10,9 +11,9 @@ VENUE_EVENTS = 60
 
 @cacheable
 def venue_list(request):
-    venues = Venue.objects.select_related("municipality")
+    venues = Venue.objects.select_related("municipality").order_by(in_language("name"), "pk")
     area = request.GET.get("area", "")
-    areas = list(Municipality.objects.values_list("slug", "name"))
+    areas = list(named(Municipality.objects.all()))
     known = any(slug == area for slug, _name in areas)
     if known:
         venues = venues.filter(municipality__slug=area)

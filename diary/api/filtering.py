@@ -2,6 +2,7 @@
 
 from rest_framework import exceptions, filters
 
+from common.translation import TranslatedAttribute, in_language
 from diary.filters import AgendaFilter
 from diary.models import Occurrence
 
@@ -22,3 +23,22 @@ class AgendaFilterBackend(filters.BaseFilterBackend):
         if queryset.model is Occurrence:
             return agenda.qs
         return queryset.filter(pk__in=agenda.qs.values("event_id"))
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's `ordering`, where a translated text (`title`) orders by its text in the
+    language asked for (or a fallback), as the answer shows it."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        return queryset.order_by(*(self.term(term, queryset.model) for term in ordering))
+
+    @staticmethod
+    def term(term: str, model):
+        name = term.lstrip("-")
+        if not isinstance(getattr(model, name, None), TranslatedAttribute):
+            return term
+        expression = in_language(name)
+        return expression.desc() if term.startswith("-") else expression.asc()

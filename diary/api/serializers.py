@@ -1,12 +1,14 @@
 """What the API answers and accepts."""
 
 import copy
+import functools
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from django.utils import translation
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.translation import CODES, active_language, to_attribute, translations
 from diary import recurrence, services
 from diary.models import (
     Article,
@@ -20,14 +22,61 @@ from diary.models import (
 from diary.related import related_articles
 from venues.models import Venue
 
+EVENT_TEXTS = ("title", "summary", "description")
+
+
+@functools.cache
+def texts_serializer(names: tuple[str, ...], *, writable: bool = False) -> type:
+    """{"en": {"title": …, …}, "fr": …, "nl": …}: a translated object's texts in every
+    language that has one (the `translations` object), also as the API writes them."""
+    prefix = ("Writable" if writable else "") + "".join(name.title() for name in names)
+    texts = type(
+        f"{prefix.replace('_', '')}Texts",
+        (serializers.Serializer,),
+        {name: serializers.CharField(required=False, allow_blank=True) for name in names},
+    )
+    # Read, it only describes the answer (TranslationsField): a language without texts is
+    # left out, so none is required.
+    return type(
+        f"{prefix.replace('_', '')}Translations",
+        (serializers.Serializer,),
+        {code: texts(required=False) for code in CODES},
+    )
+
+
+class TranslationsField(serializers.Field):
+    """The `translations` object of a translated object: its texts in every language."""
+
+    def __init__(self, names: tuple[str, ...], **kwargs):
+        self.names = names
+        kwargs.setdefault(
+            "help_text",
+            "These texts in every language they exist in (en, fr, nl); the fields above are "
+            "in the language asked for (`lang` or Accept-Language), or a fallback.",
+        )
+        super().__init__(source="*", read_only=True, **kwargs)
+        extend_schema_field(texts_serializer(names))(self)
+
+    def to_representation(self, value):
+        return translations(value, self.names)
+
+
+def shown(help_text: str = "") -> serializers.CharField:
+    """A translated text, in the language asked for (or a fallback)."""
+    return serializers.CharField(read_only=True, help_text=help_text or None)
+
 
 class VenueSummarySerializer(serializers.ModelSerializer):
+    name = shown()
+
     class Meta:
         model = Venue
         fields = ["slug", "name"]
 
 
 class EventSummarySerializer(serializers.ModelSerializer):
+    title = shown()
+
     class Meta:
         model = Event
         fields = ["id", "slug", "title", "uid"]
@@ -72,6 +121,11 @@ class DatesSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(LinksMixin, serializers.ModelSerializer):
+    title = shown("In the language asked for; else the texts' own (`text_language`), "
+                  "English, or any.")  # fmt: skip
+    summary = shown()
+    description = shown("Basic HTML.")
+    translations = TranslationsField(EVENT_TEXTS)
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
@@ -96,8 +150,8 @@ class EventSerializer(LinksMixin, serializers.ModelSerializer):
             "venue", "online_url", "organiser", "timezone", "start", "end", "all_day",
             "rrule", "rdates", "exdates", "upcoming", "status", "is_free", "price_min",
             "price_max", "ticket_url", "languages", "family_friendly", "min_age", "max_age",
-            "accessibility_notes", "text_language", "sequence", "published_at", "updated",
-            "url", "ics_url",
+            "accessibility_notes", "text_language", "translations", "sequence",
+            "published_at", "updated", "url", "ics_url",
         ]  # fmt: skip
 
     def get_url(self, event: Event) -> str:
@@ -144,11 +198,24 @@ class EventWriteSerializer(serializers.ModelSerializer):
     )
     rdates = serializers.ListField(child=serializers.CharField(), required=False)
     exdates = serializers.ListField(child=serializers.CharField(), required=False)
+    title = serializers.CharField(
+        required=False, help_text="In the texts' language (`text_language`); required for a "
+        "new event unless `translations` gives it."
+    )  # fmt: skip
+    summary = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, help_text="Basic HTML.")
+    translations = texts_serializer(EVENT_TEXTS, writable=True)(
+        required=False,
+        help_text="The texts in other languages, all optional: "
+        '{"nl": {"title": "…", "summary": "…", "description": "…"}}. A text given empty '
+        "is removed.",
+    )
 
     class Meta:
         model = Event
         fields = [
-            "title", "summary", "description", "category", "tags", "venue", "online_url",
+            "title", "summary", "description", "translations", "category", "tags", "venue",
+            "online_url",
             "timezone", "start", "end", "all_day", "rrule", "rdates", "exdates", "is_free",
             "price_min", "price_max", "ticket_url", "languages", "family_friendly", "min_age",
             "max_age", "accessibility_notes", "text_language",
@@ -167,7 +234,15 @@ class EventWriteSerializer(serializers.ModelSerializer):
         # A copy: a refused write leaves the instance the view read as it was.
         event = copy.copy(self.instance) if self.instance else Event()
         if self.instance is None and "text_language" not in attrs:
-            attrs["text_language"] = translation.get_language()
+            attrs["text_language"] = active_language()
+        texts = attrs.pop("translations", {})
+        own = attrs.get("text_language") or event.text_language
+        texts = {**texts, own: {**texts.get(own, {}), **{
+            name: attrs.pop(name) for name in EVENT_TEXTS if name in attrs
+        }}}  # fmt: skip
+        for code, values in texts.items():
+            for name, value in values.items():
+                setattr(event, to_attribute(name, code), value)
         for name, value in attrs.items():
             setattr(event, name, value)
         if event.all_day and event.start and event.timezone in available_timezones():
@@ -182,10 +257,23 @@ class EventWriteSerializer(serializers.ModelSerializer):
         try:
             event.full_clean(exclude=["slug"])
         except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from None
+            raise serializers.ValidationError(self._named(error.message_dict, own)) from None
         attrs.update(m2m)
         attrs["_event"] = event
         return attrs
+
+    @staticmethod
+    def _named(errors: dict, own: str) -> dict:
+        """The model's errors under the API's names: a column of the texts' language is its
+        text (title_fr → title), another language's is in `translations`."""
+        named = {}
+        for key, messages in errors.items():
+            name, _sep, code = key.rpartition("_")
+            if name in EVENT_TEXTS and code in CODES:
+                key = name if code == own else "translations"
+                messages = messages if code == own else [f"{code}.{name}: {m}" for m in messages]
+            named.setdefault(key, []).extend(messages)
+        return named
 
     def create(self, validated_data):
         return self._save(validated_data, created=True)
@@ -240,16 +328,25 @@ class ArticleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "title", "url", "excerpt", "author", "published_on", "image_url", "tags"]
+        fields = [
+            "id", "title", "url", "excerpt", "author", "published_on", "language", "image_url",
+            "tags",
+        ]  # fmt: skip
 
 
 class CategorySerializer(serializers.ModelSerializer):
+    name = shown()
+    translations = TranslationsField(("name",))
+
     class Meta:
         model = Category
-        fields = ["slug", "name"]
+        fields = ["slug", "name", "translations"]
 
 
 class TagSerializer(serializers.ModelSerializer):
+    name = shown()
+    translations = TranslationsField(("name",))
+
     class Meta:
         model = Tag
-        fields = ["slug", "name"]
+        fields = ["slug", "name", "translations"]

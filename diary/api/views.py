@@ -13,12 +13,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import filters, mixins, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
 from diary import services
 from diary.api import sync
-from diary.api.filtering import AgendaFilterBackend
+from diary.api.filtering import AgendaFilterBackend, OrderingFilter
 from diary.api.schema import (
     AGENDA_PARAMETERS,
     EVENT_WRITE_EXAMPLE,
@@ -86,7 +86,7 @@ class LastModifiedMixin:
 class OccurrenceViewSet(PublicCacheMixin, LastModifiedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = OccurrenceSerializer
     lookup_value_regex = "[0-9]{1,18}"
-    filter_backends = [AgendaFilterBackend, filters.OrderingFilter]
+    filter_backends = [AgendaFilterBackend, OrderingFilter]
     ordering_fields = ["start", "end"]
     ordering = ["start", "event_id"]
 
@@ -156,7 +156,7 @@ class EventViewSet(
     mixins.DestroyModelMixin,
     viewsets.ReadOnlyModelViewSet,
 ):
-    filter_backends = [AgendaFilterBackend, filters.OrderingFilter]
+    filter_backends = [AgendaFilterBackend, OrderingFilter]
     ordering_fields = ["start", "title", "published_at", "updated"]
     ordering = ["start", "pk"]
     lookup_value_regex = "[^/]+"
@@ -239,5 +239,5 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 )
 class TagViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TagSerializer
-    queryset = Tag.objects.order_by("name", "pk")
+    queryset = Tag.objects.order_by("name_en", "pk")
     lookup_field = "slug"

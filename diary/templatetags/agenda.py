@@ -2,10 +2,11 @@ from datetime import timedelta
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from common.translation import IN_LANGUAGE, active_language, shown_language
 from diary.models import Event, Occurrence
 
 register = template.Library()
@@ -81,3 +82,23 @@ def options(choices, selected) -> str:
         '<option value="{}"{}>{}</option>',
         ((value, " selected" if value == selected else "", label) for value, label in choices),
     )
+
+
+@register.simple_tag
+def lang_of(obj, name: str) -> str:
+    """` lang="fr"` on an element whose text `name` is shown in another language than the
+    page's (a fallback): screen readers then pronounce it right."""
+    shown = shown_language(obj, name)
+    return format_html(' lang="{}"', shown) if shown and shown != active_language() else ""
+
+
+@register.simple_tag
+def fallback_note(obj, name: str, unless_as: str = "") -> str:
+    """ "(in French)", discreetly, when the text `name` is shown in another language than the
+    page's; nothing when it is in the same language as the text `unless_as` (already said)."""
+    shown = shown_language(obj, name)
+    if not shown or shown == active_language():
+        return ""
+    if unless_as and shown_language(obj, unless_as) == shown:
+        return ""
+    return format_html(' <small class="fallback-note">({})</small>', IN_LANGUAGE[shown])

@@ -22,10 +22,8 @@ def editor(admin_client):
 def event_form(**overrides) -> dict:
     """What the admin's add form posts for a weekly concert."""
     data = {
-        "title": "Tuesday Jazz",
+        "title_en": "Tuesday Jazz",
         "slug": "tuesday-jazz",
-        "summary": "",
-        "description": "",
         "category": CategoryFactory().pk,
         "venue": VenueFactory().pk,
         "online_url": "",

@@ -198,11 +198,14 @@ def test_venues_categories_tags_and_articles(api):
     area = api.get("/api/v1/venues/", {"area": flagey.municipality.slug}).json()
     assert [v["slug"] for v in area["results"]] == ["flagey"]
     assert {c["slug"] for c in api.get("/api/v1/categories/").json()["results"]} >= {"music"}
-    TagFactory(slug="smart-city", name="smart city")
+    TagFactory(slug="smart-city", name="smart city", name_nl="slimme stad")
     assert api.get("/api/v1/tags/smart-city/").json() == {
         "slug": "smart-city",
         "name": "smart city",
+        "translations": {"en": {"name": "smart city"}, "nl": {"name": "slimme stad"}},
     }
+    assert api.get("/api/v1/tags/smart-city/", {"lang": "nl"}).json()["name"] == "slimme stad"
+    assert api.get("/api/v1/tags/smart-city/", {"lang": "fr"}).json()["name"] == "smart city"
     ArticleFactory(title="Story")
     assert api.get("/api/v1/articles/").json()["results"][0]["title"] == "Story"
 

@@ -110,9 +110,8 @@ def test_a_venue_change_is_visible_at_once(client, admin_client):
     admin_client.post(
         f"/admin/venues/venue/{venue.pk}/change/",
         {
-            "name": "New name",
+            "name_en": "New name",
             "slug": "old",
-            "street_address": "",
             "postal_code": "",
             "website": "",
             "description": "",

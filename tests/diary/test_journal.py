@@ -79,7 +79,7 @@ def test_a_category_rename_touches_its_public_events_only():
     music.name = "Live music"
     music.save()
     change = Change.objects.first()
-    assert (change.action, change.fields) == ("edited", ["name"])
+    assert (change.action, change.fields) == ("edited", ["name_en"])
     assert touched(change) == {public.uid}
     public.refresh_from_db()
     assert public.last_change == change and public.changed == change.at
@@ -135,11 +135,12 @@ def test_a_feed_never_stores_a_vevent_rendered_from_an_older_version():
     read = Event.objects.get(pk=event.pk)  # what a feed request read
     event.title = "After"
     services.event_save(event=event)  # written meanwhile
-    ical.ical_store([read], {read.pk: "BEGIN:VEVENT\r\nSUMMARY:Before\r\nEND:VEVENT\r\n"})
-    assert Event.objects.get(pk=event.pk).ical == ""
+    ical.ical_store([read], {read.pk: "BEGIN:VEVENT\r\nSUMMARY:Before\r\nEND:VEVENT\r\n"}, "en")
+    assert Event.objects.get(pk=event.pk).ical_en == ""
     current = Event.objects.get(pk=event.pk)
-    ical.ical_store([current], {current.pk: "rendered from the current version"})
-    assert Event.objects.get(pk=event.pk).ical == "rendered from the current version"
+    ical.ical_store([current], {current.pk: "rendered from the current version"}, "nl")
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.ical_en, stored.ical_nl) == ("", "rendered from the current version")
 
 
 def test_the_data_version_is_the_journals_last_row(django_capture_on_commit_callbacks):
@@ -164,7 +165,7 @@ def test_each_door_is_recorded(client, admin_client):
     municipality = MunicipalityFactory()
     admin_client.post(
         f"/admin/venues/municipality/{municipality.pk}/change/",
-        {"name": "Renamed in the admin", "slug": municipality.slug},
+        {"name_en": "Renamed in the admin", "slug": municipality.slug},
     )
     assert Change.objects.first().door == "admin"
     import_calendar(

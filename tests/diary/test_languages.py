@@ -231,10 +231,12 @@ def test_a_dutch_pages_subscribe_links_give_the_dutch_feed(client):
 def test_structured_data_says_the_texts_language(client):
     import json
 
-    event = EventFactory(text_language="fr")
-    page = text(client, f"/nl/events/{event.slug}/")
-    data = json.loads(page.split('<script type="application/ld+json">')[1].split("</script>")[0])
-    assert data["inLanguage"] == "fr"
+    event = EventFactory(text_language="fr", title="", title_fr="Balade", title_nl="Wandeling")
+    for path, language, title in (("/nl/", "nl", "Wandeling"), ("/", "fr", "Balade")):
+        page = text(client, f"{path}events/{event.slug}/")
+        script = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
+        data = json.loads(script)
+        assert (data["inLanguage"], data["name"]) == (language, title)
 
 
 def test_the_api_says_each_events_texts_language(client):

@@ -111,7 +111,7 @@ def test_the_demo_city_links_the_smart_city_event_to_its_story(client):
     demo_city_seed(events=0, venues=18, seed=1)
     from diary.models import Event
 
-    event = Event.objects.get(title="Brussels Smart City")
+    event = Event.objects.get(title_en="Brussels Smart City")
     stories = client.get(event.get_absolute_url()).context["stories"]
     assert stories[0].title == "Smart City – branding and the need for citizen engagement"
     tag_page = client.get("/tags/city-branding/")

@@ -306,7 +306,7 @@ def test_editing_a_published_event_waits_for_the_editors_and_keeps_it_public(cli
     event.refresh_from_db()
     assert event.title == "Repair Café"
     assert event.is_published
-    assert event.pending_change == {"fields": {"title": "Repair Café (new room)"}}
+    assert event.pending_change == {"fields": {"title_en": "Repair Café (new room)"}}
     manage_page = client.get(manage_url(event)).content.decode()
     assert "wait for the editors" in manage_page
     assert 'value="Repair Café (new room)"' in manage_page  # the form shows the proposal
@@ -345,7 +345,7 @@ def test_an_edit_through_the_link_the_form_handed_out_is_moderated_even_if_trust
     client.post(handed_out, form_data(title="Phishing Café"))
     event.refresh_from_db()
     assert event.title == "Repair Café"
-    assert event.pending_change == {"fields": {"title": "Phishing Café"}}
+    assert event.pending_change == {"fields": {"title_en": "Phishing Café"}}
 
 
 def test_cancelling_once_confirmed_is_immediate_and_shows_in_the_feed(client):
@@ -487,7 +487,7 @@ def test_fifty_concurrent_submissions_are_all_stored_once(settings):
         pytest.skip("SQLite writes one at a time; this runs on PostgreSQL in CI")
     settings.DIARY_SUBMIT_PER_HOUR = 1000
     assert submit_at_once(50, title=lambda n: f"Event {n}") == [302] * 50
-    assert sorted(Event.objects.values_list("title", flat=True)) == sorted(
+    assert sorted(Event.objects.values_list("title_en", flat=True)) == sorted(
         f"Event {n}" for n in range(50)
     )
     assert Organiser.objects.filter(email__startswith="organiser").count() == 7

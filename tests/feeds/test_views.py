@@ -200,15 +200,18 @@ def test_each_vevent_is_rendered_once_and_stored():
 
     EventFactory.create_batch(3)
     events = Event.objects.order_by("pk")
-    assert set(events.values_list("ical", flat=True)) == {""}
-    first = b"".join(vevent_bytes(events))
-    stored = list(Event.objects.order_by("pk").values_list("ical", flat=True))
+    assert set(events.values_list("ical_en", flat=True)) == {""}
+    first = b"".join(vevent_bytes(events, "en"))
+    stored = list(Event.objects.order_by("pk").values_list("ical_en", flat=True))
     assert all(text.startswith("BEGIN:VEVENT") for text in stored)
     assert first == "".join(stored).encode()
+    assert set(events.values_list("ical_nl", flat=True)) == {""}  # each language its own
+    b"".join(vevent_bytes(events, "nl"))
     event = Event.objects.first()
     event.title = "Renamed"
     event.save()
-    assert Event.objects.get(pk=event.pk).ical == ""  # a save clears it
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.ical_en, stored.ical_nl) == ("", "")  # a save clears them
 
 
 # Round trip: what a calendar app expands from the feed is what our database holds.
