@@ -250,7 +250,8 @@ class SubmissionForm(EventDatesForm):
         for name in TEXTS:
             self.initial[name] = getattr(self.instance, f"{name}_{own}")
             for code in CODES:
-                self.fields[f"{name}_{code}"].label = translated_label(name, code)
+                field = self.fields[f"{name}_{code}"]
+                field.label, field.help_text = translated_label(name, code), ""
         if self.instance.pk:
             self.initial.setdefault(
                 "venue_name", self.instance.venue.name if self.instance.venue else ""

@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Min, Sum
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
@@ -97,6 +97,7 @@ def calendar_response(request, events, *, name: str, filename: str = ""):
             request.get_host(),
             timezone.localdate(),
             name,
+            translation.get_language(),  # `lang`, or Accept-Language: the texts differ
         )
     )
     etag = '"' + hashlib.sha1(key.encode()).hexdigest() + '"'

@@ -88,8 +88,21 @@ def options(choices, selected) -> str:
 def lang_of(obj, name: str) -> str:
     """` lang="fr"` on an element whose text `name` is shown in another language than the
     page's (a fallback): screen readers then pronounce it right."""
-    shown = shown_language(obj, name)
-    return format_html(' lang="{}"', shown) if shown and shown != active_language() else ""
+    return language_of(shown_language(obj, name))
+
+
+@register.simple_tag
+def language_of(code: str) -> str:
+    """` lang="fr"` on an element in `code` when it is not the page's language."""
+    return format_html(' lang="{}"', code) if code and code != active_language() else ""
+
+
+@register.simple_tag
+def language_note(code: str) -> str:
+    """ "(in French)" beside a text in `code` when it is not the page's language."""
+    if not code or code == active_language() or code not in IN_LANGUAGE:
+        return ""
+    return format_html(' <small class="fallback-note">({})</small>', IN_LANGUAGE[code])
 
 
 @register.simple_tag
@@ -97,8 +110,6 @@ def fallback_note(obj, name: str, unless_as: str = "") -> str:
     """ "(in French)", discreetly, when the text `name` is shown in another language than the
     page's; nothing when it is in the same language as the text `unless_as` (already said)."""
     shown = shown_language(obj, name)
-    if not shown or shown == active_language():
-        return ""
     if unless_as and shown_language(obj, unless_as) == shown:
         return ""
-    return format_html(' <small class="fallback-note">({})</small>', IN_LANGUAGE[shown])
+    return language_note(shown)

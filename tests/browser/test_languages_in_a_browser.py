@@ -62,6 +62,13 @@ def test_every_visible_word_of_the_interface_is_in_the_pages_language(
         shown = visible_text(page)
         left = sorted({sentence for sentence in english if sentence in shown})
         assert left == [], f"/{language}{path} shows English: {left}"
+        # The events' own texts too: in the page's language, or marked as another one.
+        foreign = page.locator(f"main [lang]:not([lang='{language}'])").count()
+        notes = page.locator("main .fallback-note").count()
+        assert (foreign > 0) == (notes > 0) and notes <= foreign, path
+    page.goto(f"{live_server.url}/{language}/")
+    titles = page.locator("main a[href*='/events/']").count()
+    assert 0 < page.locator("main a[lang]").count() < titles / 2  # most in the page's own
 
 
 @pytest.mark.skipif(not os.environ.get("SCREENSHOT_DIR"), reason="set SCREENSHOT_DIR to take them")
