@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.translation import CODES, NamedInLanguages, Translated, columns, translated
@@ -98,7 +99,13 @@ class Language(models.Model):
         verbose_name_plural = _("languages")
 
     def __str__(self) -> str:
-        return self.name
+        return shown_language_name(self.name)
+
+
+def shown_language_name(name: str) -> str:
+    """A spoken language's English name in the active language: Django's catalogues name
+    every language (“German”: allemand, Duits); a name they lack stays as it is."""
+    return gettext(name)
 
 
 class Organiser(models.Model):

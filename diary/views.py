@@ -19,7 +19,7 @@ from common.listing import feed_links, group_by_day
 from common.translation import named
 from diary import recurrence
 from diary.filters import AgendaFilter, present
-from diary.models import Article, Category, Event, Language, Occurrence, Tag
+from diary.models import Article, Category, Event, Language, Occurrence, Tag, shown_language_name
 from diary.related import related_articles
 from diary.sharing import google_calendar_url, outlook_calendar_url, share_links
 from diary.structured_data import event_json_ld, json_ld_script
@@ -53,7 +53,13 @@ def filter_choices() -> dict:
         "areas": named(Municipality.objects.all()),
         "venues": named(Venue.objects.all()),
         "tags": named(Tag.objects.all()),
-        "languages": Language.objects.values_list("code", "name"),
+        "languages": sorted(
+            (
+                (code, shown_language_name(name))
+                for code, name in Language.objects.values_list("code", "name")
+            ),
+            key=lambda choice: choice[1],
+        ),
     }
 
 

@@ -346,3 +346,21 @@ def test_a_story_says_its_language_where_the_page_speaks_another(client):
     )
     french = get(client, f"/fr/events/{event.slug}/").content.decode()
     assert 'hreflang="fr">Les jardins cachés</a>\n' in french
+
+
+def test_spoken_languages_are_named_in_the_pages_language(client):
+    from diary.models import Language
+
+    event = EventFactory()
+    event.languages.set([Language.objects.get(code="de")])
+    assert "Duits" in get(client, f"/nl/events/{event.slug}/").content.decode()
+    assert '<option value="de">Allemand</option>' in get(client, "/fr/").content.decode()
+
+
+def test_a_name_in_no_language_is_refused(admin_client):
+    response = admin_client.post(
+        reverse("admin:diary_category_add"), {"slug": "nameless", "position": 0}
+    )
+    assert response.status_code == 200
+    assert "Give a name in at least one language." in response.content.decode()
+    assert not Category.objects.filter(slug="nameless").exists()
