@@ -11,6 +11,8 @@ the page's language); `shown_language(obj, name)` says which language a text cam
 that a page can say "in French" when it shows a fallback.
 """
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -30,18 +32,28 @@ def active_language() -> str:
     return language if language in CODES else settings.LANGUAGE_CODE
 
 
-def fallbacks(own: str | None = None, first: str | None = None) -> list[str]:
+def fallbacks(own: str | None = None, first: str | None = None) -> tuple[str, ...]:
     """The languages to try, in order: `first` (default: the active one), the texts' own,
     the site's, the others."""
-    order = (first or active_language(), own, settings.LANGUAGE_CODE, *CODES)
-    return list(dict.fromkeys(code for code in order if code in CODES))
+    return _fallbacks(first or active_language(), own)
+
+
+@functools.cache
+def _fallbacks(first: str, own: str | None) -> tuple[str, ...]:
+    order = (first, own, settings.LANGUAGE_CODE, *CODES)
+    return tuple(dict.fromkeys(code for code in order if code in CODES))
+
+
+@functools.cache
+def _column(name: str, code: str) -> str:
+    return to_attribute(name, code)
 
 
 def translated(obj, name: str, language: str | None = None) -> tuple[str, str]:
     """The text of `name` to show in `language` (default: the active one), and the language
     it is in ("" when there is none in any language)."""
     for code in fallbacks(getattr(obj, "text_language", None), language):
-        value = getattr(obj, to_attribute(name, code))
+        value = getattr(obj, _column(name, code))
         if value:
             return value, code
     return "", ""
@@ -55,7 +67,7 @@ def translations(obj, names: tuple[str, ...]) -> dict[str, dict[str, str]]:
     """Every language's texts of `names`, those that exist: {"fr": {"title": …}, …}."""
     result = {}
     for code in CODES:
-        texts = {name: getattr(obj, to_attribute(name, code)) for name in names}
+        texts = {name: getattr(obj, _column(name, code)) for name in names}
         if any(texts.values()):
             result[code] = texts
     return result
@@ -122,11 +134,13 @@ class NamedInLanguages(models.Model):
             )
 
 
-def named(queryset, key: str = "slug"):
+def named(queryset, key: str = "slug") -> list[tuple[str, str]]:
     """(key, name) pairs with the name in the active language, in that name's order: what
-    a filter's choices show."""
-    return (
-        queryset.annotate(shown_name=in_language("name"))
-        .order_by("shown_name", key)
-        .values_list(key, "shown_name")
-    )
+    a filter's choices show. Chosen in Python: plain rows, a query as cheap as before."""
+    order = [CODES.index(code) for code in fallbacks()]
+    rows = queryset.order_by().values_list(key, *columns("name"))
+    pairs = [
+        (row[0], next((row[1 + index] for index in order if row[1 + index]), "")) for row in rows
+    ]
+    pairs.sort(key=lambda pair: (pair[1].casefold(), pair[0]))
+    return pairs

@@ -18,6 +18,11 @@ class EventQuerySet(models.QuerySet):
     def published(self) -> "EventQuerySet":
         return self.filter(publication_state=self.model.PublicationState.PUBLISHED)
 
+    def for_reading(self) -> "EventQuerySet":
+        """Without what only feeds and `q` read (the stored VEVENTs in every language and
+        the search text): a page or an API answer needs none of it."""
+        return self.defer(*(f"ical_{code}" for code in CODES), "search_text")
+
     def pending(self) -> "EventQuerySet":
         return self.filter(publication_state=self.model.PublicationState.PENDING)
 
@@ -50,8 +55,22 @@ class OccurrenceQuerySet(models.QuerySet):
             self.select_related(
                 "event", "event__venue", "event__venue__municipality", "event__category"
             )
-            # Only feeds and `q` read them.
-            .defer(*(f"event__ical_{code}" for code in CODES), "event__search_text")
+            # A list shows an event's title, venue name and category: the rest of the texts,
+            # in every language, stay in the database (feeds, `q` and pages read them).
+            .defer(
+                *(
+                    f"{field}_{code}"
+                    for field in (
+                        "event__ical",
+                        "event__summary",
+                        "event__description",
+                        "event__venue__street_address",
+                    )
+                    for code in CODES
+                ),
+                "event__search_text",
+                "event__venue__description",
+            )
             .order_by("start", "event_id")
         )
 

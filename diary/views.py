@@ -161,6 +161,7 @@ def agenda_month(request):
 def event_detail(request, slug: str):
     event = get_object_or_404(
         Event.objects.published()
+        .for_reading()
         .select_related("venue__municipality", "category", "organiser")
         .prefetch_related("languages", "tags"),
         slug=slug,

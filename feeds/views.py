@@ -202,6 +202,7 @@ class NewEventsFeed(Feed):
     def items(self, request):
         return (
             matching_events(request.agenda)
+            .for_reading()
             .select_related("venue__municipality", "category")
             .order_by("-published_at", "-pk")[: self.limit]
         )

@@ -176,6 +176,7 @@ class EventViewSet(
         upcoming = Occurrence.objects.upcoming().order_by("start")[:10]
         return (
             Event.objects.published()
+            .for_reading()
             .select_related("venue", "category", "organiser")
             .prefetch_related(
                 "tags",

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django import template
@@ -6,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from common.translation import IN_LANGUAGE, active_language, shown_language
+from common.translation import IN_LANGUAGE, active_language, shown_language, translated
 from diary.models import Event, Occurrence
 
 register = template.Library()
@@ -82,6 +83,23 @@ def options(choices, selected) -> str:
         '<option value="{}"{}>{}</option>',
         ((value, " selected" if value == selected else "", label) for value, label in choices),
     )
+
+
+@dataclass(frozen=True)
+class ShownText:
+    text: str
+    language: str  # the text's, when it is not the page's; else ""
+    note: str  # "in French" then; else ""
+
+
+@register.simple_tag
+def shown_text(obj, name: str) -> ShownText:
+    """The text `name` as a list shows it, worked out once: `{% shown_text event "title"
+    as title %}` then `title.text`, `title.language` (for `lang`) and `title.note`."""
+    text, code = translated(obj, name)
+    if not code or code == active_language():
+        return ShownText(text, "", "")
+    return ShownText(text, code, IN_LANGUAGE[code])
 
 
 @register.simple_tag
