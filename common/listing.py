@@ -5,6 +5,8 @@ from datetime import date
 from itertools import groupby
 
 from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 
@@ -33,3 +35,16 @@ def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dic
         query = "&".join(filter(None, (query, f"lang={language}")))
     https = request.build_absolute_uri(path) + (f"?{query}" if query else "")
     return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
+
+
+class IdsFirstPaginator(Paginator):
+    """Django's Paginator where the database sorts and slices a page's ids, then loads those
+    rows in full (one query more): it sorts narrow rows, not every match with its joined
+    event, venue and category and their texts in every language."""
+
+    def _get_page(self, object_list, number, paginator):
+        if isinstance(self.object_list, QuerySet):
+            ids = list(object_list.prefetch_related(None).values_list("pk", flat=True))
+            rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
+            object_list = [rows[pk] for pk in ids if pk in rows]
+        return super()._get_page(object_list, number, paginator)

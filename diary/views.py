@@ -4,7 +4,6 @@ import calendar as pycalendar
 import logging
 from datetime import date, timedelta
 
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +14,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from common.caching import cacheable
-from common.listing import feed_links, group_by_day
+from common.listing import IdsFirstPaginator, feed_links, group_by_day
 from common.translation import named
 from diary import recurrence
 from diary.filters import AgendaFilter, present
@@ -72,7 +71,7 @@ def agenda(request):
         query = chosen.urlencode()
         return redirect(reverse("diary:agenda") + (f"?{query}" if query else ""))
     agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_listing())
-    page = Paginator(agenda.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(agenda.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = selection_query(request)
     selected = request.GET.copy()
     if agenda.dates_chosen:

@@ -42,6 +42,6 @@ def test_the_app_recovers_when_the_database_is_back(client):
 
 
 def test_other_errors_stay_server_errors(client):
-    with mock.patch("diary.views.Paginator", side_effect=ValueError("a bug")):
+    with mock.patch("diary.views.IdsFirstPaginator", side_effect=ValueError("a bug")):
         client.raise_request_exception = False
         assert client.get("/").status_code == 500

@@ -12,6 +12,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from common.listing import IdsFirstPaginator
 from diary.clients import client_address, shared_cache
 from diary.models import ApiToken
 
@@ -57,6 +58,12 @@ class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class WideRowsPagination(Pagination):
+    """For lists of events and dates: a page's ids first (common.listing)."""
+
+    django_paginator_class = IdsFirstPaginator
 
 
 class SharedCountsMixin:

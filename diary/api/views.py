@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from diary import services
 from diary.api import sync
+from diary.api.access import WideRowsPagination
 from diary.api.filtering import AgendaFilterBackend, OrderingFilter
 from diary.api.schema import (
     AGENDA_PARAMETERS,
@@ -85,6 +86,7 @@ class LastModifiedMixin:
 )
 class OccurrenceViewSet(PublicCacheMixin, LastModifiedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = OccurrenceSerializer
+    pagination_class = WideRowsPagination
     lookup_value_regex = "[0-9]{1,18}"
     filter_backends = [AgendaFilterBackend, OrderingFilter]
     ordering_fields = ["start", "end"]
@@ -157,6 +159,7 @@ class EventViewSet(
     viewsets.ReadOnlyModelViewSet,
 ):
     filter_backends = [AgendaFilterBackend, OrderingFilter]
+    pagination_class = WideRowsPagination
     ordering_fields = ["start", "title", "published_at", "updated"]
     ordering = ["start", "pk"]
     lookup_value_regex = "[^/]+"
