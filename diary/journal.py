@@ -41,8 +41,6 @@ from venues.models import Municipality, Venue
 
 VERSION_KEY = "diary:data-version"
 BATCH = 1000
-# An event's stored VEVENTs, one per language, cleared: the next feed renders them again.
-UNRENDERED = dict.fromkeys(columns("ical"), "")
 
 _door: contextvars.ContextVar[str] = contextvars.ContextVar("journal_door", default="system")
 
@@ -118,7 +116,7 @@ def record(
                 ChangedEvent(change=change, event_pk=pk, uid=uid, at=change.at) for pk, uid in batch
             )
             Event.objects.filter(pk__in=[pk for pk, _uid in batch]).update(
-                last_change=change, changed=change.at, **UNRENDERED
+                last_change=change, changed=change.at, **Event.UNRENDERED
             )
     _version_set(f"{change.pk}-pending")
     transaction.on_commit(lambda: _version_set(str(change.pk)))
@@ -130,8 +128,7 @@ def record_event(event: Event, action: str, fields: Iterable[str] = ()) -> None:
     change = record(action=action, subject=f"event {event.pk}: {event.title}",
                     events=[(event.pk, event.uid)], fields=fields)  # fmt: skip
     event.last_change, event.changed = change, change.at
-    for column, empty in UNRENDERED.items():
-        setattr(event, column, empty)
+    event.forget_rendered()
 
 
 def event_action(event: Event, *, created: bool) -> str | None:
@@ -248,7 +245,7 @@ def shown_object_saved(sender, instance, created: bool, raw: bool = False, **kwa
         events=events.published().values_list("pk", "uid"),
         fields=changed,
     )
-    events.exclude(**UNRENDERED).update(**UNRENDERED)  # the unpublished ones' texts too
+    events.exclude(**Event.UNRENDERED).update(**Event.UNRENDERED)  # the unpublished ones' texts too
     if sender in SEARCHED:
         search_texts_refresh(events)
 

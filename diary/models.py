@@ -280,6 +280,8 @@ class Event(models.Model):
         "online_url",
         "status",
     )
+    # The stored VEVENTs, one per language, cleared: the next feed renders them again.
+    UNRENDERED = dict.fromkeys(columns("ical"), "")
     # Changes to these change the dates: the occurrences are materialised again.
     DATE_FIELDS = ("start", "end", "all_day", "timezone", "rrule", "rdates", "exdates", "overrides")
 
@@ -562,9 +564,14 @@ class Event(models.Model):
         for column in columns("description"):
             setattr(self, column, sanitise_html(getattr(self, column)))
         self.rrule = recurrence.normalise_rule(self.rrule)
-        for column in columns("ical"):
-            setattr(self, column, "")  # rendered again, from what is saved now, by the next feed
+        self.forget_rendered()  # rendered again, from what is saved now, by the next feed
         self.search_text_refresh()
+
+    def forget_rendered(self) -> None:
+        """Clear the stored VEVENTs (every language's), here as `UNRENDERED` does in an
+        update of many."""
+        for column, empty in self.UNRENDERED.items():
+            setattr(self, column, empty)
 
     @classmethod
     def from_db(cls, db, field_names, values):

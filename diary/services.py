@@ -22,7 +22,6 @@ from django.utils.text import slugify
 
 from common.translation import columns
 from diary import journal, recurrence
-from diary.html import sanitise_html
 from diary.models import Event, Occurrence, Organiser
 
 logger = logging.getLogger(__name__)
@@ -461,9 +460,7 @@ def event_import(
     before = {name: getattr(event, name) for name in IMPORTED_FIELDS}
     for name, value in fields.items():
         setattr(event, name, value)
-    for column in columns("description"):
-        setattr(event, column, sanitise_html(getattr(event, column)))
-    event.rrule = recurrence.normalise_rule(event.rrule)
+    event.prepare_to_store()  # safe HTML and a normal rule, before comparing
     publishing = publish and event.publication_state == Event.PublicationState.PENDING
     if publishing:
         event.publication_state = Event.PublicationState.PUBLISHED

@@ -88,18 +88,15 @@ def options(choices, selected) -> str:
 @dataclass(frozen=True)
 class ShownText:
     text: str
-    language: str  # the text's, when it is not the page's; else ""
-    note: str  # "in French" then; else ""
+    language: str  # the language it is in ("" when there is no text)
 
 
 @register.simple_tag
 def shown_text(obj, name: str) -> ShownText:
     """The text `name` as a list shows it, worked out once: `{% shown_text event "title"
-    as title %}` then `title.text`, `title.language` (for `lang`) and `title.note`."""
-    text, code = translated(obj, name)
-    if not code or code == active_language():
-        return ShownText(text, "", "")
-    return ShownText(text, code, IN_LANGUAGE[code])
+    as title %}`, then `title.text`, and `title.language` for `language_of` and
+    `language_note`."""
+    return ShownText(*translated(obj, name))
 
 
 @register.simple_tag
