@@ -256,3 +256,27 @@ class AgendaFilter(django_filters.FilterSet):
             for error in errors:
                 messages.append(f"{name}: {error}")
         return messages
+
+
+def describe(agenda: AgendaFilter) -> str:
+    """The selection in words, for the calendar's name: "Music, Theatre · Flagey · free"."""
+    data = agenda.form.cleaned_data
+    parts = [
+        ", ".join(str(item) for item in data[name])
+        for name in ("category", "tag", "venue", "area", "language")
+        if data.get(name)
+    ]
+    if data.get("when"):
+        parts.append(str(dict(WhenChoices.choices)[data["when"]]).lower())
+    parts += [
+        str(label)
+        for name, label in (
+            ("free", _("free")),
+            ("family", _("family-friendly")),
+            ("accessible", _("step-free")),
+        )
+        if data.get(name)
+    ]
+    if data.get("q"):
+        parts.append(f"“{data['q']}”")
+    return " · ".join(parts)

@@ -24,10 +24,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-# The API and the feeds take `lang` (en, fr, nl) beside Accept-Language: calendar apps and
-# scripts cannot choose the header.
+# The API, the feeds and the embedded agenda take `lang` (en, fr, nl) beside
+# Accept-Language: calendar apps, scripts and partner sites cannot choose the header.
 LANG = "lang"
-LANG_PATHS = ("/api/", "/feeds/")
+LANG_PATHS = ("/api/", "/feeds/", "/embed/")
 # The namespaces of the pages (urls.py's i18n_patterns); an event's .ics file stays one.
 PAGE_NAMESPACES = {"diary", "venues"}
 NOT_PAGES = {"diary:event-ics"}

@@ -797,3 +797,60 @@ class Occurrence(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.event.get_absolute_url()
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class LetterSubscription(models.Model):
+    """A confirmed weekly letter: an agenda selection mailed to one address. It holds the
+    address, the selection (the agenda's query string), the language and the day, nothing
+    else; it exists only once its confirmation link was followed (diary.letters)."""
+
+    email = models.EmailField(_("e-mail"))
+    query = models.CharField(_("selection"), max_length=2000, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    weekday = models.PositiveSmallIntegerField(
+        _("day"), choices=Weekday.choices, default=Weekday.THURSDAY
+    )
+    confirmed = models.DateTimeField(_("confirmed"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("weekly letter")
+        verbose_name_plural = _("weekly letters")
+        constraints = [
+            models.UniqueConstraint(fields=["email", "query"], name="letter_once_per_selection")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.query or '*'})"
+
+
+class LetterSend(models.Model):
+    """One week's decision for one letter, written in the same transaction as the sending:
+    a week is never mailed twice, even when `send_digests` runs again or was interrupted."""
+
+    subscription = models.ForeignKey(
+        LetterSubscription, on_delete=models.CASCADE, related_name="sends"
+    )
+    week = models.DateField(_("week"), help_text=_("The Monday of the week."))
+    events = models.PositiveIntegerField(_("events"), default=0)
+    sent = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("letter sent")
+        verbose_name_plural = _("letters sent")
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "week"], name="letter_once_a_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} – {self.week}"

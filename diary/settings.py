@@ -320,3 +320,8 @@ DIARY_MANAGE_LINK_DAYS = int(os.environ.get("DIARY_MANAGE_LINK_DAYS", "180"))
 # Anonymous API lists and feeds are answered from the cache while the data is unchanged
 # (diary.cache). Off only to measure the uncached path (`make bench`).
 DIARY_CACHE_RESPONSES = env_bool("DIARY_CACHE_RESPONSES", default=True)
+# A subscription feed carries the nearest events that fit in this many bytes (0: no limit):
+# Google Calendar silently ignores a feed much over 1 MB.
+DIARY_FEED_MAX_BYTES = int(os.environ.get("DIARY_FEED_MAX_BYTES", "900000"))
+# The weekly letter: how many subscription requests one client address may make an hour.
+DIARY_LETTER_REQUESTS_PER_HOUR = int(os.environ.get("DIARY_LETTER_REQUESTS_PER_HOUR", "10"))

@@ -48,7 +48,7 @@ def too_many_links(text: str) -> bool:
     return len(LINK.findall(text or "")) > settings.DIARY_SUBMIT_MAX_LINKS
 
 
-def _count(key: str) -> int:
+def count_this_hour(key: str) -> int:
     """Count one more against `key` for the hour; the count so far."""
     cache.add(key, 0, timeout=3600)
     try:
@@ -65,7 +65,10 @@ def _address_key(address: str) -> str:
 def over_rate(*, address: str, email: str) -> bool:
     """Count this submission against its address and e-mail; True when over the hourly limit."""
     limit = settings.DIARY_SUBMIT_PER_HOUR
-    counts = [_count(_address_key(address)), _count(f"submit:email:{email.lower()}")]
+    counts = [
+        count_this_hour(_address_key(address)),
+        count_this_hour(f"submit:email:{email.lower()}"),
+    ]
     return max(counts) > limit
 
 
@@ -79,7 +82,7 @@ def over_upload_rate(*, address: str) -> bool:
     """Count an upload against its address; True when over the hourly limit. Asked before
     the image is opened."""
     limit = settings.DIARY_SUBMIT_PER_HOUR * UPLOADS_PER_SUBMISSION
-    return _count(f"submit:uploads:{address}") > limit
+    return count_this_hour(f"submit:uploads:{address}") > limit
 
 
 def bot_reason(*, honeypot: str, started: str) -> str:

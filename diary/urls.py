@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from diary import languages, submissions, views
+from diary import embed, languages, letter_views, submissions, views
 from diary.api import views as api
 from diary.sitemaps import EventSitemap, VenueSitemap
 from feeds import views as feed_views
@@ -31,6 +31,16 @@ diary_patterns = (
         path("submit/", submissions.submit, name="submit"),
         path("submit/preview/", submissions.submission_preview, name="submission-preview"),
         path("submit/manage/<str:token>/", submissions.manage, name="submission-manage"),
+        path("subscribe/", feed_views.subscribe, name="subscribe"),
+        path("embed/builder/", embed.embed_builder, name="embed-builder"),
+        path("letter/", letter_views.letter_subscribe, name="letter-subscribe"),
+        path("letter/confirm/<str:token>/", letter_views.letter_confirm, name="letter-confirm"),
+        path("letter/<str:token>/", letter_views.letter_manage, name="letter-manage"),
+        path(
+            "letter/<str:token>/unsubscribe/",
+            letter_views.letter_unsubscribe,
+            name="letter-unsubscribe",
+        ),
     ],
     "diary",
 )
@@ -39,6 +49,8 @@ urlpatterns = [
     # Language-neutral and stable forever (DESIGN.md): feeds, the API, the admin, the files
     # search engines and load balancers read, the language switcher.
     path("feeds/", include("feeds.urls")),
+    # The one page other sites may frame (diary.embed); its language is `lang`, like a feed's.
+    path("embed/", embed.embed, name="embed"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).

@@ -11,8 +11,8 @@ whenever the event, its venue, its area or its category changes, and a feed stor
 only while its event carries the journal stamp it was rendered from (`ical_store`).
 """
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from itertools import islice
@@ -38,6 +38,9 @@ STATUS = {
 # How often subscribed calendar apps should poll (RFC 7986 REFRESH-INTERVAL).
 REFRESH_INTERVAL = timedelta(hours=3)
 BATCH = 1000
+CALENDAR_END = b"END:VCALENDAR\r\n"
+# Bytes kept aside when a calendar must fit a size: a description line folded differently.
+SLACK = 256
 
 
 def ical_text(text: str) -> str:
@@ -167,6 +170,27 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def vevent_bytes(events: QuerySet, language: str) -> Iterator[bytes]:
+    """Each event's VEVENT text in `language`, a batch of events at a time."""
+    for texts in _vevent_batches(events, language):
+        yield "".join(texts).encode()
+
+
+def vevents_within(events: QuerySet, language: str, room: int) -> tuple[list[bytes], bool]:
+    """The VEVENT texts of the first events, in the queryset's order, that fit in `room`
+    bytes, each whole (a recurring event is one rule and its moved instances), and whether
+    that is every event. Reads no further than one event past the room."""
+    kept: list[bytes] = []
+    for texts in _vevent_batches(events, language):
+        for text in texts:
+            data = text.encode()
+            if len(data) > room:
+                return kept, False
+            room -= len(data)
+            kept.append(data)
+    return kept, True
+
+
+def _vevent_batches(events: QuerySet, language: str) -> Iterator[list[str]]:
     """Each event's stored VEVENT text in `language`, read as plain rows (no model
     objects); events without it (new, edited, or whose venue or category changed) are
     rendered once and stored, so the library runs once per change and language, never on
@@ -186,7 +210,7 @@ def vevent_bytes(events: QuerySet, language: str) -> Iterator[bytes]:
                 for event in stale:
                     rendered[event.pk] = event_ical(event, url=event_url(event)).decode()
             ical_store(stale, rendered, language)
-        yield "".join(rendered.get(pk) or text for pk, text in batch).encode()
+        yield [rendered.get(pk) or text for pk, text in batch]
 
 
 def ical_store(events: list[Event], texts: dict[int, str], language: str) -> None:
@@ -233,7 +257,7 @@ def calendar_head(info: CalendarInfo) -> bytes:
         cal.add_component(
             icalendar.Timezone.from_tzid(tzid, first_date=info.first_date, last_date=last_date)
         )
-    return cal.to_ical().removesuffix(b"END:VCALENDAR\r\n")
+    return cal.to_ical().removesuffix(CALENDAR_END)
 
 
 def calendar_stream(events: QuerySet, info: CalendarInfo) -> Iterator[bytes]:
@@ -245,4 +269,19 @@ def calendar_stream(events: QuerySet, info: CalendarInfo) -> Iterator[bytes]:
 def _calendar_chunks(events: QuerySet, info: CalendarInfo, language: str) -> Iterator[bytes]:
     yield calendar_head(info)
     yield from vevent_bytes(events, language)
-    yield b"END:VCALENDAR\r\n"
+    yield CALENDAR_END
+
+
+def calendar_within(
+    events: QuerySet, info: CalendarInfo, max_bytes: int, cut_note: Callable[[int], str]
+) -> tuple[bytes, int]:
+    """The calendar of the first events, in the queryset's order, that fit in `max_bytes`,
+    and how many it holds. When some do not fit, the calendar's description is
+    `cut_note(kept)`: the subscriber's calendar app shows it."""
+    # The head is measured with the longest note it can carry (every event kept); the note
+    # actually written is never longer, bar a line fold, for which SLACK is kept.
+    head = calendar_head(replace(info, description=cut_note(10**9)))
+    room = max_bytes - len(head) - len(CALENDAR_END) - SLACK
+    texts, complete = vevents_within(events, active_language(), max(room, 0))
+    head = calendar_head(info if complete else replace(info, description=cut_note(len(texts))))
+    return head + b"".join(texts) + CALENDAR_END, len(texts)

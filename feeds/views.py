@@ -8,31 +8,36 @@ whose data did not change is answered 304 after one aggregate query.
 
 import hashlib
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from common.caching import cacheable
-from diary.filters import AgendaFilter, WhenChoices
+from common.listing import feed_links
+from diary.filters import AgendaFilter, describe, present
+from diary.letters import LetterForm
 from diary.models import Category, Event, Occurrence
+from diary.views import is_htmx, selection_query
 from feeds import ical
-from venues.models import Venue
+from venues.models import Municipality, Venue
 
-# A feed with at most this many events (about 7 MB) is built whole, so that it can be cached:
-# every venue's and category's feed of a capital city. Larger ones are streamed.
+# Without a size budget (DIARY_FEED_MAX_BYTES=0), a feed with at most this many events (about
+# 7 MB) is built whole, so that it can be cached; larger ones are streamed.
 CACHEABLE_EVENTS = 10_000
-# By default a feed runs from 30 days ago (subscribers still see recent cancellations) to the
-# materialisation horizon.
-FEED_PAST_DAYS = 30
+# By default a feed runs from 7 days ago (subscribers still see last week's cancellations) to
+# the materialisation horizon, nearest events first.
+FEED_PAST_DAYS = 7
 MAX_AGE = 15 * 60
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -50,34 +55,18 @@ def feed_filter(request, **fixed: str) -> AgendaFilter:
     return AgendaFilter(params, queryset=Occurrence.objects.public())
 
 
-def describe(agenda: AgendaFilter) -> str:
-    """The selection in words, for the calendar's name: "Music, Theatre · Flagey · free"."""
-    data = agenda.form.cleaned_data
-    parts = [
-        ", ".join(str(item) for item in data[name])
-        for name in ("category", "tag", "venue", "area", "language")
-        if data.get(name)
-    ]
-    if data.get("when"):
-        parts.append(str(dict(WhenChoices.choices)[data["when"]]).lower())
-    parts += [
-        str(label)
-        for name, label in (
-            ("free", _("free")),
-            ("family", _("family-friendly")),
-            ("accessible", _("step-free")),
-        )
-        if data.get(name)
-    ]
-    if data.get("q"):
-        parts.append(f"“{data['q']}”")
-    return " · ".join(parts)
+def calendar_response(
+    request, events, *, name: str, filename: str = "", agenda: AgendaFilter | None = None
+):
+    """The events as iCalendar, with validators derived from the change journal alone (one
+    aggregate query answers a calendar app's poll).
 
-
-def calendar_response(request, events, *, name: str, filename: str = ""):
-    """The events as iCalendar, streamed, with validators derived from the change journal
-    alone (one aggregate query answers a calendar app's poll)."""
-    events = events.select_related("venue__municipality", "category").order_by("start", "pk")
+    A subscription (the `agenda`'s selection) keeps to DIARY_FEED_MAX_BYTES: Google Calendar
+    silently ignores a feed much over 1 MB. It carries the events nearest to the window's
+    start that fit, and says in its description that it was cut and how to narrow it; the
+    same data gives the same cut, so its ETag still holds. A download (`filename`) is whole.
+    """
+    budget = 0 if filename else settings.DIARY_FEED_MAX_BYTES
     # Every change an event's VEVENT shows (its own, its venue's, area's or category's) is a
     # row of the change journal that stamps it (diary.journal): the latest stamp, with the
     # set of events, decides the body.
@@ -98,6 +87,7 @@ def calendar_response(request, events, *, name: str, filename: str = ""):
             timezone.localdate(),
             name,
             translation.get_language(),  # `lang`, or Accept-Language: the texts differ
+            budget,
         )
     )
     etag = '"' + hashlib.sha1(key.encode()).hexdigest() + '"'
@@ -110,10 +100,19 @@ def calendar_response(request, events, *, name: str, filename: str = ""):
             time_zones=zones,
             first_date=(stats["first"] or timezone.now()).date() - timedelta(days=1),
         )
-        chunks = ical.calendar_stream(events, info)
-        if filename or stats["count"] <= CACHEABLE_EVENTS:
+        if budget:
+            content, _kept = ical.calendar_within(
+                nearest_first(events, agenda),
+                info,
+                budget,
+                cut_note=lambda kept: cut_note(request, agenda, kept=kept, total=stats["count"]),
+            )
+            response = HttpResponse(content, content_type=CONTENT_TYPE)
+        elif filename or stats["count"] <= CACHEABLE_EVENTS:
+            chunks = ical.calendar_stream(events.order_by("start", "pk"), info)
             response = HttpResponse(b"".join(chunks), content_type=CONTENT_TYPE)
         else:
+            chunks = ical.calendar_stream(events.order_by("start", "pk"), info)
             response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPE)
         if filename:
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -126,6 +125,33 @@ def calendar_response(request, events, *, name: str, filename: str = ""):
 
 def matching_events(agenda: AgendaFilter):
     return Event.objects.published().filter(pk__in=agenda.qs.values("event_id"))
+
+
+def nearest_first(events, agenda: AgendaFilter | None):
+    """The events by their first date in the selection (a weekly class that began last year
+    comes with this week's dates), then by id: the same order for the same data."""
+    if agenda is None:
+        return events.order_by("start", "pk")
+    first = agenda.qs.filter(event_id=OuterRef("pk")).order_by("start").values("start")[:1]
+    return events.annotate(nearest=Subquery(first)).order_by("nearest", "pk")
+
+
+def subscribe_page_url(query: str) -> str:
+    """The agenda's subscribe page for a selection, in the active language."""
+    return settings.SITE_URL + reverse("diary:subscribe") + (f"?{query}" if query else "")
+
+
+def cut_note(request, agenda: AgendaFilter, *, kept: int, total: int) -> str:
+    query = present(agenda.data)
+    for name in ("lang", "start", "end"):
+        if name not in request.GET:  # the feed's own window, not the person's choice
+            query.pop(name, None)
+    return _(
+        "This selection holds %(total)s events, more than calendar apps such as Google "
+        "Calendar accept in one feed, so this feed carries the %(kept)s nearest ones. To "
+        "have them all, subscribe to narrower selections (one category, one area or one "
+        "venue): %(url)s"
+    ) % {"total": total, "kept": kept, "url": subscribe_page_url(present(query).urlencode())}
 
 
 def bad_request(agenda: AgendaFilter) -> HttpResponseBadRequest:
@@ -141,7 +167,7 @@ def events_ics(request):
         return bad_request(agenda)
     selection = describe(agenda)
     name = _("Event Diary") + (f": {selection}" if selection else "")
-    return calendar_response(request, matching_events(agenda), name=name)
+    return calendar_response(request, matching_events(agenda), name=name, agenda=agenda)
 
 
 def shortcut_feed(request, *, model, parameter: str, slug: str):
@@ -150,7 +176,7 @@ def shortcut_feed(request, *, model, parameter: str, slug: str):
     agenda = feed_filter(request, **{parameter: slug})
     if not agenda.is_valid():
         return bad_request(agenda)
-    return calendar_response(request, matching_events(agenda), name=fixed.name)
+    return calendar_response(request, matching_events(agenda), name=fixed.name, agenda=agenda)
 
 
 @cacheable
@@ -228,3 +254,72 @@ class NewEventsFeed(Feed):
 class NewEventsAtomFeed(NewEventsFeed):
     feed_type = Atom1Feed
     subtitle = NewEventsFeed.description
+
+
+# The narrower selections a too-large subscription page offers: each parameter, what names
+# it, and the path to its values from an event.
+NARROWER = (
+    ("category", _lazy("By category"), Category, "category"),
+    ("area", _lazy("By area"), Municipality, "venue__municipality"),
+    ("venue", _lazy("By venue"), Venue, "venue"),
+)
+NARROWER_CHOICES = 6
+
+
+def narrower_choices(request, events) -> list[tuple[str, list[dict]]]:
+    """For each parameter the selection leaves open (category, area, venue), its commonest
+    values in the selection, with how many events each keeps: one click to subscribe to a
+    feed that fits."""
+    groups = []
+    for parameter, legend, model, field in NARROWER:
+        if request.GET.get(parameter):
+            continue
+        counts = dict(
+            events.order_by()
+            .exclude(**{f"{field}__isnull": True})
+            .values_list(f"{field}__pk")
+            .annotate(n=Count("pk"))
+            .order_by("-n", f"{field}__pk")[:NARROWER_CHOICES]
+        )
+        by_pk = model.objects.in_bulk(counts)
+        choices = []
+        for pk, count in counts.items():
+            params = present(request.GET)
+            params.pop("page", None)
+            params.setlist(parameter, [by_pk[pk].slug])
+            choices.append({"name": by_pk[pk].name, "count": count, "query": params.urlencode()})
+        if choices:
+            groups.append((legend, choices))
+    return groups
+
+
+@cacheable
+def subscribe(request):
+    """The ways to follow a selection: a calendar subscription (how many events its feed
+    holds, and a warning with narrower choices before it is too large for Google), the
+    weekly letter, and the widget for another website."""
+    agenda = feed_filter(request)
+    query = selection_query(request)
+    context = {"filter": agenda, "query": query, "feed": feed_links(request, query)}
+    if agenda.is_valid():
+        events = matching_events(agenda)
+        total = events.count()
+        _content, kept = ical.calendar_within(
+            nearest_first(events, agenda),
+            ical.CalendarInfo(name=""),
+            settings.DIARY_FEED_MAX_BYTES or 2**62,
+            cut_note=lambda kept: cut_note(request, agenda, kept=kept, total=total),
+        )
+        context |= {
+            "selection": describe(agenda),
+            "total": total,
+            "kept": kept,
+            "narrower": narrower_choices(request, events) if kept < total else [],
+            "google_url": "https://calendar.google.com/calendar/r?"
+            + urlencode({"cid": context["feed"]["webcal"]}),
+            "letter_form": LetterForm(initial={"query": query}),
+        }
+    template = "feeds/_subscribe_options.html" if is_htmx(request) else "feeds/subscribe.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

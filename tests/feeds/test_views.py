@@ -45,10 +45,10 @@ def test_a_recurring_event_is_exported_once_with_its_rule(client):
     assert vevent["RRULE"]["COUNT"] == [5]
 
 
-def test_the_feed_keeps_the_last_thirty_days_and_never_unpublished_events(client):
+def test_the_feed_keeps_the_last_seven_days_and_never_unpublished_events(client):
     now = timezone.now()
-    recent = EventFactory(start=now - timedelta(days=10), status=Event.Status.CANCELLED)
-    EventFactory(start=now - timedelta(days=40))
+    recent = EventFactory(start=now - timedelta(days=5), status=Event.Status.CANCELLED)
+    EventFactory(start=now - timedelta(days=10))
     EventFactory(publication_state=Event.PublicationState.PENDING)
     EventFactory(publication_state=Event.PublicationState.REJECTED)
     calendar = parse(client.get("/feeds/events.ics"))

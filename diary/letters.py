@@ -1,0 +1,274 @@
+"""The weekly letter: an agenda selection mailed every week to whoever asked for it.
+
+Double opt-in: asking stores nothing and sends one confirmation link (signed, expiring);
+following it creates the subscription. `digests_send` (the `send_digests` command, run
+daily) mails each subscriber, on their day, the next seven days of their selection; each
+week's decision is written in the same transaction as its sending, so a week is mailed
+once however often the command runs or wherever it was interrupted. Every letter carries a
+one-click unsubscribe link (RFC 8058) and a page to change or stop it.
+
+Nothing here tells whether an address is subscribed: asking answers the same for a known
+and an unknown address, and only the mailbox learns more.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from common.listing import group_by_day
+from diary import spam
+from diary.filters import AgendaFilter, describe, present
+from diary.models import LetterSend, LetterSubscription, Occurrence, Weekday
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_SALT = "diary.letters.confirm"
+MANAGE_SALT = "diary.letters.manage"
+CONFIRM_DAYS = 3
+# What a letter lists at most; the rest is one link away.
+LETTER_EVENTS = 60
+# Letters sent through one SMTP connection.
+SMTP_BATCH = 100
+# The window is the letter's, not the selection's.
+WINDOW_PARAMETERS = ("start", "end", "when", "page", "lang", "month")
+
+
+def letter_query(query: str) -> str:
+    """A selection as the letter keeps it: its parameters with a value, without a window."""
+    params = present(QueryDict(query))
+    for name in WINDOW_PARAMETERS:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+class LetterForm(forms.Form):
+    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+    weekday = forms.TypedChoiceField(
+        label=_("On"), choices=Weekday.choices, coerce=int, initial=Weekday.THURSDAY
+    )
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+
+    def clean_query(self) -> str:
+        query = letter_query(self.cleaned_data["query"])
+        agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.none())
+        if not agenda.is_valid():
+            raise forms.ValidationError(agenda.error_messages)
+        return query
+
+
+def _address_hash(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def letter_rate_spent(*, address: str) -> bool:
+    """Count a request against the client's address; True when over the hourly limit."""
+    return spam.count_this_hour(f"letter:ip:{address}") > settings.DIARY_LETTER_REQUESTS_PER_HOUR
+
+
+def letter_request(*, email: str, query: str, weekday: int, language: str) -> None:
+    """Mail a confirmation link to `email`, whether or not it is subscribed already, at most
+    a few times an hour per address (beyond that, silently nothing: the answer must not
+    tell). Stores nothing."""
+    if spam.count_this_hour(f"letter:email:{_address_hash(email)}") > 3:
+        return
+    token = signing.dumps(
+        {"e": email.strip().lower(), "q": query, "d": weekday, "l": language},
+        salt=CONFIRM_SALT,
+        compress=True,
+    )
+    with translation.override(language):
+        url = settings.SITE_URL + reverse("diary:letter-confirm", args=[token])
+        context = {"url": url, "days": CONFIRM_DAYS, "selection": describe_query(query)}
+        subject = " ".join(render_to_string("diary/email/letter_confirm_subject.txt").split())
+        body = render_to_string("diary/email/letter_confirm.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]), robust=True)
+
+
+@dataclass(frozen=True)
+class Request:
+    email: str
+    query: str
+    weekday: int
+    language: str
+
+
+def confirmation(token: str) -> Request:
+    """What a confirmation link asks for; signing.BadSignature (or SignatureExpired) if it
+    is not one of ours, or too old."""
+    data = signing.loads(token, salt=CONFIRM_SALT, max_age=timedelta(days=CONFIRM_DAYS))
+    language = data.get("l") if data.get("l") in dict(settings.LANGUAGES) else "en"
+    weekday = data.get("d") if data.get("d") in Weekday.values else Weekday.THURSDAY
+    return Request(str(data["e"]), letter_query(str(data.get("q", ""))), weekday, language)
+
+
+def letter_confirm(*, request: Request, now=None) -> LetterSubscription:
+    """The confirmed letter: created, or (the same address and selection again) updated."""
+    subscription, _created = LetterSubscription.objects.update_or_create(
+        email=request.email,
+        query=request.query,
+        defaults={"weekday": request.weekday, "language": request.language},
+        create_defaults={
+            "weekday": request.weekday,
+            "language": request.language,
+            "confirmed": now or timezone.now(),
+        },
+    )
+    return subscription
+
+
+def manage_token(subscription: LetterSubscription) -> str:
+    return signing.dumps(subscription.pk, salt=MANAGE_SALT)
+
+
+def subscription_for_token(token: str) -> LetterSubscription | None:
+    try:
+        pk = signing.loads(token, salt=MANAGE_SALT)
+    except signing.BadSignature:
+        return None
+    return LetterSubscription.objects.filter(pk=pk).first()
+
+
+def letter_change(*, subscription: LetterSubscription, weekday: int) -> LetterSubscription:
+    subscription.weekday = weekday
+    subscription.save(update_fields=["weekday"])
+    return subscription
+
+
+def letter_stop(*, subscription: LetterSubscription) -> None:
+    subscription.delete()
+
+
+def manage_url(subscription: LetterSubscription) -> str:
+    with translation.override(subscription.language):
+        return settings.SITE_URL + reverse("diary:letter-manage", args=[manage_token(subscription)])
+
+
+def unsubscribe_url(subscription: LetterSubscription) -> str:
+    """The RFC 8058 one-click address: a POST to it stops the letter."""
+    with translation.override(subscription.language):
+        return settings.SITE_URL + reverse(
+            "diary:letter-unsubscribe", args=[manage_token(subscription)]
+        )
+
+
+def describe_query(query: str) -> str:
+    agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.none())
+    return describe(agenda) if agenda.is_valid() else ""
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def letter_occurrences(query: str, *, today: date) -> tuple[list[Occurrence], int]:
+    """The selection's next seven days from `today`, at most LETTER_EVENTS, and how many
+    there are in all."""
+    params = QueryDict(query, mutable=True)
+    params["start"], params["end"] = today.isoformat(), (today + timedelta(days=6)).isoformat()
+    agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
+    if not agenda.is_valid():  # a parameter gone since (a deleted venue): what still applies
+        return [], 0
+    occurrences = list(agenda.qs[: LETTER_EVENTS + 1])
+    total = len(occurrences) if len(occurrences) <= LETTER_EVENTS else agenda.qs.count()
+    return occurrences[:LETTER_EVENTS], total
+
+
+def letter_message(
+    subscription: LetterSubscription, occurrences: list[Occurrence], total: int, today: date
+) -> EmailMultiAlternatives:
+    with translation.override(subscription.language):
+        last = today + timedelta(days=6)
+        window = QueryDict(subscription.query, mutable=True)
+        window["start"], window["end"] = today.isoformat(), last.isoformat()
+        context = {
+            "subscription": subscription,
+            "selection": describe_query(subscription.query),
+            "days": group_by_day(occurrences, since=today),
+            "shown": len(occurrences),
+            "total": total,
+            "first": today,
+            "last": last,
+            "agenda_url": settings.SITE_URL + reverse("diary:agenda") + "?" + window.urlencode(),
+            "manage_url": manage_url(subscription),
+            "site_url": settings.SITE_URL,
+        }
+        subject = " ".join(render_to_string("diary/email/letter_subject.txt", context).split())
+        text = render_to_string("diary/email/letter.txt", context)
+        html = render_to_string("diary/email/letter.html", context)
+    message = EmailMultiAlternatives(
+        subject,
+        text,
+        to=[subscription.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url(subscription)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f"<weekly.{settings.DIARY_UID_DOMAIN}>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+@dataclass
+class DigestResult:
+    sent: int = 0
+    empty: int = 0
+    done_before: int = 0
+
+
+def digests_send(*, now=None, connection=None) -> DigestResult:
+    """Mail this week's letter to every confirmed subscriber whose day has come and who has
+    not had it: the next seven days of their selection, or nothing for an empty week.
+
+    Each subscriber's week is decided in one transaction: the record of the decision is
+    written and the letter handed to the mail server, or neither (a failure rolls the record
+    back and the next run tries again). A second run, even a concurrent one, finds the
+    record (or collides with it) and sends nothing. One SMTP connection serves a batch.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    week = week_of(today)
+    result = DigestResult()
+    due = list(
+        LetterSubscription.objects.filter(weekday__lte=today.weekday())
+        .exclude(sends__week=week)
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(due), SMTP_BATCH):
+        smtp = connection or get_connection()
+        with smtp:
+            for pk in due[start : start + SMTP_BATCH]:
+                outcome = _digest_send(pk, week=week, today=today, now=now, smtp=smtp)
+                setattr(result, outcome, getattr(result, outcome) + 1)
+    return result
+
+
+def _digest_send(pk: int, *, week: date, today: date, now, smtp) -> str:
+    try:
+        with transaction.atomic():
+            subscription = (
+                LetterSubscription.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            )
+            if subscription is None or subscription.sends.filter(week=week).exists():
+                return "done_before"  # stopped meanwhile, or another run has it
+            occurrences, total = letter_occurrences(subscription.query, today=today)
+            LetterSend.objects.create(subscription=subscription, week=week, events=total, sent=now)
+            if not occurrences:
+                return "empty"
+            smtp.send_messages([letter_message(subscription, occurrences, total, today)])
+            return "sent"
+    except IntegrityError:  # a concurrent run recorded this week first
+        return "done_before"
