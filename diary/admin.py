@@ -199,6 +199,11 @@ class EventAdmin(AgendaAdmin):
                 self.admin_site.admin_view(self.preview_view),
                 name="{}_{}_preview".format(*info),
             ),
+            path(
+                "<path:object_id>/duplicate/",
+                self.admin_site.admin_view(self.duplicate_view),
+                name="{}_{}_duplicate".format(*info),
+            ),
         ]
         return own + super().get_urls()
 
@@ -233,6 +238,65 @@ class EventAdmin(AgendaAdmin):
         from diary.views import event_page
 
         return event_page(request, self._event_or_404(request, object_id), preview=True)
+
+    def duplicate_view(self, request, object_id):
+        """A suspected duplicate beside the event it likely repeats, with one-click *Merge*
+        (the published one, and its UID, stays) and *Not a duplicate*: the services."""
+        event = self._event_or_404(request, object_id)
+        other = event.duplicate_of
+        if other is None:
+            return HttpResponseRedirect(self._change_url(event))
+        if request.method == "POST" and "merge" in request.POST:
+            kept = services.duplicate_merge(event=event)
+            self.message_user(
+                request,
+                _(
+                    "Merged: “%(title)s” stays in the agenda; the other one is rejected as its "
+                    "duplicate."
+                )
+                % {"title": kept.title},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:diary_submission_changelist"))
+        if request.method == "POST" and "distinct" in request.POST:
+            services.duplicate_dismiss(event=event)
+            self.message_user(request, _("Marked as not a duplicate."), messages.SUCCESS)
+            return HttpResponseRedirect(self._change_url(event))
+        rows = [
+            (label, value(event), value(other))
+            for label, value in (
+                (_("title"), lambda e: e.title),
+                (_("publication state"), lambda e: e.get_publication_state_display()),
+                (_("status"), lambda e: e.get_status_display()),
+                (_("start"), lambda e: date_format(timezone.localtime(e.start), "DATETIME_FORMAT")),
+                (
+                    _("end"),
+                    lambda e: (
+                        date_format(timezone.localtime(e.end), "DATETIME_FORMAT") if e.end else "–"
+                    ),
+                ),
+                (_("repeats"), lambda e: e.rrule or "–"),
+                (
+                    _("where"),
+                    lambda e: (
+                        e.venue.name if e.venue else (e.online_url or e.venue_proposal or "–")
+                    ),
+                ),
+                (_("organiser"), lambda e: e.organiser or "–"),
+                (_("imported from"), lambda e: e.source or "–"),
+                (_("UID"), lambda e: e.uid),
+                (_("summary"), lambda e: e.summary or "–"),
+            )
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "event": event,
+            "other": other,
+            "rows": rows,
+            "back_url": self._change_url(event),
+        }
+        return render(request, "admin/diary/duplicate.html", context)
 
     def get_view_on_site_url(self, obj=None):
         if obj is None or obj.is_published:
@@ -313,7 +377,8 @@ class EventAdmin(AgendaAdmin):
 class SubmissionAdmin(EventAdmin):
     """The moderation queue: pending events, oldest first, approved or rejected in a click."""
 
-    list_display = ("what", "organiser", "when", "where", "texts_in")  # oldest first
+    list_display = ("what", "organiser", "when", "where", "texts_in", "duplicate")  # oldest first
+    list_select_related = ("venue", "category", "organiser", "duplicate_of")
     list_filter = (
         "text_language",
         MissingTextFilter.of("title"),
@@ -321,7 +386,7 @@ class SubmissionAdmin(EventAdmin):
         ("start", admin.DateFieldListFilter),
     )
     ordering = ("created", "pk")
-    actions = ("approve", "reject")
+    actions = ("approve", "reject", "not_duplicates")
     readonly_fields = (*EventAdmin.readonly_fields, "preview", "proposed_change")
     fieldsets = (
         (_("Preview"), {"fields": ("preview", "proposed_change")}),
@@ -331,6 +396,29 @@ class SubmissionAdmin(EventAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).awaiting_moderation()
+
+    @admin.display(description=_("likely duplicate of"))
+    def duplicate(self, event: Event) -> str:
+        if event.duplicate_of is None:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:diary_submission_duplicate", args=[event.pk]),
+            _("“%(title)s”: compare") % {"title": event.duplicate_of.title},
+        )
+
+    @admin.action(description=_("They are not duplicates"))
+    def not_duplicates(self, request, queryset) -> None:
+        self._moderate(
+            request,
+            queryset.filter(duplicate_of__isnull=False),
+            services.duplicate_dismiss,
+            lambda count: ngettext(
+                "%(count)d event marked as not a duplicate.",
+                "%(count)d events marked as not a duplicate.",
+                count,
+            ),
+        )
 
     @admin.display(description=_("texts in"))
     def texts_in(self, event: Event) -> str:

@@ -457,6 +457,22 @@ class Event(models.Model):
     rejection_reason = models.TextField(
         _("reason for rejection"), validators=[validate_text], blank=True
     )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("likely duplicate of"),
+        on_delete=models.SET_NULL,
+        related_name="likely_duplicates",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("An event at the same place and time with a similar title (diary.duplicates)."),
+    )
+    not_duplicate = models.BooleanField(
+        _("not a duplicate"),
+        default=False,
+        editable=False,
+        help_text=_("An editor said it is no duplicate: it is not suspected again."),
+    )
     # One per language: a feed's `lang` chooses the texts (feeds.ical).
     ical = Translated(
         models.TextField(

@@ -19,9 +19,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from common.translation import columns
-from diary import journal, recurrence
+from diary import duplicates, journal, recurrence
 from diary.models import Event, Occurrence, Organiser
 
 logger = logging.getLogger(__name__)
@@ -220,6 +221,56 @@ def event_reject(*, event: Event, reason: str = "") -> Event:
     return event
 
 
+def duplicate_flag(*, event: Event) -> list[Event]:
+    """Find a saved event's likely duplicates and record the likeliest for the editors
+    (unless one of them said it is none). Only that column is written: nothing public
+    changes. Returns them all, most similar first."""
+    if event.not_duplicate:
+        return []
+    suspects = duplicates.likely_duplicates(event)
+    likeliest = suspects[0] if suspects else None
+    if event.duplicate_of_id != (likeliest.pk if likeliest else None):
+        event.duplicate_of = likeliest
+        Event.objects.filter(pk=event.pk).update(duplicate_of=likeliest)
+    return suspects
+
+
+def duplicate_merge(*, event: Event) -> Event:
+    """Resolve a suspected duplicate as one event: the published one stays, with its UID
+    (calendars that hold it keep it); of two published or two unpublished ones, the older.
+    The other is rejected as its duplicate, its organiser told which one stays. Returns the
+    one kept."""
+    other = event.duplicate_of
+    if other is None:
+        raise ValueError("This event is not suspected to be a duplicate.")
+    pair = (event, other)
+    published = [item for item in pair if item.is_published]
+    if len(published) == 1:
+        kept = published[0]
+    else:
+        kept = min(pair, key=lambda item: (item.published_at or item.created, item.pk))
+    dropped = other if kept is event else event
+    with transaction.atomic():
+        Event.objects.filter(pk=kept.pk).update(duplicate_of=None)
+        Event.objects.filter(pk=dropped.pk).update(duplicate_of=kept)
+        kept.duplicate_of, dropped.duplicate_of = None, kept
+        dropped.pending_change = None  # a change to it would be a change to a duplicate
+        with translation.override(dropped.text_language):
+            reason = gettext("A duplicate of “%(title)s”, which stays in the agenda: %(url)s") % {
+                "title": kept.title,
+                "url": settings.SITE_URL + kept.get_absolute_url(),
+            }
+        event_reject(event=dropped, reason=reason)
+    return kept
+
+
+def duplicate_dismiss(*, event: Event) -> Event:
+    """An editor's word that the event is no duplicate: the suspicion goes, for good."""
+    event.duplicate_of, event.not_duplicate = None, True
+    Event.objects.filter(pk=event.pk).update(duplicate_of=None, not_duplicate=True)
+    return event
+
+
 def event_cancel(*, event: Event) -> Event:
     """Mark an event cancelled. It stays listed, so subscribers learn it is off."""
     event.status = Event.Status.CANCELLED
@@ -327,6 +378,7 @@ def event_submit(
         event_save(event=event)
         event.tags.set(tags)
         event.languages.set(languages)
+        duplicate_flag(event=event)
     if notify:
         organiser_notify(event=event, template="received")
     return event
@@ -471,6 +523,7 @@ def event_import(
     event.full_clean(exclude=["slug"])
     if created:
         event_save(event=event)
+        duplicate_flag(event=event)
         return "created"
     # An update nobody vouches for is moderated, as through every other door: a published
     # event keeps its public version until an editor approves the change. Calling it off

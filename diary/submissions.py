@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from common.translation import columns, in_language
-from diary import recurrence, services, spam
+from diary import duplicates, recurrence, services, spam
 from diary.clients import client_address
 from diary.forms import SubmissionForm
 from diary.images import ImageError, image_process
@@ -93,6 +93,7 @@ def render_form(
     event=None,
     vouched: bool = False,
     status: int = 200,
+    suspects=(),
 ):
     """The form again, with everything typed; a carried-over image travels in the page
     (signed), a stored one is shown from the media files."""
@@ -102,6 +103,7 @@ def render_form(
         "event": event,
         "vouched": vouched,
         "preview": preview_dates(form),
+        "suspects": suspects,
         "first_error_id": next(
             (form[name].auto_id for name in form.fields if name in form.errors), ""
         ),
@@ -138,8 +140,15 @@ def submit(request):
         return render_form(request, form, image=None, status=400)
 
     image = kept_image(request, form)
-    if "preview" in request.POST or not valid or form.errors:
-        return render_form(request, form, image=image, status=400 if form.errors else 200)
+    if not valid or form.errors:
+        return render_form(request, form, image=image, status=400)
+    # Is it listed already? Asked once the date and the place are known: shown with the
+    # preview, and before sending unless the organiser says it is none of them.
+    suspects = [
+        other for other in duplicates.likely_duplicates(form.instance) if other.is_published
+    ]
+    if "preview" in request.POST or (suspects and not request.POST.get("not_duplicate")):
+        return render_form(request, form, image=image, suspects=suspects)
     reason = spam.links_reason(form.typed_texts())  # as typed, not linked
     if not reason and spam.over_rate(address=address, email=form.cleaned_data["organiser_email"]):
         reason = _("You have sent many events in the last hour; please try again later.")

@@ -50,11 +50,14 @@ class ImportReport:
     unchanged: int = 0
     cancelled: int = 0
     errors: list[str] = field(default_factory=list)
+    # Events this import created that likely repeat one from another source or the form.
+    duplicates: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.cancelled} cancelled, {len(self.errors)} with errors"
+            f"{self.cancelled} cancelled, {len(self.errors)} with errors, "
+            f"{len(self.duplicates)} likely duplicates"
         )
 
 
@@ -301,6 +304,7 @@ def import_calendar(
         else:
             overrides[row.uid].append(row)
 
+    created: list[str] = []
     for uid, row in masters.items():
         try:
             for override in overrides.get(uid, []):
@@ -315,9 +319,27 @@ def import_calendar(
             report.errors.append(f"line {row.line} (UID {uid}): {error}")
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome == "created":
+            created.append(uid)
 
     report.cancelled = services.events_cancel_missing(source=source, present=seen)
+    report.duplicates = duplicates_report(created)
     return report
+
+
+def duplicates_report(uids: list[str]) -> list[str]:
+    """One line per new event suspected to repeat another (services.event_import flags
+    them for the editors' queue)."""
+    suspected = (
+        Event.objects.filter(uid__in=uids, duplicate_of__isnull=False)
+        .select_related("duplicate_of")
+        .order_by("start", "pk")
+    )
+    return [
+        f"“{event.title}” (UID {event.uid}) is likely “{event.duplicate_of.title}” "
+        f"(UID {event.duplicate_of.uid}, {event.duplicate_of.source or 'sent by its organiser'})"
+        for event in suspected
+    ]
 
 
 def _messages(error: ValidationError) -> str:

@@ -21,7 +21,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from common.caching import cacheable
 from common.listing import feed_links
@@ -259,9 +259,9 @@ class NewEventsAtomFeed(NewEventsFeed):
 # The narrower selections a too-large subscription page offers: each parameter, what names
 # it, and the path to its values from an event.
 NARROWER = (
-    ("category", _lazy("By category"), Category, "category"),
-    ("area", _lazy("By area"), Municipality, "venue__municipality"),
-    ("venue", _lazy("By venue"), Venue, "venue"),
+    ("category", gettext_lazy("By category"), Category, "category"),
+    ("area", gettext_lazy("By area"), Municipality, "venue__municipality"),
+    ("venue", gettext_lazy("By venue"), Venue, "venue"),
 )
 NARROWER_CHOICES = 6
 

@@ -238,6 +238,9 @@ class WritePaths(RuleBasedStateMachine):
                 "is_free": "on",
                 "started": started(),
                 "website_url": "",
+                # Same venue, same time: the form would first ask "Is it one of these?"
+                # (diary.duplicates); the organiser answers that it is none.
+                "not_duplicate": "1",
             },
         )
         assert response.status_code == 302, response.content.decode()[:2000]

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.translation import CODES, active_language, to_attribute, translations
-from diary import recurrence, services
+from diary import duplicates, recurrence, services
 from diary.models import (
     Article,
     Category,
@@ -305,6 +305,13 @@ class EventWriteSerializer(serializers.ModelSerializer):
         return OrganiserEventSerializer(instance, context=self.context).data
 
 
+class LikelyDuplicateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    uid = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+
+
 class OrganiserEventSerializer(EventSerializer):
     """An event as its organiser sees it after a write: with its publication state, and
     whether an edit waits for the editors (the fields show the published version)."""
@@ -314,13 +321,33 @@ class OrganiserEventSerializer(EventSerializer):
         help_text="An edit of this published event waits for the editors; until they "
         "approve it, the published version stays public."
     )
+    likely_duplicates = serializers.SerializerMethodField(
+        help_text="Events already listed at the same place and time with a similar title: "
+        "is it one of these? The event is saved all the same; the editors see them too."
+    )
 
     class Meta(EventSerializer.Meta):
         fields = [name for name in EventSerializer.Meta.fields if name != "upcoming"]
-        fields += ["publication_state", "changes_pending"]
+        fields += ["publication_state", "changes_pending", "likely_duplicates"]
 
     def get_changes_pending(self, event: Event) -> bool:
         return event.pending_change is not None
+
+    @extend_schema_field(LikelyDuplicateSerializer(many=True))
+    def get_likely_duplicates(self, event: Event) -> list[dict]:
+        """The public ones, and the organiser's own (never another's unpublished event)."""
+        request = self.context["request"]
+        organiser = request.auth.organiser
+        return [
+            {
+                "id": other.pk,
+                "uid": other.uid,
+                "title": other.title,
+                "url": request.build_absolute_uri(other.get_absolute_url()),
+            }
+            for other in duplicates.likely_duplicates(event)
+            if other.is_published or other.organiser_id == organiser.pk
+        ]
 
 
 class ArticleSerializer(serializers.ModelSerializer):

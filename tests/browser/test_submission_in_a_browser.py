@@ -232,3 +232,30 @@ def test_after_an_error_the_cursor_is_in_the_first_field_in_error(live_server, p
     page.wait_for_load_state()
     assert page.evaluate("document.activeElement.id") == "id_title"
     assert page.get_by_role("link", name="Go to the first one").get_attribute("href") == "#id_title"
+
+
+def test_the_form_asks_whether_the_event_is_listed_already(live_server, page, city, poster):
+    from tests.factories import EventFactory, local
+
+    listed = EventFactory(
+        title="Repair Café",
+        venue=VenueFactory(name="Recyclart", slug="recyclart"),
+        start=local(2026, 12, 1, 19),
+        end=local(2026, 12, 1, 21),
+    )
+    page.goto(live_server.url + "/submit/")
+    fill_weekly_event(page, poster, title="Repair Café at Recyclart")
+    page.get_by_role("button", name="Send the event").click()
+    question = page.locator("#likely-duplicates")
+    question.wait_for()
+    assert "Is it one of these?" in question.inner_text()
+    assert question.locator("a").get_attribute("href") == listed.get_absolute_url()
+    assert page.locator("#id_title").input_value() == "Repair Café at Recyclart"
+    assert Event.objects.count() == 1
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "submit-likely-duplicate.png", full_page=False)
+    page.get_by_role("button", name="It is none of these: send my event").click()
+    page.wait_for_url(re.compile(r"/submit/manage/"))
+    new = Event.objects.exclude(pk=listed.pk).get()
+    assert new.image  # the poster travelled with the form
+    assert new.duplicate_of == listed  # for the editors

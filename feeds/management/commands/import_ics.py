@@ -30,5 +30,7 @@ class Command(BaseCommand):
         )
         for message in report.errors:
             self.stderr.write(message)
+        for message in report.duplicates:
+            self.stdout.write(self.style.WARNING(f"Likely duplicate: {message}"))
         style = self.style.WARNING if report.errors else self.style.SUCCESS
         self.stdout.write(style(f"{source}: {report}."))
