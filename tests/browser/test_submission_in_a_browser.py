@@ -259,3 +259,19 @@ def test_the_form_asks_whether_the_event_is_listed_already(live_server, page, ci
     new = Event.objects.exclude(pk=listed.pk).get()
     assert new.image  # the poster travelled with the form
     assert new.duplicate_of == listed  # for the editors
+
+    # The editor sees the suspicion in the queue, compares, and merges in one click.
+    get_user_model().objects.create_superuser("editor", "editor@example.org", "a-long-password")
+    page.goto(live_server.url + "/admin/login/?next=/admin/diary/submission/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a-long-password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="“Repair Café”: compare").click()
+    assert page.locator("h1").inner_text() == "Is it the same event?"
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / "moderation-likely-duplicate.png", full_page=True)
+    page.get_by_role("button", name="Merge them").click()
+    page.wait_for_url(re.compile(r"/admin/diary/submission/$"))
+    new.refresh_from_db()
+    assert new.publication_state == Event.PublicationState.REJECTED
+    assert Event.objects.get(pk=listed.pk).is_published

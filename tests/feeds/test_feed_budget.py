@@ -197,3 +197,16 @@ def test_the_agendas_panel_loads_the_same_options(client, settings):
     panel = client.get("/subscribe/?category=music", headers={"HX-Request": "true"})
     assert panel.content.decode().startswith('<div id="subscribe-options"')
     assert "HX-Request" in panel["Vary"]
+
+
+def test_the_subscribe_page_runs_a_constant_number_of_queries(
+    client, settings, django_assert_max_num_queries
+):
+    """Counting, cutting and three narrower groups (two queries each), whatever the size."""
+    settings.DIARY_FEED_MAX_BYTES = BUDGET
+    for count in (40, 200):
+        city(count)
+        client.get("/subscribe/")  # renders and stores the VEVENTs once
+        cache.clear()
+        with django_assert_max_num_queries(8):
+            assert "too many" in client.get("/subscribe/").content.decode()
