@@ -171,16 +171,18 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
 
 def vevent_bytes(events: QuerySet, language: str) -> Iterator[bytes]:
     """Each event's VEVENT text in `language`, a batch of events at a time."""
-    for texts in _vevent_batches(events, language):
+    column = to_attribute("ical", language)
+    rows = batched(events.values_list("pk", column).iterator(chunk_size=BATCH), BATCH)
+    for texts in _rendered(rows, language):
         yield "".join(texts).encode()
 
 
-def vevents_within(events: QuerySet, language: str, room: int) -> tuple[list[bytes], bool]:
-    """The VEVENT texts of the first events, in the queryset's order, that fit in `room`
+def vevents_within(ids: Iterable[int], language: str, room: int) -> tuple[list[bytes], bool]:
+    """The VEVENT texts of the first events of `ids`, in that order, that fit in `room`
     bytes, each whole (a recurring event is one rule and its moved instances), and whether
-    that is every event. Reads no further than one event past the room."""
+    that is every event. Reads no further than the batch of ids where the room runs out."""
     kept: list[bytes] = []
-    for texts in _vevent_batches(events, language):
+    for texts in _rendered(_rows_in_order(ids, language), language):
         for text in texts:
             data = text.encode()
             if len(data) > room:
@@ -190,14 +192,19 @@ def vevents_within(events: QuerySet, language: str, room: int) -> tuple[list[byt
     return kept, True
 
 
-def _vevent_batches(events: QuerySet, language: str) -> Iterator[list[str]]:
-    """Each event's stored VEVENT text in `language`, read as plain rows (no model
-    objects); events without it (new, edited, or whose venue or category changed) are
-    rendered once and stored, so the library runs once per change and language, never on
-    every request."""
+def _rows_in_order(ids: Iterable[int], language: str) -> Iterator[list[tuple[int, str]]]:
+    """(id, stored text) of the events of `ids`, in that order, a batch at a time."""
     column = to_attribute("ical", language)
-    rows = events.values_list("pk", column).iterator(chunk_size=BATCH)
-    for batch in batched(rows, BATCH):
+    for batch in batched(ids, BATCH):
+        texts = dict(Event.objects.filter(pk__in=batch).values_list("pk", column))
+        yield [(pk, texts[pk]) for pk in batch if pk in texts]
+
+
+def _rendered(batches: Iterable[list[tuple[int, str]]], language: str) -> Iterator[list[str]]:
+    """Each event's stored VEVENT text in `language`, from plain rows (no model objects);
+    events without it (new, edited, or whose venue or category changed) are rendered once
+    and stored, so the library runs once per change and language, never on every request."""
+    for batch in batches:
         missing = [pk for pk, text in batch if not text]
         rendered: dict[int, str] = {}
         if missing:
@@ -273,15 +280,15 @@ def _calendar_chunks(events: QuerySet, info: CalendarInfo, language: str) -> Ite
 
 
 def calendar_within(
-    events: QuerySet, info: CalendarInfo, max_bytes: int, cut_note: Callable[[int], str]
+    ids: Iterable[int], info: CalendarInfo, max_bytes: int, cut_note: Callable[[int], str]
 ) -> tuple[bytes, int]:
-    """The calendar of the first events, in the queryset's order, that fit in `max_bytes`,
+    """The calendar of the first events of `ids`, in that order, that fit in `max_bytes`,
     and how many it holds. When some do not fit, the calendar's description is
     `cut_note(kept)`: the subscriber's calendar app shows it."""
     # The head is measured with the longest note it can carry (every event kept); the note
     # actually written is never longer, bar a line fold, for which SLACK is kept.
     head = calendar_head(replace(info, description=cut_note(10**9)))
     room = max_bytes - len(head) - len(CALENDAR_END) - SLACK
-    texts, complete = vevents_within(events, active_language(), max(room, 0))
+    texts, complete = vevents_within(ids, active_language(), max(room, 0))
     head = calendar_head(info if complete else replace(info, description=cut_note(len(texts))))
     return head + b"".join(texts) + CALENDAR_END, len(texts)

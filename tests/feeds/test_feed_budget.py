@@ -202,11 +202,36 @@ def test_the_agendas_panel_loads_the_same_options(client, settings):
 def test_the_subscribe_page_runs_a_constant_number_of_queries(
     client, settings, django_assert_max_num_queries
 ):
-    """Counting, cutting and three narrower groups (two queries each), whatever the size."""
+    """Counting, the nearest events (their order, their texts), three narrower groups (two
+    queries each), whatever the size."""
     settings.DIARY_FEED_MAX_BYTES = BUDGET
     for count in (40, 200):
         city(count)
         client.get("/subscribe/")  # renders and stores the VEVENTs once
         cache.clear()
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(9):
             assert "too many" in client.get("/subscribe/").content.decode()
+
+
+def test_without_a_budget_the_subscribe_page_only_counts(client, settings):
+    settings.DIARY_FEED_MAX_BYTES = 0
+    city(20)
+    html = client.get("/subscribe/").content.decode()
+    assert "The feed holds 20 events" in html and "too many" not in html
+
+
+def test_a_cut_feed_reads_no_further_than_it_needs(
+    client, settings, monkeypatch, django_assert_max_num_queries
+):
+    """Validators, zones, the order, one batch of texts: not the four batches of the whole."""
+    from feeds import ical
+
+    settings.DIARY_FEED_MAX_BYTES = BUDGET
+    monkeypatch.setattr(ical, "BATCH", 20)
+    city(80)
+    feed(client)  # renders and stores what the cut reads
+    cache.clear()
+    with django_assert_max_num_queries(4):
+        content = feed(client).content
+    assert len(content) <= BUDGET
+    assert content.count(b"BEGIN:VEVENT") < 20  # all of it from the first batch
