@@ -246,6 +246,14 @@ class EventAdmin(AgendaAdmin):
         other = event.duplicate_of
         if other is None:
             return HttpResponseRedirect(self._change_url(event))
+        if other.publication_state == Event.PublicationState.REJECTED:
+            services.duplicate_dismiss(event=event)
+            self.message_user(
+                request,
+                _("The event it seemed to repeat was rejected since: nothing to merge."),
+                messages.INFO,
+            )
+            return HttpResponseRedirect(self._change_url(event))
         if request.method == "POST" and "merge" in request.POST:
             kept = services.duplicate_merge(event=event)
             self.message_user(

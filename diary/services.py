@@ -241,8 +241,8 @@ def duplicate_merge(*, event: Event) -> Event:
     The other is rejected as its duplicate, its organiser told which one stays. Returns the
     one kept."""
     other = event.duplicate_of
-    if other is None:
-        raise ValueError("This event is not suspected to be a duplicate.")
+    if other is None or other.publication_state == Event.PublicationState.REJECTED:
+        raise ValueError("This event is no longer suspected to repeat a listed one.")
     pair = (event, other)
     published = [item for item in pair if item.is_published]
     if len(published) == 1:

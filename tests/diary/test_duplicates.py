@@ -281,3 +281,24 @@ def test_import_ics_reports_duplicates_of_other_sources_only(tmp_path: Path, fla
     # The calendar's own two sets are not each other's duplicates.
     assert "UID a-2@partner.example, " not in out
     assert "2 likely duplicates" in out
+
+
+def test_a_suspicion_of_an_event_rejected_since_is_dropped_not_merged(admin_client, flagey):
+    listed = EventFactory(
+        title="Jazz night",
+        venue=flagey,
+        start=local(2026, 12, 5, 20),
+        publication_state=Event.PublicationState.PENDING,
+    )
+    new = services.event_submit(
+        event=Event(title="Jazz night", venue=flagey, start=local(2026, 12, 5, 20)),
+        organiser=OrganiserFactory(),
+    )
+    services.event_reject(event=listed, reason="Spam")
+    new.refresh_from_db()
+    with pytest.raises(ValueError):
+        services.duplicate_merge(event=new)
+    compare = reverse("admin:diary_submission_duplicate", args=[new.pk])
+    assert admin_client.post(compare, {"merge": "1"}).status_code == 302
+    new.refresh_from_db()
+    assert new.duplicate_of is None and new.publication_state == Event.PublicationState.PENDING
