@@ -5,9 +5,8 @@ from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from diary import letters
 from diary.clients import client_address
@@ -21,8 +20,9 @@ class WeekdayForm(forms.Form):
 # The subscribe page that holds this form is a shared, cached page: it carries no CSRF token.
 # Nothing here needs one: the request only ever mails a link to the address typed.
 @csrf_exempt
-@require_POST
 def letter_subscribe(request):
+    if request.method != "POST":  # the form lives on the subscribe page
+        return redirect("diary:subscribe")
     form = letters.LetterForm(request.POST)
     if letters.letter_rate_spent(address=client_address(request)):
         return render(request, "diary/letter_sent.html", {"form": form, "busy": True}, status=429)

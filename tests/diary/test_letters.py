@@ -275,3 +275,10 @@ def test_a_letter_is_in_its_subscribers_language(mailoutbox):
     [message] = mailoutbox
     assert "VENDREDI 4 DÉCEMBRE" in message.body
     assert "/fr/letter/" in message.extra_headers["List-Unsubscribe"]
+
+
+def test_the_pages_speak_the_subscribers_language(client):
+    subscription = subscriber(language="nl")
+    html = client.get(letters.manage_url(subscription).split("8000", 1)[1]).content.decode()
+    assert "Verzenden op" in html and "donderdag" in html
+    assert client.get("/letter/").status_code == 302  # the form lives on the subscribe page
