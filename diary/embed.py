@@ -13,7 +13,6 @@ from django import forms
 from django.conf import settings
 from django.http import QueryDict
 from django.shortcuts import render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +24,9 @@ from diary.filters import AgendaFilter, describe, present
 from diary.models import Occurrence
 from diary.views import filter_choices
 
+# The script partners paste: its address never changes (no hashed name: WhiteNoise serves
+# the original with a short cache lifetime, so a new version reaches every partner site).
+EMBED_SCRIPT = "embed.js"
 # The look's parameters, beside the agenda's.
 THEME_PARAMETERS = ("accent", "theme", "layout", "limit")
 DEFAULT_ACCENT = "b00d26"
@@ -94,7 +96,8 @@ def snippet(query: str, look: dict, language: str) -> dict[str, str]:
     if language != settings.LANGUAGE_CODE:
         data["data-lang"] = language
     attributes = " ".join(f'{name}="{escape(value)}"' for name, value in data.items())
-    script = f'<script src="{settings.SITE_URL}{static("embed.js")}" {attributes} async></script>'
+    script_url = settings.SITE_URL + settings.STATIC_URL + EMBED_SCRIPT
+    script = f'<script src="{script_url}" {attributes} async></script>'
     frame_query = present(QueryDict(query))
     for name in THEME_PARAMETERS:
         if f"data-{name}" in data:
@@ -128,7 +131,7 @@ def embed_builder(request):
         "lang": language,
         "code": snippet(query, look, language),
         "site_url": settings.SITE_URL,
-        "embed_script": static("embed.js"),
+        "embed_script": settings.STATIC_URL + EMBED_SCRIPT,
         "preview_url": reverse("embed") + "?" + preview.urlencode(),
     } | filter_choices()
     return render(request, "diary/embed_builder.html", context)

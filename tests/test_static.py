@@ -12,3 +12,14 @@ def test_collectstatic_works_with_the_production_manifest_storage(settings, tmp_
     call_command("collectstatic", interactive=False, verbosity=0)
     assert (tmp_path / "static" / "staticfiles.json").exists()
     assert list((tmp_path / "static" / "vendor" / "leaflet-1.9.4").glob("leaflet.*.js"))
+
+
+def test_the_embed_script_keeps_its_address_after_collectstatic(settings, tmp_path):
+    """Partner sites paste /static/embed.js once: the unhashed file must be deployed too."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "static" / "embed.js").exists()
