@@ -67,7 +67,7 @@ def calendar_response(
     start that fit, and says in its description that it was cut and how to narrow it; the
     same data gives the same cut, so its ETag still holds. A download (`filename`) is whole.
     """
-    budget = 0 if filename else settings.DIARY_FEED_MAX_BYTES
+    budget = 0 if filename or agenda is None else settings.DIARY_FEED_MAX_BYTES
     # Every change an event's VEVENT shows (its own, its venue's, area's or category's) is a
     # row of the change journal that stamps it (diary.journal): the latest stamp, with the
     # set of events, decides the body.
