@@ -2,7 +2,7 @@
 
 import calendar as pycalendar
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -27,7 +27,7 @@ from venues.models import Municipality, Venue
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 40
-MONTH_LIMIT = 2000  # occurrences drawn in one month grid
+MONTH_SHOWN = 3  # dates a month grid lists in a day; the rest are a link to that day
 
 
 def is_htmx(request) -> bool:
@@ -105,19 +105,37 @@ def month_start(value: str | None) -> date:
     return first
 
 
-def days_shown(occurrence: Occurrence, first: date, last: date) -> list[date]:
+def days_shown(
+    start: datetime, end: datetime, all_day: bool, first: date, last: date
+) -> list[date]:
     """The days of [first, last] a month grid lists an occurrence on: every day of an all-day
     or longer-than-a-day one (an exhibition), the start day of the rest (a concert ending
     after midnight belongs to its evening)."""
-    start_day = timezone.localdate(occurrence.start)
+    start_day = timezone.localdate(start)
     end_day = start_day
-    if occurrence.all_day or occurrence.end - occurrence.start > timedelta(days=1):
-        end_day = timezone.localdate(occurrence.end - timedelta(microseconds=1))
+    if all_day or end - start > timedelta(days=1):
+        end_day = timezone.localdate(end - timedelta(microseconds=1))
     day, days = max(start_day, first), []
     while day <= min(end_day, last):
         days.append(day)
         day += timedelta(days=1)
     return days
+
+
+def month_days(occurrences, first: date, last: date) -> dict[date, tuple[list[Occurrence], int]]:
+    """Each day's first MONTH_SHOWN dates and how many there are in all, however many the
+    month holds: every date of the month is counted from a narrow row, and only the dates
+    shown are loaded whole. Two queries."""
+    by_day: dict[date, list[int]] = {}
+    rows = occurrences.order_by("start", "pk").values_list("pk", "start", "end", "all_day")
+    for pk, start, end, all_day in rows.iterator(chunk_size=5000):
+        for day in days_shown(start, end, all_day, first, last):
+            by_day.setdefault(day, []).append(pk)
+    shown = {pk for pks in by_day.values() for pk in pks[:MONTH_SHOWN]}
+    loaded = {occurrence.pk: occurrence for occurrence in occurrences.filter(pk__in=shown)}
+    return {
+        day: ([loaded[pk] for pk in pks[:MONTH_SHOWN]], len(pks)) for day, pks in by_day.items()
+    }
 
 
 @cacheable
@@ -130,14 +148,14 @@ def agenda_month(request):
         params.pop(name, None)
     params["start"], params["end"] = first.isoformat(), last.isoformat()
     agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
-    by_day: dict[date, list[Occurrence]] = {}
-    for occurrence in agenda.qs[:MONTH_LIMIT]:
-        for day in days_shown(occurrence, first, last):
-            by_day.setdefault(day, []).append(occurrence)
-    weeks = [
-        [(day, by_day.get(day, []), day.month == first.month) for day in week]
-        for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month)
-    ]
+    by_day = month_days(agenda.qs, first, last)
+    weeks = []
+    for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month):
+        cells = []
+        for day in week:
+            shown, count = by_day.get(day, ([], 0))
+            cells.append((day, shown, count - len(shown), day.month == first.month))
+        weeks.append(cells)
     query = selection_query(request, "month", "start", "end", "when")
     previous_month = (first - timedelta(days=1)).replace(day=1)
     next_month = last + timedelta(days=1)

@@ -186,6 +186,36 @@ def test_the_month_grid_shows_the_same_selection(client, july_first):
     assert "August gig" in html_of(client.get("/month/", {"month": "2026-08"}))
 
 
+def test_a_busy_month_shows_every_day_with_its_right_count(
+    client, july_first, django_assert_max_num_queries
+):
+    """More dates than a grid could load (70 daily events: 2,170 in July, over the 2,000 it
+    once cut at, without a word): each day lists its first three and links to the rest."""
+    for n in range(70):
+        start = local(2026, 7, 1, 8) + timedelta(minutes=n)
+        EventFactory(
+            title=f"Daily {n:02d}",
+            start=start,
+            end=start + timedelta(minutes=30),
+            rrule="FREQ=DAILY;COUNT=31",
+        )
+    EventFactory(
+        title="Summer show", start=local(2026, 7, 20), end=local(2026, 8, 10), all_day=True
+    )
+    with django_assert_max_num_queries(8):
+        html = html_of(client.get("/month/", {"month": "2026-07"}))
+    cells = re.findall(r'<td class="[^"]*">(.*?)</td>', html, re.S)
+    july = [cell for cell in cells if "2026-07-" in cell]
+    assert len(july) == 31
+    for day, cell in enumerate(july, start=1):
+        on_show = day >= 20
+        assert cell.count("<li>") == 3, day
+        assert f"{70 + on_show - 3} more" in cell, day
+        assert f"start=2026-07-{day:02d}&amp;end=2026-07-{day:02d}" in cell
+        assert ("Summer show" in cell) is on_show  # what is on is listed first
+    assert "Daily 00" in july[0] and "Daily 03" not in july[0]
+
+
 def test_the_month_grid_accepts_a_bad_month_and_shows_this_one(client, july_first):
     assert "July 2026" in html_of(client.get("/month/", {"month": "2026-13"}))
 
