@@ -233,3 +233,16 @@ def test_a_304_does_not_read_a_large_body(client, rf, monkeypatch):
         fresh = client.get("/api/v1/occurrences/")
     assert fresh.content == first.content
     assert len(queries) > 0
+
+
+def test_the_api_rate_counts_computed_answers_not_cache_hits(monkeypatch):
+    """As the README says: a hit costs what /healthz costs, so it is not counted; every
+    answer the API computes is."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/minute", "user": None})
+    EventFactory()
+    client = Client()
+    assert [client.get("/api/v1/occurrences/").status_code for _ in range(6)] == [200] * 6
+    codes = [client.get(f"/api/v1/occurrences/?q=word{n}").status_code for n in range(3)]
+    assert codes == [200, 200, 429]
