@@ -520,7 +520,10 @@ def event_import(
     if not created and not changed and not publishing and event.source == source:
         return "unchanged"
     event.source = source
-    event.full_clean(exclude=["slug"])
+    # Fields and clean() check everything an import sets (the end after the start, choices,
+    # dates, the rule); the table's constraints, on prices and ages no import sets, are the
+    # database's to enforce: Django would ask it one query per constraint, for every event.
+    event.full_clean(exclude=["slug"], validate_constraints=False)
     if created:
         event_save(event=event)
         duplicate_flag(event=event)

@@ -18,6 +18,7 @@ import re
 import urllib.request
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from venues.models import Venue
 
 MAX_BYTES = 20 * 1024 * 1024
 STATUS = {"CANCELLED": Event.Status.CANCELLED}
+WORD_CHARACTER = re.compile(r"\w")
 
 
 class RowError(ValueError):
@@ -111,7 +113,13 @@ class Reader:
             for key in (category.slug, *(getattr(category, c) for c in columns("name"))):
                 if key:
                     self.categories[key.lower()] = category
-        self.venues = list(Venue.objects.only("pk", "slug", *columns("name")))
+        # Each venue by its name in any language, lowercased (the first venue keeps a name
+        # two share); a LOCATION is matched against them by its leading words.
+        self.venues: dict[str, Venue] = {}
+        for venue in Venue.objects.only("pk", "slug", *columns("name")).order_by("pk"):
+            for name in filter(None, (getattr(venue, c) for c in columns("name"))):
+                self.venues.setdefault(name.strip().lower(), venue)
+        self.longest_name = max(map(len, self.venues), default=0)
 
     def zone_of(self, prop) -> str:
         """The IANA name for a DTSTART/DTEND property's zone."""
@@ -165,12 +173,16 @@ class Reader:
         return values
 
     def venue_for(self, location: str) -> Venue | None:
-        """The venue a LOCATION names first: "Flagey", "Flagey, Place Sainte-Croix", …"""
+        """The venue a LOCATION names first: "Flagey", "Flagey, Place Sainte-Croix", …; of
+        two names that both start it ("Flagey", "Flagey Studio 4"), the longer. One lookup
+        per word boundary, whatever the number of venues."""
         text = location.strip().lower()
-        for venue in self.venues:
-            for name in filter(None, (getattr(venue, c) for c in columns("name"))):
-                if re.match(re.escape(name.lower()) + r"(\W|$)", text):
-                    return venue
+        for end in range(min(len(text), self.longest_name), 0, -1):
+            if end < len(text) and WORD_CHARACTER.match(text[end]):
+                continue  # "flagey" does not name "flageyplein"
+            venue = self.venues.get(text[:end].rstrip())
+            if venue is not None:
+                return venue
         return None
 
     @staticmethod
@@ -279,8 +291,15 @@ def apply_override(master: Row, override: Row) -> None:
 
 @journal.door("import")
 def import_calendar(
-    data: bytes, *, source: str, organiser: Organiser | None = None, publish: bool = False
+    data: bytes,
+    *,
+    source: str,
+    organiser: Organiser | None = None,
+    publish: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
+    """Import every event of an iCalendar file; `progress(done, total)` follows the events
+    (a progress bar on a terminal)."""
     report = ImportReport()
     try:
         calendar = icalendar.Calendar.from_ical(data)
@@ -305,7 +324,9 @@ def import_calendar(
             overrides[row.uid].append(row)
 
     created: list[str] = []
-    for uid, row in masters.items():
+    for done, (uid, row) in enumerate(masters.items()):
+        if progress:
+            progress(done, len(masters))
         try:
             for override in overrides.get(uid, []):
                 apply_override(row, override)
@@ -321,6 +342,8 @@ def import_calendar(
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome == "created":
             created.append(uid)
+    if progress:
+        progress(len(masters), len(masters))
 
     report.cancelled = services.events_cancel_missing(source=source, present=seen)
     report.duplicates = duplicates_report(created)

@@ -459,3 +459,15 @@ def test_the_summarys_language_is_the_texts_language():
     )
     import_calendar(calendar.encode(), source="x.ics")
     assert dict(Event.objects.values_list("uid", "text_language")) == {"a@t": "fr", "b@t": "en"}
+
+
+def test_progress_follows_the_events_and_is_quiet_off_a_terminal(served):
+    from feeds.importers import import_calendar
+
+    calls = []
+    report = import_calendar(crlf(TOURS), source="tours", progress=lambda *c: calls.append(c))
+    total = report.created + len(report.errors)  # every event read, saved or refused
+    assert report.created > 1
+    assert calls == [(done, total) for done in range(total + 1)]
+    _out, err = import_ics(served("meetup.ics", MEETUP))
+    assert "event/s" not in err and "%" not in err  # under cron: no bar

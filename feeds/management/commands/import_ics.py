@@ -1,6 +1,7 @@
 from urllib.error import URLError
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from feeds.importers import import_calendar, organiser_for, read_source, source_key
 
@@ -22,12 +23,20 @@ class Command(BaseCommand):
             data = read_source(source)
         except (OSError, URLError, ValueError) as error:
             raise CommandError(f"Could not read {source}: {error}") from error
-        report = import_calendar(
-            data,
-            source=source_key(source),
-            organiser=organiser_for(organiser) if organiser else None,
-            publish=publish,
-        )
+        # A progress bar on a terminal; nothing under cron (tqdm's `disable=None`).
+        with tqdm(unit="event", disable=None, file=self.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total, bar.n = total, done
+                bar.refresh()
+
+            report = import_calendar(
+                data,
+                source=source_key(source),
+                organiser=organiser_for(organiser) if organiser else None,
+                publish=publish,
+                progress=progress,
+            )
         for message in report.errors:
             self.stderr.write(message)
         for message in report.duplicates:
