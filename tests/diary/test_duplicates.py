@@ -28,6 +28,14 @@ def flagey():
     return VenueFactory(name="Flagey", slug="flagey")
 
 
+def jazz_night_sent(venue) -> Event:
+    """A jazz night at `venue` on 5 December, sent through the form's service."""
+    return services.event_submit(
+        event=Event(title="Jazz night", venue=venue, start=local(2026, 12, 5, 20)),
+        organiser=OrganiserFactory(),
+    )
+
+
 def unsaved(**fields) -> Event:
     return Event(**fields)
 
@@ -222,10 +230,7 @@ def test_of_two_unpublished_the_older_stays(flagey):
 
 def test_not_a_duplicate_is_not_suspected_again(admin_client, flagey):
     EventFactory(title="Jazz night", venue=flagey, start=local(2026, 12, 5, 20))
-    new = services.event_submit(
-        event=Event(title="Jazz night", venue=flagey, start=local(2026, 12, 5, 20)),
-        organiser=OrganiserFactory(),
-    )
+    new = jazz_night_sent(flagey)
     compare = reverse("admin:diary_submission_duplicate", args=[new.pk])
     assert admin_client.post(compare, {"distinct": "1"}).status_code == 302
     new.refresh_from_db()
@@ -237,10 +242,7 @@ def test_not_a_duplicate_is_not_suspected_again(admin_client, flagey):
 
 def test_the_queue_action_dismisses_in_bulk(admin_client, flagey):
     EventFactory(title="Jazz night", venue=flagey, start=local(2026, 12, 5, 20))
-    new = services.event_submit(
-        event=Event(title="Jazz night", venue=flagey, start=local(2026, 12, 5, 20)),
-        organiser=OrganiserFactory(),
-    )
+    new = jazz_night_sent(flagey)
     admin_client.post(
         reverse("admin:diary_submission_changelist"),
         {"action": "not_duplicates", "_selected_action": [new.pk]},
@@ -290,10 +292,7 @@ def test_a_suspicion_of_an_event_rejected_since_is_dropped_not_merged(admin_clie
         start=local(2026, 12, 5, 20),
         publication_state=Event.PublicationState.PENDING,
     )
-    new = services.event_submit(
-        event=Event(title="Jazz night", venue=flagey, start=local(2026, 12, 5, 20)),
-        organiser=OrganiserFactory(),
-    )
+    new = jazz_night_sent(flagey)
     services.event_reject(event=listed, reason="Spam")
     new.refresh_from_db()
     with pytest.raises(ValueError):
