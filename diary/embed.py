@@ -20,7 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from common.caching import cacheable
 from common.listing import group_by_day
-from diary.filters import AgendaFilter, describe, present
+from diary.filters import AgendaFilter, describe, selection
 from diary.models import Occurrence
 from diary.views import filter_choices
 
@@ -57,19 +57,12 @@ class EmbedLook(forms.Form):
         }
 
 
-def agenda_params(data: QueryDict) -> QueryDict:
-    params = present(data)
-    for name in (*THEME_PARAMETERS, "page", "lang"):
-        params.pop(name, None)
-    return params
-
-
 @cacheable
 @xframe_options_exempt
 @csp_replace({"frame-ancestors": ["*"]})
 def embed(request):
     look = EmbedLook(request.GET).look()
-    params = agenda_params(request.GET)
+    params = selection(request.GET, *THEME_PARAMETERS, "lang")
     agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
     occurrences = list(agenda.qs[: look["limit"]]) if agenda.is_valid() else []
     query = params.urlencode()
@@ -98,12 +91,10 @@ def snippet(query: str, look: dict, language: str) -> dict[str, str]:
     attributes = " ".join(f'{name}="{escape(value)}"' for name, value in data.items())
     script_url = settings.SITE_URL + settings.STATIC_URL + EMBED_SCRIPT
     script = f'<script src="{script_url}" {attributes} async></script>'
-    frame_query = present(QueryDict(query))
-    for name in THEME_PARAMETERS:
+    frame_query = QueryDict(query, mutable=True)
+    for name in (*THEME_PARAMETERS, "lang"):  # the iframe takes what the script passes on
         if f"data-{name}" in data:
             frame_query[name] = data[f"data-{name}"]
-    if "data-lang" in data:
-        frame_query["lang"] = language
     src = f"{settings.SITE_URL}/embed/" + (f"?{frame_query.urlencode()}" if frame_query else "")
     iframe = (
         f'<iframe src="{escape(src)}" title="{escape(_("Event Diary"))}" '
@@ -116,7 +107,7 @@ def embed_builder(request):
     """Choose a selection and a look, see it live, copy the snippet. Works without
     JavaScript (the form reloads the page); with it, every change updates the preview."""
     look = EmbedLook(request.GET).look()
-    params = agenda_params(request.GET)
+    params = selection(request.GET, *THEME_PARAMETERS, "lang")
     agenda = AgendaFilter(params, queryset=Occurrence.objects.none())
     query = params.urlencode() if agenda.is_valid() else ""
     language = request.GET.get("lang") or request.LANGUAGE_CODE

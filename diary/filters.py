@@ -157,6 +157,15 @@ def present(data: QueryDict) -> QueryDict:
     return kept
 
 
+def selection(data: QueryDict, *drop: str) -> QueryDict:
+    """A selection as links, subscriptions, letters and widgets carry it: the parameters
+    that have a value, without `page` and without those named."""
+    kept = present(data)
+    for name in ("page", *drop):
+        kept.pop(name, None)
+    return kept
+
+
 class AgendaFilter(django_filters.FilterSet):
     start = MomentFilter(method="filter_start", label=_("From"))
     end = MomentFilter(method="filter_end", label=_("Until"))

@@ -17,7 +17,7 @@ from common.caching import cacheable
 from common.listing import IdsFirstPaginator, feed_links, group_by_day
 from common.translation import named
 from diary import recurrence
-from diary.filters import AgendaFilter, present
+from diary.filters import AgendaFilter, present, selection
 from diary.models import Article, Category, Event, Language, Occurrence, Tag, shown_language_name
 from diary.related import related_articles
 from diary.sharing import google_calendar_url, outlook_calendar_url, share_links
@@ -39,10 +39,7 @@ def is_htmx(request) -> bool:
 def selection_query(request, *drop: str) -> str:
     """The query string without `page` (and whatever else is named) and without empty
     values: the selection itself, as links and subscriptions should carry it."""
-    params = present(request.GET)
-    for name in ("page", *drop):
-        params.pop(name, None)
-    return params.urlencode()
+    return selection(request.GET, *drop).urlencode()
 
 
 def filter_choices() -> dict:

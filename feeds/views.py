@@ -26,12 +26,13 @@ from django.utils.translation import gettext_lazy
 
 from common.caching import cacheable
 from common.listing import feed_links
-from diary.filters import AgendaFilter, describe, present
+from common.translation import in_language
+from diary.filters import AgendaFilter, describe, selection
 from diary.letters import LetterForm
 from diary.models import Category, Event, Occurrence
 from diary.views import is_htmx, selection_query
 from feeds import ical
-from venues.models import Municipality, Venue
+from venues.models import Venue
 
 # Without a size budget (DIARY_FEED_MAX_BYTES=0), a feed with at most this many events (about
 # 7 MB) is built whole, so that it can be cached; larger ones are streamed.
@@ -95,26 +96,16 @@ def calendar_response(
     last_modified = int(modified.timestamp()) if modified else None
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
-        zones = tuple(sorted(set(events.order_by().values_list("timezone", flat=True))))
-        info = ical.CalendarInfo(
-            name=name,
-            time_zones=zones,
-            first_date=(stats["first"] or timezone.now()).date() - timedelta(days=1),
-        )
+        info = calendar_info(events, name=name, first=stats["first"])
         if budget:
-            content, _kept = ical.calendar_within(
-                nearest_first(agenda),
-                info,
-                budget,
-                cut_note=lambda kept: cut_note(request, agenda, kept=kept, total=stats["count"]),
-            )
+            content, _kept = within_budget(request, agenda, info, total=stats["count"])
             response = HttpResponse(content, content_type=CONTENT_TYPE)
-        elif filename or stats["count"] <= CACHEABLE_EVENTS:
-            chunks = ical.calendar_stream(events.order_by("start", "pk"), info)
-            response = HttpResponse(b"".join(chunks), content_type=CONTENT_TYPE)
         else:
             chunks = ical.calendar_stream(events.order_by("start", "pk"), info)
-            response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPE)
+            if filename or stats["count"] <= CACHEABLE_EVENTS:
+                response = HttpResponse(b"".join(chunks), content_type=CONTENT_TYPE)
+            else:
+                response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPE)
         if filename:
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["ETag"] = etag
@@ -122,6 +113,27 @@ def calendar_response(
             response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=MAX_AGE)
     return response
+
+
+def calendar_info(events, *, name: str, first) -> ical.CalendarInfo:
+    """The calendar's head: its name, and a VTIMEZONE for each zone its events use from
+    the day before the first (`first`: their earliest start)."""
+    zones = tuple(sorted(set(events.order_by().values_list("timezone", flat=True))))
+    first_date = (first or timezone.now()).date() - timedelta(days=1)
+    return ical.CalendarInfo(name=name, time_zones=zones, first_date=first_date)
+
+
+def within_budget(
+    request, agenda: AgendaFilter, info: ical.CalendarInfo, *, total: int
+) -> tuple[bytes, int]:
+    """The subscription to the selection as its feed carries it, within DIARY_FEED_MAX_BYTES,
+    and how many of its `total` events it holds: the feed and the subscribe page alike."""
+    return ical.calendar_within(
+        nearest_first(agenda),
+        info,
+        settings.DIARY_FEED_MAX_BYTES,
+        cut_note=lambda kept: cut_note(request, agenda, kept=kept, total=total),
+    )
 
 
 def matching_events(agenda: AgendaFilter):
@@ -148,16 +160,16 @@ def subscribe_page_url(query: str) -> str:
 
 
 def cut_note(request, agenda: AgendaFilter, *, kept: int, total: int) -> str:
-    query = present(agenda.data)
-    for name in ("lang", "start", "end"):
-        if name not in request.GET:  # the feed's own window, not the person's choice
-            query.pop(name, None)
+    # The selection without the feed's own window (not the person's choice) and without
+    # `lang` (the page's language is its address).
+    window = [name for name in ("start", "end") if name not in request.GET]
+    query = selection(agenda.data, "lang", *window)
     return _(
         "This selection holds %(total)s events, more than calendar apps such as Google "
         "Calendar accept in one feed, so this feed carries the %(kept)s nearest ones. To "
         "have them all, subscribe to narrower selections (one category, one area or one "
         "venue): %(url)s"
-    ) % {"total": total, "kept": kept, "url": subscribe_page_url(present(query).urlencode())}
+    ) % {"total": total, "kept": kept, "url": subscribe_page_url(query.urlencode())}
 
 
 def bad_request(agenda: AgendaFilter) -> HttpResponseBadRequest:
@@ -166,14 +178,20 @@ def bad_request(agenda: AgendaFilter) -> HttpResponseBadRequest:
     )
 
 
+def selection_name(agenda: AgendaFilter) -> str:
+    """The agenda feed's name: "Event Diary: Music · free"."""
+    words = describe(agenda)
+    return _("Event Diary") + (f": {words}" if words else "")
+
+
 @cacheable
 def events_ics(request):
     agenda = feed_filter(request)
     if not agenda.is_valid():
         return bad_request(agenda)
-    selection = describe(agenda)
-    name = _("Event Diary") + (f": {selection}" if selection else "")
-    return calendar_response(request, matching_events(agenda), name=name, agenda=agenda)
+    return calendar_response(
+        request, matching_events(agenda), name=selection_name(agenda), agenda=agenda
+    )
 
 
 def shortcut_feed(request, *, model, parameter: str, slug: str):
@@ -265,9 +283,9 @@ class NewEventsAtomFeed(NewEventsFeed):
 # The narrower selections a too-large subscription page offers: each parameter, what names
 # it, and the path to its values from an event.
 NARROWER = (
-    ("category", gettext_lazy("By category"), Category, "category"),
-    ("area", gettext_lazy("By area"), Municipality, "venue__municipality"),
-    ("venue", gettext_lazy("By venue"), Venue, "venue"),
+    ("category", gettext_lazy("By category"), "category"),
+    ("area", gettext_lazy("By area"), "venue__municipality"),
+    ("venue", gettext_lazy("By venue"), "venue"),
 )
 NARROWER_CHOICES = 6
 
@@ -275,25 +293,23 @@ NARROWER_CHOICES = 6
 def narrower_choices(request, events) -> list[tuple[str, list[dict]]]:
     """For each parameter the selection leaves open (category, area, venue), its commonest
     values in the selection, with how many events each keeps: one click to subscribe to a
-    feed that fits."""
+    feed that fits. One query each, names included."""
     groups = []
-    for parameter, legend, model, field in NARROWER:
+    for parameter, legend, field in NARROWER:
         if request.GET.get(parameter):
             continue
-        counts = dict(
+        rows = (
             events.order_by()
             .exclude(**{f"{field}__isnull": True})
-            .values_list(f"{field}__pk")
-            .annotate(n=Count("pk"))
+            .values_list(f"{field}__pk", f"{field}__slug")
+            .annotate(n=Count("pk"), name=in_language("name", prefix=f"{field}__"))
             .order_by("-n", f"{field}__pk")[:NARROWER_CHOICES]
         )
-        by_pk = model.objects.in_bulk(counts)
         choices = []
-        for pk, count in counts.items():
-            params = present(request.GET)
-            params.pop("page", None)
-            params.setlist(parameter, [by_pk[pk].slug])
-            choices.append({"name": by_pk[pk].name, "count": count, "query": params.urlencode()})
+        for _pk, slug, count, name in rows:
+            params = selection(request.GET)
+            params.setlist(parameter, [slug])
+            choices.append({"name": name, "count": count, "query": params.urlencode()})
         if choices:
             groups.append((legend, choices))
     return groups
@@ -309,14 +325,11 @@ def subscribe(request):
     context = {"filter": agenda, "query": query, "feed": feed_links(request, query)}
     if agenda.is_valid():
         events = matching_events(agenda)
-        total = kept = events.count()
-        if settings.DIARY_FEED_MAX_BYTES:  # what the feed carries, as it would build it
-            _content, kept = ical.calendar_within(
-                nearest_first(agenda),
-                ical.CalendarInfo(name=""),
-                settings.DIARY_FEED_MAX_BYTES,
-                cut_note=lambda kept: cut_note(request, agenda, kept=kept, total=total),
-            )
+        stats = events.aggregate(count=Count("pk"), first=Min("start"))
+        total = kept = stats["count"]
+        if settings.DIARY_FEED_MAX_BYTES:  # what the feed carries, built as the feed builds it
+            info = calendar_info(events, name=selection_name(agenda), first=stats["first"])
+            _content, kept = within_budget(request, agenda, info, total=total)
         context |= {
             "selection": describe(agenda),
             "total": total,

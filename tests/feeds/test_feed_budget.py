@@ -113,6 +113,7 @@ def test_the_cut_note_links_to_narrower_choices_of_the_same_selection(client, se
     # In the feed's language, to the page for this selection (the window is the feed's own).
     assert "http://127.0.0.1:8000/fr/subscribe/?free=false" in description
     assert "start=" not in description
+    assert "lang=" not in description  # the page's language is its address
 
 
 def test_shortcut_feeds_keep_to_the_budget_too(client, settings):
@@ -202,14 +203,14 @@ def test_the_agendas_panel_loads_the_same_options(client, settings):
 def test_the_subscribe_page_runs_a_constant_number_of_queries(
     client, settings, django_assert_max_num_queries
 ):
-    """Counting, the nearest events (their order, their texts), three narrower groups (two
-    queries each), whatever the size."""
+    """Counting, the feed's time zones, the nearest events (their order, their texts), three
+    narrower groups (one query each, names included), whatever the size."""
     settings.DIARY_FEED_MAX_BYTES = BUDGET
     for count in (40, 200):
         city(count)
         client.get("/subscribe/")  # renders and stores the VEVENTs once
         cache.clear()
-        with django_assert_max_num_queries(9):
+        with django_assert_max_num_queries(7):
             assert "too many" in client.get("/subscribe/").content.decode()
 
 
