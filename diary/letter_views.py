@@ -1,20 +1,14 @@
 """The weekly letter's pages: ask, confirm, change or stop (the rules are in diary.letters)."""
 
-from django import forms
 from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from diary import letters
 from diary.clients import client_address
 from diary.models import Weekday
-
-
-class WeekdayForm(forms.Form):
-    weekday = forms.TypedChoiceField(label=_("On"), choices=Weekday.choices, coerce=int)
 
 
 # The subscribe page that holds this form is a shared, cached page: it carries no CSRF token.
@@ -65,7 +59,7 @@ def letter_manage(request, token: str):
     subscription = letters.subscription_for_token(token)
     if subscription is None:
         return render(request, "diary/letter_invalid.html", {"gone": True}, status=404)
-    form = WeekdayForm(request.POST or None, initial={"weekday": subscription.weekday})
+    form = letters.WeekdayForm(request.POST or None, initial={"weekday": subscription.weekday})
     if request.method == "POST":
         if "stop" in request.POST:
             letters.letter_stop(subscription=subscription)

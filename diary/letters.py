@@ -12,7 +12,6 @@ and an unknown address, and only the mailbox learns more.
 """
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -29,10 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from common.listing import group_by_day
 from diary import spam
-from diary.filters import AgendaFilter, describe, present
+from diary.filters import AgendaFilter, describe, selection
 from diary.models import LetterSend, LetterSubscription, Occurrence, Weekday
-
-logger = logging.getLogger(__name__)
 
 CONFIRM_SALT = "diary.letters.confirm"
 MANAGE_SALT = "diary.letters.manage"
@@ -41,23 +38,32 @@ CONFIRM_DAYS = 3
 LETTER_EVENTS = 60
 # Letters sent through one SMTP connection.
 SMTP_BATCH = 100
+# Confirmation mails one address may receive an hour; beyond, silently none.
+CONFIRMATIONS_PER_HOUR = 3
 # The window is the letter's, not the selection's.
-WINDOW_PARAMETERS = ("start", "end", "when", "page", "lang", "month")
+WINDOW_PARAMETERS = ("start", "end", "when", "lang", "month")
 
 
 def letter_query(query: str) -> str:
     """A selection as the letter keeps it: its parameters with a value, without a window."""
-    params = present(QueryDict(query))
-    for name in WINDOW_PARAMETERS:
-        params.pop(name, None)
-    return params.urlencode()
+    return selection(QueryDict(query), *WINDOW_PARAMETERS).urlencode()
 
 
-class LetterForm(forms.Form):
-    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+def letter_week(query: str, today: date) -> QueryDict:
+    """The selection's next seven days from `today`: what a letter lists and links to."""
+    params = QueryDict(query, mutable=True)
+    params["start"], params["end"] = today.isoformat(), (today + timedelta(days=6)).isoformat()
+    return params
+
+
+class WeekdayForm(forms.Form):
     weekday = forms.TypedChoiceField(
         label=_("On"), choices=Weekday.choices, coerce=int, initial=Weekday.THURSDAY
     )
+
+
+class LetterForm(WeekdayForm):
+    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
     def clean_query(self) -> str:
@@ -81,7 +87,7 @@ def letter_request(*, email: str, query: str, weekday: int, language: str) -> No
     """Mail a confirmation link to `email`, whether or not it is subscribed already, at most
     a few times an hour per address (beyond that, silently nothing: the answer must not
     tell). Stores nothing."""
-    if spam.count_this_hour(f"letter:email:{_address_hash(email)}") > 3:
+    if spam.count_this_hour(f"letter:email:{_address_hash(email)}") > CONFIRMATIONS_PER_HOUR:
         return
     token = signing.dumps(
         {"e": email.strip().lower(), "q": query, "d": weekday, "l": language},
@@ -108,7 +114,9 @@ def confirmation(token: str) -> Request:
     """What a confirmation link asks for; signing.BadSignature (or SignatureExpired) if it
     is not one of ours, or too old."""
     data = signing.loads(token, salt=CONFIRM_SALT, max_age=timedelta(days=CONFIRM_DAYS))
-    language = data.get("l") if data.get("l") in dict(settings.LANGUAGES) else "en"
+    language = (
+        data.get("l") if data.get("l") in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    )
     weekday = data.get("d") if data.get("d") in Weekday.values else Weekday.THURSDAY
     return Request(str(data["e"]), letter_query(str(data.get("q", ""))), weekday, language)
 
@@ -150,17 +158,18 @@ def letter_stop(*, subscription: LetterSubscription) -> None:
     subscription.delete()
 
 
-def manage_url(subscription: LetterSubscription) -> str:
+def _letter_url(subscription: LetterSubscription, view: str) -> str:
     with translation.override(subscription.language):
-        return settings.SITE_URL + reverse("diary:letter-manage", args=[manage_token(subscription)])
+        return settings.SITE_URL + reverse(view, args=[manage_token(subscription)])
+
+
+def manage_url(subscription: LetterSubscription) -> str:
+    return _letter_url(subscription, "diary:letter-manage")
 
 
 def unsubscribe_url(subscription: LetterSubscription) -> str:
     """The RFC 8058 one-click address: a POST to it stops the letter."""
-    with translation.override(subscription.language):
-        return settings.SITE_URL + reverse(
-            "diary:letter-unsubscribe", args=[manage_token(subscription)]
-        )
+    return _letter_url(subscription, "diary:letter-unsubscribe")
 
 
 def describe_query(query: str) -> str:
@@ -175,9 +184,9 @@ def week_of(day: date) -> date:
 def letter_occurrences(query: str, *, today: date) -> tuple[list[Occurrence], int]:
     """The selection's next seven days from `today`, at most LETTER_EVENTS, and how many
     there are in all."""
-    params = QueryDict(query, mutable=True)
-    params["start"], params["end"] = today.isoformat(), (today + timedelta(days=6)).isoformat()
-    agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
+    agenda = AgendaFilter(
+        letter_week(query, today), queryset=Occurrence.objects.public().for_listing()
+    )
     if not agenda.is_valid():  # a parameter gone since (a deleted venue): what still applies
         return [], 0
     occurrences = list(agenda.qs[: LETTER_EVENTS + 1])
@@ -189,9 +198,7 @@ def letter_message(
     subscription: LetterSubscription, occurrences: list[Occurrence], total: int, today: date
 ) -> EmailMultiAlternatives:
     with translation.override(subscription.language):
-        last = today + timedelta(days=6)
-        window = QueryDict(subscription.query, mutable=True)
-        window["start"], window["end"] = today.isoformat(), last.isoformat()
+        week = letter_week(subscription.query, today)
         context = {
             "subscription": subscription,
             "selection": describe_query(subscription.query),
@@ -199,8 +206,8 @@ def letter_message(
             "shown": len(occurrences),
             "total": total,
             "first": today,
-            "last": last,
-            "agenda_url": settings.SITE_URL + reverse("diary:agenda") + "?" + window.urlencode(),
+            "last": date.fromisoformat(week["end"]),
+            "agenda_url": settings.SITE_URL + reverse("diary:agenda") + "?" + week.urlencode(),
             "manage_url": manage_url(subscription),
             "site_url": settings.SITE_URL,
         }
