@@ -243,10 +243,10 @@ class EventAdmin(AgendaAdmin):
         """A suspected duplicate beside the event it likely repeats, with one-click *Merge*
         (the published one, and its UID, stays) and *Not a duplicate*: the services."""
         event = self._event_or_404(request, object_id)
-        other = event.duplicate_of
-        if other is None:
+        other = services.duplicate_suspect(event)
+        if event.duplicate_of is None:
             return HttpResponseRedirect(self._change_url(event))
-        if other.publication_state == Event.PublicationState.REJECTED:
+        if other is None:  # the suspect was rejected since
             services.duplicate_dismiss(event=event)
             self.message_user(
                 request,
@@ -270,19 +270,18 @@ class EventAdmin(AgendaAdmin):
             services.duplicate_dismiss(event=event)
             self.message_user(request, _("Marked as not a duplicate."), messages.SUCCESS)
             return HttpResponseRedirect(self._change_url(event))
+
+        def moment(value) -> str:
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "–"
+
         rows = [
             (label, value(event), value(other))
             for label, value in (
                 (_("title"), lambda e: e.title),
                 (_("publication state"), lambda e: e.get_publication_state_display()),
                 (_("status"), lambda e: e.get_status_display()),
-                (_("start"), lambda e: date_format(timezone.localtime(e.start), "DATETIME_FORMAT")),
-                (
-                    _("end"),
-                    lambda e: (
-                        date_format(timezone.localtime(e.end), "DATETIME_FORMAT") if e.end else "–"
-                    ),
-                ),
+                (_("start"), lambda e: moment(e.start)),
+                (_("end"), lambda e: moment(e.end)),
                 (_("repeats"), lambda e: e.rrule or "–"),
                 (
                     _("where"),

@@ -235,13 +235,22 @@ def duplicate_flag(*, event: Event) -> list[Event]:
     return suspects
 
 
+def duplicate_suspect(event: Event) -> Event | None:
+    """The listed event this one likely repeats; None when there is none, or when it was
+    rejected since (nothing left to merge into)."""
+    other = event.duplicate_of
+    if other is None or other.publication_state == Event.PublicationState.REJECTED:
+        return None
+    return other
+
+
 def duplicate_merge(*, event: Event) -> Event:
     """Resolve a suspected duplicate as one event: the published one stays, with its UID
     (calendars that hold it keep it); of two published or two unpublished ones, the older.
     The other is rejected as its duplicate, its organiser told which one stays. Returns the
     one kept."""
-    other = event.duplicate_of
-    if other is None or other.publication_state == Event.PublicationState.REJECTED:
+    other = duplicate_suspect(event)
+    if other is None:
         raise ValueError("This event is no longer suspected to repeat a listed one.")
     pair = (event, other)
     published = [item for item in pair if item.is_published]
