@@ -65,6 +65,13 @@ def test_same_place_overlapping_time_similar_title_is_a_likely_duplicate(flagey)
     assert duplicates.likely_duplicates(new) == [listed]
 
 
+def test_an_event_without_an_end_is_found_at_its_start(flagey):
+    """Its dates last no time at all: still on at the very moment the new one starts."""
+    listed = EventFactory(title="Jazz night", venue=flagey, start=local(2026, 12, 5, 20), end=None)
+    new = unsaved(title="Jazz night", venue=flagey, start=local(2026, 12, 5, 20))
+    assert duplicates.likely_duplicates(new) == [listed]
+
+
 def test_a_title_in_another_language_counts(flagey):
     listed = EventFactory(
         title="Marché de Noël",
