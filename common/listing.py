@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils import timezone, translation
+from django.utils.functional import cached_property
 
 
 def group_by_day(occurrences: Iterable, since: date | None = None) -> list[tuple[date, list]]:
@@ -40,7 +41,37 @@ def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dic
 class IdsFirstPaginator(Paginator):
     """Django's Paginator where the database sorts and slices a page's ids, then loads those
     rows in full (one query more): it sorts narrow rows, not every match with its joined
-    event, venue and category and their texts in every language."""
+    event, venue and category and their texts in every language.
+
+    With `count_up_to`, the count stops there (`more` then says there are more): counting
+    every date still on in a capital costs more than the rest of the page. It counts far
+    enough to know the page asked for and whether one follows it.
+    """
+
+    def __init__(self, object_list, per_page, *, count_up_to: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count_up_to = count_up_to
+        self.more = False
+
+    MAX_PAGE = 1_000_000
+
+    def get_page(self, number):
+        if self.count_up_to:
+            try:
+                asked = min(max(int(number), 1), self.MAX_PAGE)
+            except (TypeError, ValueError):
+                asked = 1
+            self.count_up_to = max(self.count_up_to, (asked + 1) * self.per_page)
+        return super().get_page(number)
+
+    @cached_property
+    def count(self) -> int:
+        if not self.count_up_to or not isinstance(self.object_list, QuerySet):
+            return super().count
+        # COUNT(*) over a LIMIT: the database stops reading at the bound.
+        counted = self.object_list.order_by().values("pk")[: self.count_up_to + 1].count()
+        self.more = counted > self.count_up_to
+        return min(counted, self.count_up_to)
 
     def _get_page(self, object_list, number, paginator):
         if isinstance(self.object_list, QuerySet):

@@ -3,8 +3,11 @@
 import calendar as pycalendar
 import logging
 from datetime import date, datetime, timedelta
+from itertools import accumulate, islice
 
 from django.db import connection
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +30,7 @@ from venues.models import Municipality, Venue
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 40
+COUNT_UP_TO = 1000  # "More than 1000 dates": a count that stops there, whatever the city holds
 MONTH_SHOWN = 3  # dates a month grid lists in a day; the rest are a link to that day
 
 
@@ -68,7 +72,9 @@ def agenda(request):
         query = chosen.urlencode()
         return redirect(reverse("diary:agenda") + (f"?{query}" if query else ""))
     agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_listing())
-    page = IdsFirstPaginator(agenda.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(agenda.qs, PAGE_SIZE, count_up_to=COUNT_UP_TO).get_page(
+        request.GET.get("page")
+    )
     query = selection_query(request)
     selected = request.GET.copy()
     if agenda.dates_chosen:
@@ -102,37 +108,70 @@ def month_start(value: str | None) -> date:
     return first
 
 
-def days_shown(
-    start: datetime, end: datetime, all_day: bool, first: date, last: date
-) -> list[date]:
-    """The days of [first, last] a month grid lists an occurrence on: every day of an all-day
-    or longer-than-a-day one (an exhibition), the start day of the rest (a concert ending
-    after midnight belongs to its evening)."""
-    start_day = timezone.localdate(start)
-    end_day = start_day
-    if all_day or end - start > timedelta(days=1):
-        end_day = timezone.localdate(end - timedelta(microseconds=1))
-    day, days = max(start_day, first), []
-    while day <= min(end_day, last):
-        days.append(day)
-        day += timedelta(days=1)
-    return days
-
-
 def month_days(occurrences, first: date, last: date) -> dict[date, tuple[list[Occurrence], int]]:
-    """Each day's first MONTH_SHOWN dates and how many there are in all, however many the
-    month holds: every date of the month is counted from a narrow row, and only the dates
-    shown are loaded whole. Two queries."""
-    by_day: dict[date, list[int]] = {}
-    rows = occurrences.order_by("start", "pk").values_list("pk", "start", "end", "all_day")
-    for pk, start, end, all_day in rows.iterator(chunk_size=5000):
-        for day in days_shown(start, end, all_day, first, last):
-            by_day.setdefault(day, []).append(pk)
-    shown = {pk for pks in by_day.values() for pk in pks[:MONTH_SHOWN]}
-    loaded = {occurrence.pk: occurrence for occurrence in occurrences.filter(pk__in=shown)}
-    return {
-        day: ([loaded[pk] for pk in pks[:MONTH_SHOWN]], len(pks)) for day, pks in by_day.items()
+    """Each day of [first, last] with its first MONTH_SHOWN dates and how many there are in
+    all, however many the month holds. A date is listed on its start day, and a long one
+    (all day, or over a day: an exhibition) on every day it covers; a concert ending after
+    midnight belongs to its evening. Three queries:
+
+    - dates within a day are counted and ranked per day by the database (a window);
+    - long ones come as narrow rows of their first and last days, spread here;
+    - only the dates shown are loaded whole.
+    """
+    city = timezone.get_current_timezone()
+    occurrences = occurrences.order_by()
+    long = Q(all_day=True) | Q(end__gt=F("start") + timedelta(days=1))
+    day = TruncDate("start", tzinfo=city)
+    short = (
+        occurrences.exclude(long)
+        .annotate(day=day)
+        .filter(day__range=(first, last))
+        .annotate(
+            place=Window(RowNumber(), partition_by=day, order_by=(F("start"), F("pk"))),
+            total=Window(Count("pk"), partition_by=day),
+        )
+        .filter(place__lte=MONTH_SHOWN)
+        .values_list("day", "total", "start", "pk")
+    )
+    counts: dict[date, int] = {}
+    firsts: dict[date, list[tuple[datetime, int]]] = {}
+    for on, total, start, pk in short:
+        counts[on] = total
+        firsts.setdefault(on, []).append((start, pk))
+    spans = (
+        occurrences.filter(long)
+        .annotate(
+            first_day=day,
+            last_day=TruncDate(F("end") - timedelta(microseconds=1), tzinfo=city),
+        )
+        .order_by("start", "pk")
+        .values_list("first_day", "last_day", "start", "pk")
+    )
+    # Each long date as the indexes of its first and last days in [first, last], earliest
+    # first: a day counts the spans over it (a running sum of where they begin and end) and
+    # lists the first few of them, which come early in that order.
+    length = (last - first).days + 1
+    indexes = [
+        ((max(first_day, first) - first).days, (min(last_day, last) - first).days, start, pk)
+        for first_day, last_day, start, pk in spans.iterator(chunk_size=5000)
+    ]
+    changes = [0] * (length + 1)
+    for begin, end, _start, _pk in indexes:
+        if begin <= end:
+            changes[begin] += 1
+            changes[end + 1] -= 1
+    for index, over in enumerate(accumulate(changes[:length])):
+        if over:
+            on = first + timedelta(days=index)
+            counts[on] = counts.get(on, 0) + over
+            covering = ((start, pk) for begin, end, start, pk in indexes if begin <= index <= end)
+            firsts.setdefault(on, []).extend(islice(covering, MONTH_SHOWN))
+    shown = {
+        day: [pk for _start, pk in sorted(pairs)[:MONTH_SHOWN]] for day, pairs in firsts.items()
     }
+    loaded = occurrences.filter(pk__in=[pk for pks in shown.values() for pk in pks])
+    loaded = {occurrence.pk: occurrence for occurrence in loaded}
+    return {day: ([loaded[pk] for pk in pks], counts[day]) for day, pks in shown.items()}
 
 
 @cacheable

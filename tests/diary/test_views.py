@@ -1,15 +1,19 @@
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from diary.demo import demo_city_seed
-from diary.models import Event, Language
+from diary.models import Event, Language, Occurrence
+from diary.views import MONTH_SHOWN, month_days
 from tests.factories import (
     ArticleFactory,
     CategoryFactory,
@@ -130,6 +134,31 @@ def test_the_agenda_paginates_and_keeps_the_filters(client):
     assert second.count('<li class="occurrence') == 5
 
 
+def test_a_long_agenda_counts_up_to_a_bound_and_every_page_stays_reachable(
+    client, monkeypatch, django_assert_max_num_queries
+):
+    """Counting every date still on in a capital cost more than the rest of the page: the
+    count stops at a bound, says so, and still counts far enough for the page asked for and
+    the link to the next."""
+    monkeypatch.setattr("diary.views.COUNT_UP_TO", 10)
+    monkeypatch.setattr("diary.views.PAGE_SIZE", 4)
+    EventFactory(title="Daily", rrule="FREQ=DAILY;COUNT=30")
+    with django_assert_max_num_queries(8):
+        first = html_of(client.get("/"))
+    assert "More than 10 dates" in first
+    assert "Page 1 of more than 3" in first
+    deep = html_of(client.get("/", {"page": 5}))
+    assert deep.count('<li class="occurrence') == 4
+    assert "Page 5 of more than 6" in deep
+    assert 'rel="next"' in deep
+    last = html_of(client.get("/", {"page": 8}))
+    assert last.count('<li class="occurrence') == 2  # dates 29 and 30: the count is exact
+    assert "30 dates" in last
+    assert "Page 8 of 8" in last
+    assert 'rel="next"' not in last
+    assert "Page 8 of 8" in html_of(client.get("/", {"page": 99}))  # past the end: the last
+
+
 def test_the_filter_form_keeps_the_chosen_venue_and_escapes_names(client):
     VenueFactory(name="Arts & <Crafts>", slug="arts")
     VenueFactory(name="Botanique", slug="botanique")
@@ -214,6 +243,74 @@ def test_a_busy_month_shows_every_day_with_its_right_count(
         assert f"start=2026-07-{day:02d}&amp;end=2026-07-{day:02d}" in cell
         assert ("Summer show" in cell) is on_show  # what is on is listed first
     assert "Daily 00" in july[0] and "Daily 03" not in july[0]
+
+
+def days_listed(occurrence, first: date, last: date) -> list[date]:
+    """The month grid's rule, plainly: a long date (all day, or over a day) on every day of
+    [first, last] it covers, any other on its start day, in the city's time zone."""
+    start_day = timezone.localdate(occurrence.start)
+    end_day = start_day
+    if occurrence.all_day or occurrence.end - occurrence.start > timedelta(days=1):
+        end_day = timezone.localdate(occurrence.end - timedelta(microseconds=1))
+    day, days = max(start_day, first), []
+    while day <= min(end_day, last):
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+DATES = st.lists(
+    st.tuples(
+        st.integers(min_value=-40 * 24, max_value=35 * 24),  # hours from 1 October, 00:00
+        st.integers(min_value=0, max_value=59),
+        st.sampled_from([0, 30, 23 * 60, 25 * 60, 3 * 24 * 60, 45 * 24 * 60]),  # minutes
+        st.booleans(),
+    ),
+    max_size=40,
+)
+
+
+@given(dates=DATES)
+@hypothesis_settings(max_examples=40)
+def test_each_day_of_a_month_lists_its_first_dates_and_counts_them_all(dates):
+    """The grid's counts and first dates, worked out by the database and a running sum,
+    agree with the plain rule day by day: in October 2026 (summer time ends on the 25th),
+    with dates across midnight, all-day ones and exhibitions from before the month."""
+    first, last = date(2026, 10, 1), date(2026, 10, 31)
+    with transaction.atomic():
+        event = EventFactory(start=local(2026, 10, 1, 20))
+        event.occurrences.all().delete()
+        rows = []
+        for hours, minute, minutes, all_day in dates:
+            start = local(2026, 10, 1) + timedelta(hours=hours, minutes=minute)
+            if all_day:
+                start = local(*timezone.localdate(start).timetuple()[:3])
+                end = local(
+                    *(timezone.localdate(start) + timedelta(days=1 + minutes // 1440)).timetuple()[
+                        :3
+                    ]
+                )
+            else:
+                end = start + timedelta(minutes=minutes)
+            rows.append(
+                Occurrence(event=event, start=start, end=end, all_day=all_day, published=True)
+            )
+        unique = {row.start: row for row in rows}  # an event has one date per start
+        Occurrence.objects.bulk_create(unique.values())
+        month = (
+            Occurrence.objects.public()
+            .for_listing()
+            .filter(start__lt=local(2026, 11, 1), end__gt=local(2026, 10, 1))
+        )
+        expected: dict[date, list] = {}
+        for occurrence in sorted(month, key=lambda o: (o.start, o.pk)):
+            for day in days_listed(occurrence, first, last):
+                expected.setdefault(day, []).append(occurrence.pk)
+        grid = month_days(month, first, last)
+        assert {day: ([o.pk for o in shown], count) for day, (shown, count) in grid.items()} == {
+            day: (pks[:MONTH_SHOWN], len(pks)) for day, pks in expected.items()
+        }
+        transaction.set_rollback(True)
 
 
 def test_the_month_grid_accepts_a_bad_month_and_shows_this_one(client, july_first):
