@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from diary.models import Category, Event, Language, Occurrence, Tag, validate_agenda_date
+from diary.querysets import STILL_ON_SINCE
 from diary.text import searchable
 from venues.models import Municipality, Venue
 
@@ -132,8 +133,9 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
 
 def ends_after(moment: datetime) -> Q:
     """Occurrences still on after `moment`: an all-day event ending at midnight is not on
-    the next day, but an event without duration starting exactly then is."""
-    return Q(end__gt=moment) | Q(start__gte=moment)
+    the next day, but an event without duration starting exactly then is. (None began
+    longer ago than a date may last: the bound makes it a range of the start index.)"""
+    return (Q(end__gt=moment) | Q(start__gte=moment)) & Q(start__gte=moment - STILL_ON_SINCE)
 
 
 def event_has(relation: str, values) -> Exists:

@@ -736,6 +736,8 @@ class Event(models.Model):
             errors.setdefault("is_free", []).append(_("A free event has no price."))
         if self.start and self.end and self.end <= self.start:
             errors.setdefault("end", []).append(_("The end must be after the start."))
+        elif self.start and self.end and self.end - self.start > recurrence.LONGEST:
+            errors.setdefault("end", []).append(_(recurrence.TOO_LONG))
         tz = self.tzinfo if self.timezone in available_timezones() else zoneinfo.ZoneInfo("UTC")
         for name in ("rdates", "exdates"):
             if not isinstance(getattr(self, name), list):

@@ -6,12 +6,18 @@ iCal and RSS feeds and the sitemap all call one of the two, so a pending or reje
 reach none of them.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
 
 from common.translation import CODES
+from diary.recurrence import LONGEST
+
+# What is still on at a moment began at most this long before it: the longest a date may
+# last, and a day for clocks changing in between. A lower bound on `start` keeps every "still
+# on" question a range of the start index, however many past dates the archive holds.
+STILL_ON_SINCE = LONGEST + timedelta(days=1)
 
 
 class EventQuerySet(models.QuerySet):
@@ -47,7 +53,8 @@ class OccurrenceQuerySet(models.QuerySet):
 
     def upcoming(self, now: datetime | None = None) -> "OccurrenceQuerySet":
         """Occurrences not yet over: an exhibition that opened last week is still on."""
-        return self.filter(end__gte=now or timezone.now())
+        now = now or timezone.now()
+        return self.filter(end__gte=now, start__gte=now - STILL_ON_SINCE)
 
     def for_listing(self) -> "OccurrenceQuerySet":
         """Everything a list of occurrences shows, in a constant number of queries."""

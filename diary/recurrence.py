@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as du
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 # Guided tours every half hour are a MINUTELY rule (RFC 5545 3.3.10); the per-event cap, the
 # date guard (MAX_SCANNED) and the work budget (MAX_WORK) keep it cheap. SECONDLY describes
@@ -67,6 +68,12 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100
 # Extra or skipped dates one event may list: a season of dates fits many times over; tens of
 # thousands would swell every feed that carries the event.
 MAX_LISTED_DATES = 500
+
+# The longest one date may last (an exhibition's run). The agenda's queries take it as a
+# lower bound on `start` (what is still on began at most this long ago), so asking what is on
+# costs the same whatever the archive holds. A longer run is a repeating event.
+LONGEST = timedelta(days=366)
+TOO_LONG = gettext_noop("A date lasts at most a year: make a longer run a repeating event.")
 
 
 class RecurrenceError(ValueError):
@@ -375,6 +382,8 @@ def expand(
     """
     local_start = local_start_of(start, tz, all_day=all_day)
     duration = duration_of(start=start, end=end, tz=tz, all_day=all_day)
+    if duration > LONGEST:
+        raise RecurrenceError(_(TOO_LONG))
     local_horizon = to_local(horizon, tz)
     upcoming_from = to_local(now, tz) - duration
 
@@ -430,4 +439,6 @@ def moved_instance(override: dict, *, tz: ZoneInfo, duration: timedelta) -> Inst
         finish = end[0] if isinstance(end[0], datetime) else datetime.combine(end[0], time.min)
     else:
         finish = start + duration
+    if finish - start > LONGEST:
+        raise RecurrenceError(_(TOO_LONG))
     return Instance(to_aware(start, tz), to_aware(max(finish, start), tz))

@@ -7,6 +7,7 @@ from django.http import QueryDict
 
 from diary.filters import AgendaFilter, when_window
 from diary.models import Event, Language, Occurrence
+from diary.recurrence import LONGEST
 from diary.services import event_save
 from tests.factories import (
     CategoryFactory,
@@ -48,6 +49,17 @@ def test_by_default_the_agenda_starts_now_and_keeps_what_is_still_on():
     EventFactory(title="Running", start=local(2026, 7, 1, 10), end=local(2026, 7, 1, 14))
     on(2, title="Tomorrow")
     assert titles() == ["Running", "Tomorrow"]
+
+
+def test_a_date_as_long_as_any_may_be_is_still_on_at_its_very_end():
+    """The lower bound on `start` (what is still on began at most a year ago) loses
+    nothing: a year-long run that opened a year ago is on until its last moment."""
+    opened = NOW - LONGEST + timedelta(minutes=1)
+    EventFactory(title="Year-long", start=opened, end=opened + LONGEST)
+    assert titles() == ["Year-long"]
+    assert titles("when=today") == ["Year-long"]
+    assert titles("start=2026-07-01&end=2026-07-01") == ["Year-long"]
+    assert titles(now=NOW + timedelta(minutes=2)) == []
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from diary.models import Event, Organiser
+from diary.recurrence import LONGEST
 from tests.factories import EventFactory, OrganiserFactory, VenueFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,19 @@ def test_a_valid_event_passes_validation():
 def test_an_end_before_the_start_is_refused_with_a_message():
     errors = errors_of(unsaved_event(end=local(2026, 12, 1, 19)))
     assert "The end must be after the start." in errors["end"]
+
+
+def test_a_date_may_last_a_year_and_no_longer():
+    """The agenda's queries take a year as the longest a date lasts (a bound on `start`)."""
+    start = local(2026, 12, 1)
+    unsaved_event(start=start, end=start + LONGEST, all_day=True).full_clean()
+    errors = errors_of(unsaved_event(start=start, end=start + LONGEST + timedelta(days=1)))
+    assert errors["end"] == ["A date lasts at most a year: make a longer run a repeating event."]
+    moved_far = unsaved_event(
+        rrule="FREQ=WEEKLY;COUNT=3",
+        overrides={"2026-12-08T20:00:00": {"start": "2026-12-08T20:00", "end": "2028-01-01"}},
+    )
+    assert "at most a year" in errors_of(moved_far)["rrule"][0]
 
 
 def test_the_database_refuses_an_end_before_the_start_too():
