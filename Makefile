@@ -82,7 +82,12 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.dev
+# `make bench` adds matplotlib (its charts) and py-spy (its flame graphs) to the dev tools.
+$(VENV)/.bench: requirements/bench.lock $(VENV)/.dev
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/bench.lock
+	touch $@
+
+bench: $(VENV)/.bench
 	$(PY) scripts/bench.py
 
 # Re-resolve the locks after editing pyproject.toml (needs the package registry).
@@ -90,6 +95,8 @@ lock: $(VENV)/.dev
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -q -o requirements/base.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench -c requirements/dev.lock \
+		--python-version 3.11 -q -o requirements/bench.lock
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

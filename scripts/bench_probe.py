@@ -4,6 +4,7 @@
     DATABASE_URL=... python scripts/bench_probe.py queries PATH…  SQL queries per request
     DATABASE_URL=... python scripts/bench_probe.py explain        plans of the agenda filters
     DATABASE_URL=... python scripts/bench_probe.py sample         slugs for the URLs to load
+    DATABASE_URL=... python scripts/bench_probe.py timing PATH…   median time per request
 
 Each prints one JSON document.
 """
@@ -111,6 +112,24 @@ def _seq_scanned(node: dict) -> set[str]:
     return found
 
 
+def timing(*paths: str) -> dict:
+    """The median milliseconds one request takes in this process (no server, no network),
+    each path warmed first: what a page costs as the diary grows, without the load
+    generator's noise."""
+    client, medians = Client(), {}
+    for path in paths:
+        for _ in range(3):
+            client.get(path)
+        times = []
+        for _ in range(15):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+        medians[path] = sorted(times)[len(times) // 2]
+    return medians
+
+
 def sample() -> dict:
     event = Event.objects.published().exclude(rrule="").order_by("pk").first()
     venue = Venue.objects.annotate(n=Count("events")).order_by("-n", "pk").values("slug").first()
@@ -126,8 +145,12 @@ if __name__ == "__main__":
     command, *arguments = sys.argv[1:]
     print(
         json.dumps(
-            {"feed": feed, "queries": queries, "explain": explain, "sample": sample}[command](
-                *arguments
-            )
+            {
+                "feed": feed,
+                "queries": queries,
+                "explain": explain,
+                "sample": sample,
+                "timing": timing,
+            }[command](*arguments)
         )
     )
