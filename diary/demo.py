@@ -323,7 +323,10 @@ TITLE_TAGS = {
     "Repair Café": ["local-makers-shakers"],
 }
 
-BATCH_SIZE = 2000
+# Events inserted at once: each batch is one change of the journal, whose events' iCal texts
+# are rendered as it commits (up to journal.RENDER_AT_ONCE), so the first feed after seeding
+# only reads them.
+BATCH_SIZE = journal.RENDER_AT_ONCE
 
 
 @journal.door("demo")

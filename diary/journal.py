@@ -41,6 +41,10 @@ from venues.models import Municipality, Venue
 
 VERSION_KEY = "diary:data-version"
 BATCH = 1000
+# The events whose VEVENT texts a change renders again once it commits, in every language
+# (about 2 ms an event); a larger change (a category of thousands renamed) leaves them to
+# the feeds that read them, rather than make its editor wait.
+RENDER_AT_ONCE = 1000
 
 _door: contextvars.ContextVar[str] = contextvars.ContextVar("journal_door", default="system")
 
@@ -100,8 +104,9 @@ def record(
 ) -> Change:
     """Append one change touching `events` (pairs of id and UID), in the current transaction.
 
-    The events' stored VEVENT text is cleared (it names what changed) and they are stamped
-    with this change. The cache's data version moves now, and again when the transaction
+    The events' stored VEVENT text is cleared (it names what changed), and rendered again
+    once the change commits (up to RENDER_AT_ONCE events); they are stamped with this
+    change. The cache's data version moves now, and again when the transaction
     commits: a reader between the two could otherwise store the old data under the new
     version.
     """
@@ -120,7 +125,15 @@ def record(
             )
     _version_set(f"{change.pk}-pending")
     transaction.on_commit(lambda: _version_set(str(change.pk)))
+    if touched and len(touched) <= RENDER_AT_ONCE:
+        transaction.on_commit(lambda: _texts_render([pk for pk, _uid in touched]))
     return change
+
+
+def _texts_render(ids: list[int]) -> None:
+    from feeds.ical import texts_render  # feeds build on the diary, not the other way
+
+    texts_render(ids)
 
 
 def record_event(event: Event, action: str, fields: Iterable[str] = ()) -> None:

@@ -7,8 +7,11 @@ always yields the same bytes and the same ETag.
 
 Feeds can hold 100,000 events: they are streamed, and each event's VEVENT is rendered once
 and stored with the event (`Event.ical`). The change journal (diary.journal) clears it
-whenever the event, its venue, its area or its category changes, and a feed stores a text
-only while its event carries the journal stamp it was rendered from (`ical_store`).
+whenever the event, its venue, its area or its category changes, and renders it again in
+every language once the change commits (`texts_render`), so no subscriber waits for it;
+a change too large for that (a category of thousands) leaves the rest to the feeds that
+read them. A text is stored only while its event carries the journal stamp it was
+rendered from (`ical_store`).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +26,7 @@ from django.db.models import Case, F, QuerySet, TextField, Value, When
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 
-from common.translation import active_language, to_attribute, translated
+from common.translation import CODES, active_language, to_attribute, translated
 from diary import recurrence
 from diary.models import Event
 from diary.text import CONTROL_BUT_LINES, one_line
@@ -218,6 +221,19 @@ def _rendered(batches: Iterable[list[tuple[int, str]]], language: str) -> Iterat
                     rendered[event.pk] = event_ical(event, url=event_url(event)).decode()
             ical_store(stale, rendered, language)
         yield [rendered.get(pk) or text for pk, text in batch]
+
+
+def texts_render(ids: Iterable[int]) -> int:
+    """Render and store, in every language, the VEVENT texts the published events of `ids`
+    lack; how many were rendered."""
+    done = 0
+    for language in CODES:
+        column = to_attribute("ical", language)
+        for batch in batched(ids, BATCH):
+            missing = Event.objects.published().filter(pk__in=batch, **{column: ""})
+            for texts in _rendered([list(missing.values_list("pk", column))], language):
+                done += len(texts)
+    return done
 
 
 def ical_store(events: list[Event], texts: dict[int, str], language: str) -> None:

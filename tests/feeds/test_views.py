@@ -4,6 +4,8 @@ import icalendar
 import pytest
 import recurring_ical_events
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diary import services
@@ -148,11 +150,27 @@ def test_a_change_changes_the_etag(client):
     assert response["ETag"] != etag
 
 
-def test_a_304_costs_one_aggregate_query(client, django_assert_max_num_queries):
-    EventFactory.create_batch(3)
-    etag = client.get("/feeds/events.ics")["ETag"]
-    with django_assert_max_num_queries(1):
-        assert client.get("/feeds/events.ics", headers={"If-None-Match": etag}).status_code == 304
+def test_a_poll_of_unchanged_data_is_a_304_without_an_aggregate(
+    client, settings, django_assert_num_queries
+):
+    """Calendar apps poll for years: the selection's validators are remembered for the data
+    version, so a poll costs one aggregate the first time after any change, and none after
+    (without the response cache, which would answer it before the view). A change elsewhere
+    in the city moves the version but not this feed's ETag."""
+    settings.DIARY_CACHE_RESPONSES = False
+    music = CategoryFactory(slug="music")
+    EventFactory.create_batch(3, category=music)
+    elsewhere = EventFactory(title="A play", category=CategoryFactory(slug="theatre"))
+    path = "/feeds/categories/music.ics"
+    etag = client.get(path)["ETag"]
+    with django_assert_num_queries(2):  # the category, the filter's check of it
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    elsewhere.title = "Another play"
+    services.event_save(event=elsewhere)
+    with django_assert_num_queries(3):  # and the aggregate, once
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    with django_assert_num_queries(2):
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
 
 
 @time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False)
@@ -214,6 +232,53 @@ def test_each_vevent_is_rendered_once_and_stored():
     event.save()
     stored = Event.objects.get(pk=event.pk)
     assert (stored.ical_en, stored.ical_nl) == ("", "")  # a save clears them
+
+
+def feed_writes(client, path: str = "/feeds/events.ics") -> tuple[bytes, list[str]]:
+    """A feed's body and the UPDATEs it ran (storing texts it had to render)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        content = body(client.get(path))
+    return content, [q["sql"] for q in captured if q["sql"].startswith("UPDATE")]
+
+
+def test_a_change_renders_its_events_texts_once_it_commits(
+    client, django_capture_on_commit_callbacks
+):
+    """No subscriber waits for the calendar library: the write that changes an event, or
+    the venue it shows, renders its texts again in every language once it commits."""
+    flagey = VenueFactory(name="Flagey")
+    with django_capture_on_commit_callbacks(execute=True):
+        EventFactory.create_batch(3, venue=flagey)
+    for texts in Event.objects.values_list("ical_en", "ical_fr", "ical_nl"):
+        assert all(text.startswith("BEGIN:VEVENT") for text in texts)
+    with django_capture_on_commit_callbacks(execute=True):
+        flagey.name = "Flagey Studio 4"
+        flagey.save()
+    assert all(
+        "Flagey Studio 4" in text for text in Event.objects.values_list("ical_nl", flat=True)
+    )
+    content, writes = feed_writes(client)
+    assert content.count(b"Flagey Studio 4") == 3
+    assert writes == []  # the feed only reads
+
+
+def test_a_change_too_large_to_render_at_once_leaves_its_texts_to_the_feeds(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr("diary.journal.RENDER_AT_ONCE", 2)
+    flagey = VenueFactory(name="Flagey")
+    with django_capture_on_commit_callbacks(execute=True):
+        EventFactory.create_batch(3, venue=flagey)  # one change each: rendered
+    with django_capture_on_commit_callbacks(execute=True):
+        flagey.name = "Flagey Studio 4"
+        flagey.save()  # one change of three events: left to the feeds
+    assert set(Event.objects.values_list("ical_en", flat=True)) == {""}
+    content, writes = feed_writes(client)
+    assert content.count(b"Flagey Studio 4") == 3
+    assert len(writes) == 1  # rendered by the first feed, once
 
 
 # Round trip: what a calendar app expands from the feed is what our database holds.
