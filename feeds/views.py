@@ -3,7 +3,8 @@
 `/feeds/events.ics` answers the agenda's own query string through the same AgendaFilter, so
 any agenda URL's selection can be subscribed to. Each matching event is exported once, with
 its recurrence rule, not expanded into copies. Calendar apps poll feeds for years: a poll
-whose data did not change is answered 304 after one aggregate query.
+whose data did not change is answered 304 from validators remembered for the data version
+(one aggregate query the first time after a change).
 """
 
 import hashlib
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.db.models import Count, Max, Min, Sum
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -28,6 +30,7 @@ from common.caching import cacheable
 from common.listing import feed_links
 from common.translation import in_language
 from diary.filters import AgendaFilter, describe, selection
+from diary.journal import data_version
 from diary.letters import LetterForm
 from diary.models import Category, Event, Occurrence
 from diary.views import is_htmx, selection_query
@@ -41,6 +44,7 @@ CACHEABLE_EVENTS = 10_000
 # the materialisation horizon, nearest events first.
 FEED_PAST_DAYS = 7
 MAX_AGE = 15 * 60
+STATS_TTL = 24 * 60 * 60  # a selection's validators, for one data version
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
@@ -69,17 +73,7 @@ def calendar_response(
     same data gives the same cut, so its ETag still holds. A download (`filename`) is whole.
     """
     budget = 0 if filename or agenda is None else settings.DIARY_FEED_MAX_BYTES
-    # Every change an event's VEVENT shows (its own, its venue's, area's or category's) is a
-    # row of the change journal that stamps it (diary.journal): the latest stamp, with the
-    # set of events, decides the body.
-    stats = events.aggregate(
-        count=Count("pk"),
-        ids=Sum("pk"),
-        last_change=Max("last_change"),
-        changed=Max("changed"),
-        first=Min("start"),
-        zones=Count("timezone", distinct=True),
-    )
+    stats = selection_stats(request, events)
     modified = stats["changed"]
     key = repr(
         (
@@ -96,7 +90,7 @@ def calendar_response(
     last_modified = int(modified.timestamp()) if modified else None
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
-        info = calendar_info(events, name=name, first=stats["first"])
+        info = calendar_info(events, name=name, stats=stats)
         if budget:
             content, _kept = within_budget(request, agenda, info, total=stats["count"])
             response = HttpResponse(content, content_type=CONTENT_TYPE)
@@ -115,11 +109,38 @@ def calendar_response(
     return response
 
 
-def calendar_info(events, *, name: str, first) -> ical.CalendarInfo:
+def selection_stats(request, events) -> dict:
+    """What decides a feed's body: its events (their number and ids), the latest change
+    each shows (its own, its venue's, area's or category's: a row of the change journal
+    stamps it, diary.journal), its first date and its time zones. One aggregate over the
+    selection, remembered until the data version moves, so a calendar app's poll of data
+    that did not change reads two cache keys and runs no aggregate."""
+    asked = (data_version(), request.path, sorted(request.GET.lists()), timezone.localdate())
+    key = "feed-stats:" + hashlib.sha1(repr(asked).encode()).hexdigest()
+    stats = cache.get(key)
+    if stats is None:
+        stats = events.aggregate(
+            count=Count("pk"),
+            ids=Sum("pk"),
+            last_change=Max("last_change"),
+            changed=Max("changed"),
+            first=Min("start"),
+            zones=Count("timezone", distinct=True),
+            zone=Max("timezone"),  # the zone, when there is one
+        )
+        cache.set(key, stats, STATS_TTL)
+    return stats
+
+
+def calendar_info(events, *, name: str, stats: dict) -> ical.CalendarInfo:
     """The calendar's head: its name, and a VTIMEZONE for each zone its events use from
-    the day before the first (`first`: their earliest start)."""
-    zones = tuple(sorted(set(events.order_by().values_list("timezone", flat=True))))
-    first_date = (first or timezone.now()).date() - timedelta(days=1)
+    the day before the first (`stats`: `selection_stats`). The zone is in the stats when
+    the events share one (a city's usual case); a query more lists several."""
+    if stats["zones"] <= 1:
+        zones = (stats["zone"],) if stats["zone"] else ()
+    else:
+        zones = tuple(sorted(set(events.order_by().values_list("timezone", flat=True))))
+    first_date = (stats["first"] or timezone.now()).date() - timedelta(days=1)
     return ical.CalendarInfo(name=name, time_zones=zones, first_date=first_date)
 
 
@@ -325,10 +346,10 @@ def subscribe(request):
     context = {"filter": agenda, "query": query, "feed": feed_links(request, query)}
     if agenda.is_valid():
         events = matching_events(agenda)
-        stats = events.aggregate(count=Count("pk"), first=Min("start"))
+        stats = selection_stats(request, events)
         total = kept = stats["count"]
         if settings.DIARY_FEED_MAX_BYTES:  # what the feed carries, built as the feed builds it
-            info = calendar_info(events, name=selection_name(agenda), first=stats["first"])
+            info = calendar_info(events, name=selection_name(agenda), stats=stats)
             _content, kept = within_budget(request, agenda, info, total=total)
         context |= {
             "selection": describe(agenda),

@@ -157,7 +157,7 @@ def test_a_feed_too_large_to_store_is_still_answered_304_without_a_query(
     assert len(queries) == 0
     with CaptureQueriesContext(connection) as queries:
         fresh = client.get("/feeds/events.ics")  # a new subscriber gets the whole feed
-    assert b"".join(fresh.streaming_content).count(b"BEGIN:VEVENT") == 3
+        assert b"".join(fresh.streaming_content).count(b"BEGIN:VEVENT") == 3
     assert len(queries) > 0
 
 
