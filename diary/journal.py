@@ -47,6 +47,9 @@ BATCH = 1000
 RENDER_AT_ONCE = 1000
 
 _door: contextvars.ContextVar[str] = contextvars.ContextVar("journal_door", default="system")
+_together: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+    "journal_together", default=None
+)
 
 # The doors, by the path a request came to (the first prefix that matches).
 PATH_DOORS = (
@@ -125,9 +128,27 @@ def record(
             )
     _version_set(f"{change.pk}-pending")
     transaction.on_commit(lambda: _version_set(str(change.pk)))
-    if touched and len(touched) <= RENDER_AT_ONCE:
+    together = _together.get()
+    if together is not None:
+        together.update(pk for pk, _uid in touched)
+    elif touched and len(touched) <= RENDER_AT_ONCE:
         transaction.on_commit(lambda: _texts_render([pk for pk, _uid in touched]))
     return change
+
+
+@contextlib.contextmanager
+def rendered_together() -> Iterator[None]:
+    """The changes made inside (an import: one transaction per event) render their events'
+    texts together when it ends, as one change would: in batches, or not at all when they
+    are more than RENDER_AT_ONCE (the feeds render them)."""
+    touched: set[int] = set()
+    token = _together.set(touched)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    if touched and len(touched) <= RENDER_AT_ONCE:
+        _texts_render(sorted(touched))
 
 
 def _texts_render(ids: list[int]) -> None:

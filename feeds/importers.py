@@ -324,26 +324,27 @@ def import_calendar(
             overrides[row.uid].append(row)
 
     created: list[str] = []
-    for done, (uid, row) in enumerate(masters.items()):
+    with journal.rendered_together():
+        for done, (uid, row) in enumerate(masters.items()):
+            if progress:
+                progress(done, len(masters))
+            try:
+                for override in overrides.get(uid, []):
+                    apply_override(row, override)
+                outcome = services.event_import(
+                    uid=uid, fields=row.fields, source=source, organiser=organiser, publish=publish
+                )
+            except ValidationError as error:
+                report.errors.append(f"line {row.line} (UID {uid}): {_messages(error)}")
+                continue
+            except (recurrence.RecurrenceError, IntegrityError, ValueError) as error:
+                report.errors.append(f"line {row.line} (UID {uid}): {error}")
+                continue
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcome == "created":
+                created.append(uid)
         if progress:
-            progress(done, len(masters))
-        try:
-            for override in overrides.get(uid, []):
-                apply_override(row, override)
-            outcome = services.event_import(
-                uid=uid, fields=row.fields, source=source, organiser=organiser, publish=publish
-            )
-        except ValidationError as error:
-            report.errors.append(f"line {row.line} (UID {uid}): {_messages(error)}")
-            continue
-        except (recurrence.RecurrenceError, IntegrityError, ValueError) as error:
-            report.errors.append(f"line {row.line} (UID {uid}): {error}")
-            continue
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        if outcome == "created":
-            created.append(uid)
-    if progress:
-        progress(len(masters), len(masters))
+            progress(len(masters), len(masters))
 
     report.cancelled = services.events_cancel_missing(source=source, present=seen)
     report.duplicates = duplicates_report(created)

@@ -471,3 +471,33 @@ def test_progress_follows_the_events_and_is_quiet_off_a_terminal(served):
     assert calls == [(done, total) for done in range(total + 1)]
     _out, err = import_ics(served("meetup.ics", MEETUP))
     assert "event/s" not in err and "%" not in err  # under cron: no bar
+
+
+TWO_TALKS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
+    "BEGIN:VEVENT\r\nUID:one@club.example\r\nDTSTART:20270105T180000Z\r\nSUMMARY:One\r\n"
+    "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:two@club.example\r\nDTSTART:20270112T180000Z\r\n"
+    "SUMMARY:Two\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+).encode()
+
+
+def test_an_import_renders_its_events_texts_together_when_it_ends(
+    django_capture_on_commit_callbacks,
+):
+    """One batch at the end, not one render per event's transaction: a city's feed of
+    thousands is not slowed by it (more than journal.RENDER_AT_ONCE are left to the feeds)."""
+    from feeds.importers import import_calendar
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        import_calendar(TWO_TALKS, source="club.ics", publish=True)
+    for texts in Event.objects.values_list("ical_en", "ical_fr", "ical_nl"):
+        assert all(text.startswith("BEGIN:VEVENT") for text in texts)
+    assert len(callbacks) == 2  # the data version's, one per event; no render left to run
+
+
+def test_an_import_too_large_to_render_at_once_leaves_its_texts_to_the_feeds(monkeypatch):
+    from feeds.importers import import_calendar
+
+    monkeypatch.setattr("diary.journal.RENDER_AT_ONCE", 1)
+    import_calendar(TWO_TALKS, source="club.ics", publish=True)
+    assert set(Event.objects.values_list("ical_en", flat=True)) == {""}
