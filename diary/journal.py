@@ -19,6 +19,7 @@ through is set once per request by `JournalDoorMiddleware`, and by each command 
 
 import contextlib
 import contextvars
+import secrets
 from collections.abc import Iterable, Iterator
 
 from django.db import transaction
@@ -126,7 +127,9 @@ def record(
             Event.objects.filter(pk__in=[pk for pk, _uid in batch]).update(
                 last_change=change, changed=change.at, **Event.UNRENDERED
             )
-    _version_set(f"{change.pk}-pending")
+    # Never seen before, even when the change rolls back and its id is used again (SQLite
+    # hands out a rolled-back id anew): nothing stored under it can be served later.
+    _version_set(f"{change.pk}-pending-{secrets.token_hex(4)}")
     transaction.on_commit(lambda: _version_set(str(change.pk)))
     together = _together.get()
     if together is not None:

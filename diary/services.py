@@ -42,20 +42,31 @@ class MaterialiseResult:
         )
 
 
-def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None = None) -> str:
-    """slugify(text), with -2, -3… appended when it is taken."""
+SLUG_CANDIDATES = 20  # asked for at once: "concert", "concert-2"… "concert-20"
+
+
+def unique_slug(
+    model: type[models.Model],
+    text: str,
+    *,
+    exclude_pk: int | None = None,
+    reserved: set[str] = frozenset(),
+) -> str:
+    """slugify(text), with -2, -3… appended when it is taken (or `reserved`, by a batch
+    about to be inserted). Asks for the candidates by
+    name (the unique index answers), never for every slug that starts alike: that scan grew
+    with the table, one per event of an import."""
     field = model._meta.get_field("slug")
     base = slugify(text)[: field.max_length - 8].strip("-") or model._meta.model_name
-    taken = set(
-        model._default_manager.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
-    slug, counter = base, 1
-    while slug in taken:
-        counter += 1
-        slug = f"{base}-{counter}"
-    return slug
+    rows = model._default_manager.exclude(pk=exclude_pk)
+    first = 1
+    while True:
+        wanted = [base if n == 1 else f"{base}-{n}" for n in range(first, first + SLUG_CANDIDATES)]
+        taken = reserved | set(rows.filter(slug__in=wanted).values_list("slug", flat=True))
+        free = next((slug for slug in wanted if slug not in taken), None)
+        if free:
+            return free
+        first += SLUG_CANDIDATES
 
 
 def occurrence_instances(*, event: Event, now: datetime | None = None) -> list[recurrence.Instance]:
@@ -494,6 +505,47 @@ IMPORTED_FIELDS = (
 )
 
 
+def imported_event(
+    stored: Event | None,
+    *,
+    uid: str,
+    fields: dict,
+    source: str,
+    organiser=None,
+    publish: bool = False,
+) -> tuple[Event | None, set[str]]:
+    """The event with this UID as an import makes it (from `stored`, or new), checked and
+    unsaved, with the imported fields it changes; None when the stored event would not
+    change, so importing the same file twice changes nothing. Raises ValidationError (with
+    the reason) when the data is invalid."""
+    event = stored or Event(uid=uid, source=source, organiser=organiser)
+    if stored is None and import_vouched(organiser, publish):
+        event.publication_state = Event.PublicationState.PUBLISHED
+    before = {name: getattr(event, name) for name in IMPORTED_FIELDS}
+    for name, value in fields.items():
+        setattr(event, name, value)
+    event.prepare_to_store()  # safe HTML and a normal rule, before comparing
+    publishing = publish and event.publication_state == Event.PublicationState.PENDING
+    if publishing:
+        event.publication_state = Event.PublicationState.PUBLISHED
+    changed = {name for name in IMPORTED_FIELDS if getattr(event, name) != before[name]}
+    if stored and not changed and not publishing and event.source == source:
+        return None, changed
+    event.source = source
+    # Fields and clean() check everything an import sets (the end after the start, choices,
+    # dates, the rule); the table's constraints, on prices and ages no import sets, and the
+    # UID's uniqueness (just looked up) are the database's to enforce: Django would ask it
+    # one query each, for every event.
+    event.full_clean(exclude=["slug", "uid"], validate_constraints=False)
+    return event, changed
+
+
+def import_vouched(organiser, publish: bool) -> bool:
+    """The command line is an operator's: it proves the organiser it names, and `publish`
+    is the operator's own word for the whole file."""
+    return publish or organiser_vouches(organiser, proven=True)
+
+
 @transaction.atomic
 def event_import(
     *,
@@ -505,38 +557,20 @@ def event_import(
 ) -> str:
     """Create or update the event with this UID from an imported calendar.
 
-    Returns "created", "updated" or "unchanged": an event whose data did not change is not
-    saved at all, so importing the same file twice changes nothing, not even `updated`.
-    Raises ValidationError (with the reason) and saves nothing when the data is invalid.
+    Returns "created", "updated" or "unchanged" (`imported_event`). Raises ValidationError
+    (with the reason) and saves nothing when the data is invalid.
     """
-    # The command line is an operator's: it proves the organiser it names, and `publish`
-    # is the operator's own word for the whole file.
-    vouched = publish or organiser_vouches(organiser, proven=True)
-    event = Event.objects.filter(uid=uid).first()
-    created = event is None
-    if created:
-        event = Event(uid=uid, source=source, organiser=organiser)
-        if vouched:
-            event.publication_state = Event.PublicationState.PUBLISHED
-    before = {name: getattr(event, name) for name in IMPORTED_FIELDS}
-    for name, value in fields.items():
-        setattr(event, name, value)
-    event.prepare_to_store()  # safe HTML and a normal rule, before comparing
-    publishing = publish and event.publication_state == Event.PublicationState.PENDING
-    if publishing:
-        event.publication_state = Event.PublicationState.PUBLISHED
-    changed = {name for name in IMPORTED_FIELDS if getattr(event, name) != before[name]}
-    if not created and not changed and not publishing and event.source == source:
+    stored = Event.objects.filter(uid=uid).first()
+    event, changed = imported_event(
+        stored, uid=uid, fields=fields, source=source, organiser=organiser, publish=publish
+    )
+    if event is None:
         return "unchanged"
-    event.source = source
-    # Fields and clean() check everything an import sets (the end after the start, choices,
-    # dates, the rule); the table's constraints, on prices and ages no import sets, are the
-    # database's to enforce: Django would ask it one query per constraint, for every event.
-    event.full_clean(exclude=["slug"], validate_constraints=False)
-    if created:
+    if stored is None:
         event_save(event=event)
         duplicate_flag(event=event)
         return "created"
+    vouched = import_vouched(organiser, publish)
     # An update nobody vouches for is moderated, as through every other door: a published
     # event keeps its public version until an editor approves the change. Calling it off
     # (or on again) is not moderated, as through the manage link: subscribers learn at once.
@@ -547,6 +581,23 @@ def event_import(
             event_save(event=stored)
     _event_edit(event=event, vouched=vouched)
     return "updated"
+
+
+def events_import_new(events: list[Event]) -> None:
+    """Insert new events of one import (each checked by `imported_event`) at once: unique
+    slugs, one insert of the events and one of their dates, one journal change
+    (`events_bulk_create`); then their likely duplicates are flagged, unless the diary holds
+    no event from elsewhere to repeat (one query). An IntegrityError (a slug or UID taken
+    meanwhile) saves none of them."""
+    reserved: set[str] = set()
+    for event in events:
+        event.slug = unique_slug(Event, event.own_title, reserved=reserved)
+        reserved.add(event.slug)
+    events_bulk_create([(event, [], []) for event in events], now=timezone.now())
+    sources = {event.source for event in events}
+    if Event.objects.exclude(source__in=sources).exists():
+        for event in events:
+            duplicate_flag(event=event)
 
 
 def events_cancel_missing(*, source: str, present: set[str]) -> int:

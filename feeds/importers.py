@@ -1,8 +1,11 @@
 """Reading an external iCalendar file or feed (an organiser's own calendar) into the diary.
 
-This module only parses: every write goes through `diary.services.event_import` and
-`events_cancel_missing`, one transaction per event, so a malformed event is reported (with
-its line) and skipped, and nothing is ever half-saved.
+This module only parses: every write goes through `diary.services`. Each event is checked
+first (`imported_event`), so a malformed one is reported (with its line) and skipped;
+events the diary holds are updated one transaction each (`event_import`), new ones are
+inserted a thousand at a time (`events_import_new`, one transaction each), and those gone
+from the source are cancelled (`events_cancel_missing`). Nothing is ever half-saved, and a
+killed import leaves whole batches: run again, it adds what is missing.
 
 What real exports do, and what we do about it:
 - Outlook writes Windows time-zone names ("Romance Standard Time"): mapped to IANA names.
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import icalendar
 from django.conf import settings
@@ -34,6 +38,7 @@ from common.translation import columns
 from diary import journal, recurrence, services
 from diary.models import Category, Event, Organiser, available_timezones
 from diary.text import CONTROL_BUT_LINES, one_line
+from feeds.ical import BATCH, batched
 from venues.models import Venue
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -323,32 +328,71 @@ def import_calendar(
         else:
             overrides[row.uid].append(row)
 
+    def folded(row: Row) -> Row:  # its moved and cancelled dates, once
+        for override in overrides.get(row.uid, []):
+            apply_override(row, override)
+        return row
+
+    def saved(row: Row) -> str:  # compared with the stored event, saved when it changed
+        return services.event_import(
+            uid=row.uid, fields=row.fields, source=source, organiser=organiser, publish=publish
+        )
+
+    def checked(row: Row) -> Event:  # a new event, inserted below with the others
+        event, _changed = services.imported_event(
+            None, uid=row.uid, fields=row.fields, source=source, organiser=organiser,
+            publish=publish,
+        )  # fmt: skip
+        return event
+
     created: list[str] = []
     with journal.rendered_together():
-        for done, (uid, row) in enumerate(masters.items()):
+        stored = stored_uids(list(masters))
+        new: list[tuple[Row, Event]] = []
+        for done, row in enumerate(masters.values()):
             if progress:
                 progress(done, len(masters))
+            if not imported(report, row, folded):
+                continue
+            if row.uid not in stored:
+                if event := imported(report, row, checked):
+                    new.append((row, event))
+            elif outcome := imported(report, row, saved):
+                setattr(report, outcome, getattr(report, outcome) + 1)
+        for batch in batched(new, BATCH):
             try:
-                for override in overrides.get(uid, []):
-                    apply_override(row, override)
-                outcome = services.event_import(
-                    uid=uid, fields=row.fields, source=source, organiser=organiser, publish=publish
-                )
-            except ValidationError as error:
-                report.errors.append(f"line {row.line} (UID {uid}): {_messages(error)}")
-                continue
-            except (recurrence.RecurrenceError, IntegrityError, ValueError) as error:
-                report.errors.append(f"line {row.line} (UID {uid}): {error}")
-                continue
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            if outcome == "created":
-                created.append(uid)
+                services.events_import_new([event for _row, event in batch])
+                added = [row.uid for row, _event in batch]
+            except IntegrityError:  # a slug or UID taken meanwhile: one at a time
+                added = [row.uid for row, _event in batch if imported(report, row, saved)]
+            report.created += len(added)
+            created += added
         if progress:
             progress(len(masters), len(masters))
 
     report.cancelled = services.events_cancel_missing(source=source, present=seen)
     report.duplicates = duplicates_report(created)
     return report
+
+
+def stored_uids(uids: list[str]) -> set[str]:
+    """Which of these UIDs the diary holds (one query a thousand)."""
+    found: set[str] = set()
+    for batch in batched(uids, BATCH):
+        found.update(Event.objects.filter(uid__in=batch).values_list("uid", flat=True))
+    return found
+
+
+def imported(report: ImportReport, row: Row, action: Callable[[Row], Any]) -> Any:
+    """`action(row)`, or None with the reason (and the row's line) in the report when the
+    row cannot be read or saved."""
+    try:
+        return action(row)
+    except ValidationError as error:
+        report.errors.append(f"line {row.line} (UID {row.uid}): {_messages(error)}")
+    except (recurrence.RecurrenceError, IntegrityError, ValueError) as error:
+        report.errors.append(f"line {row.line} (UID {row.uid}): {error}")
+    return None
 
 
 def duplicates_report(uids: list[str]) -> list[str]:

@@ -139,6 +139,20 @@ def test_slugs_are_made_unique_from_the_title():
     assert (first.slug, second.slug) == ("jazz-night", "jazz-night-2")
 
 
+def test_a_slug_is_found_past_the_first_candidates_asked_for(django_assert_max_num_queries):
+    """Candidates are asked for by name, SLUG_CANDIDATES at once (an index lookup, however
+    large the table): a title used more often takes a query more, and a freed one is reused."""
+    for day in range(1, services.SLUG_CANDIDATES + 3):
+        services.event_save(event=Event(title="Repair Café", start=local(2026, 1, day, 19)))
+    slugs = set(Event.objects.values_list("slug", flat=True))
+    assert slugs == {"repair-cafe"} | {f"repair-cafe-{n}" for n in range(2, 23)}
+    with django_assert_max_num_queries(2):
+        assert services.unique_slug(Event, "Repair café!") == "repair-cafe-23"
+    Event.objects.filter(slug="repair-cafe-7").delete()
+    with django_assert_max_num_queries(1):
+        assert services.unique_slug(Event, "Repair Café") == "repair-cafe-7"
+
+
 def test_extending_adds_the_dates_that_enter_the_horizon(settings):
     settings.DIARY_HORIZON_DAYS = 30
     now = timezone.now()

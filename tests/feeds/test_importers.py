@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 from django.utils import timezone
 
-from diary.models import Event
+from diary.models import Change, Event
 from tests.factories import OrganiserFactory, VenueFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -474,11 +474,11 @@ def test_progress_follows_the_events_and_is_quiet_off_a_terminal(served):
 
 
 TWO_TALKS = (
-    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
-    "BEGIN:VEVENT\r\nUID:one@club.example\r\nDTSTART:20270105T180000Z\r\nSUMMARY:One\r\n"
-    "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:two@club.example\r\nDTSTART:20270112T180000Z\r\n"
-    "SUMMARY:Two\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-).encode()
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
+    b"BEGIN:VEVENT\r\nUID:one@club.example\r\nDTSTART:20270105T180000Z\r\nSUMMARY:One\r\n"
+    b"END:VEVENT\r\nBEGIN:VEVENT\r\nUID:two@club.example\r\nDTSTART:20270112T180000Z\r\n"
+    b"SUMMARY:Two\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 def test_an_import_renders_its_events_texts_together_when_it_ends(
@@ -492,7 +492,7 @@ def test_an_import_renders_its_events_texts_together_when_it_ends(
         import_calendar(TWO_TALKS, source="club.ics", publish=True)
     for texts in Event.objects.values_list("ical_en", "ical_fr", "ical_nl"):
         assert all(text.startswith("BEGIN:VEVENT") for text in texts)
-    assert len(callbacks) == 2  # the data version's, one per event; no render left to run
+    assert len(callbacks) == 1  # the data version's (one change: a batch); no render left
 
 
 def test_an_import_too_large_to_render_at_once_leaves_its_texts_to_the_feeds(monkeypatch):
@@ -501,3 +501,26 @@ def test_an_import_too_large_to_render_at_once_leaves_its_texts_to_the_feeds(mon
     monkeypatch.setattr("diary.journal.RENDER_AT_ONCE", 1)
     import_calendar(TWO_TALKS, source="club.ics", publish=True)
     assert set(Event.objects.values_list("ical_en", flat=True)) == {""}
+
+
+def test_new_events_are_inserted_together_and_one_at_a_time_when_that_fails(monkeypatch):
+    """A city's feed of thousands is inserted a thousand at a time (one change of the
+    journal each); a slug or UID taken meanwhile sends that batch through the one-event path
+    instead, which reports what it cannot save and saves the rest."""
+    from django.db import IntegrityError
+
+    from diary import services
+    from feeds.importers import import_calendar
+
+    report = import_calendar(TWO_TALKS, source="club.ics", publish=True)
+    assert report.created == 2
+    assert Change.objects.filter(subject="2 events").count() == 1
+    Event.objects.all().delete()
+
+    def taken_meanwhile(events):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(services, "events_import_new", taken_meanwhile)
+    report = import_calendar(TWO_TALKS, source="club.ics", publish=True)
+    assert (report.created, report.errors) == (2, [])
+    assert sorted(Event.objects.values_list("slug", flat=True)) == ["one", "two"]
