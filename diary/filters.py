@@ -16,6 +16,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.translation import columns
 from diary.models import Category, Event, Language, Occurrence, Tag, validate_agenda_date
 from diary.querysets import STILL_ON_SINCE
 from diary.text import searchable
@@ -131,6 +132,31 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
         }
 
 
+class NamedSlugsField(django_filters.fields.ModelMultipleChoiceField):
+    """Slugs, or names typed in full in any language ("Flagey", "flagey"): the agenda's
+    venue field is a text box, which works without JavaScript too. A name costs a query;
+    slugs cost what they always did."""
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except forms.ValidationError:
+            slugs = [self.slug_of(str(typed)) for typed in value]
+            if slugs == list(value):
+                raise
+            return super()._check_values(slugs)
+
+    def slug_of(self, typed: str) -> str:
+        named = Q()
+        for column in columns("name"):
+            named |= Q(**{f"{column}__iexact": typed.strip()})
+        return self.queryset.filter(named).values_list("slug", flat=True).first() or typed
+
+
+class NamedSlugsFilter(SlugsFilter):
+    field_class = NamedSlugsField
+
+
 def ends_after(moment: datetime) -> Q:
     """Occurrences still on after `moment`: an all-day event ending at midnight is not on
     the next day, but an event without duration starting exactly then is. (None began
@@ -178,7 +204,7 @@ class AgendaFilter(django_filters.FilterSet):
         field_name="event__category__slug", queryset=Category.objects.all(), label=_("Category")
     )
     tag = SlugsFilter(queryset=Tag.objects.all(), method="filter_tag", label=_("Tag"))
-    venue = SlugsFilter(
+    venue = NamedSlugsFilter(
         field_name="event__venue__slug", queryset=Venue.objects.all(), label=_("Venue")
     )
     area = SlugsFilter(

@@ -25,6 +25,7 @@ diary_patterns = (
     [
         path("", views.agenda, name="agenda"),
         path("month/", views.agenda_month, name="agenda-month"),
+        path("venue-options/", views.venue_options, name="venue-options"),
         path("events/<slug:slug>/", views.event_detail, name="event-detail"),
         path("events/<slug:slug>.ics", feed_views.event_ics, name="event-ics"),
         path("tags/<slug:slug>/", views.tag_detail, name="tag-detail"),

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 
 from common.caching import cacheable
 from common.listing import IdsFirstPaginator, feed_links, group_by_day
-from common.translation import named
+from common.translation import columns, named
 from diary import recurrence
 from diary.filters import AgendaFilter, present, selection
 from diary.models import Article, Category, Event, Language, Occurrence, Tag, shown_language_name
@@ -47,11 +47,12 @@ def selection_query(request, *drop: str) -> str:
 
 
 def filter_choices() -> dict:
-    """What the filter form offers; one query each, whatever the size of the agenda."""
+    """What the filter form offers; one query each, whatever the size of the agenda. Not
+    the venues: a capital's thousand made most of every page's weight and rendering; the
+    venue box asks for the few whose names match what is typed (`venue_options`)."""
     return {
         "categories": Category.objects.all(),
         "areas": named(Municipality.objects.all()),
-        "venues": named(Venue.objects.all()),
         "tags": named(Tag.objects.all()),
         "languages": sorted(
             (
@@ -93,6 +94,23 @@ def agenda(request):
         response = render(request, "diary/agenda.html", context | filter_choices())
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+VENUE_OPTIONS = 20
+
+
+@cacheable
+def venue_options(request):
+    """The `<option>`s of the agenda's venue box: the venues whose name, in any language,
+    holds what is typed (`venue`, two letters at least), by name, at most VENUE_OPTIONS."""
+    typed = request.GET.get("venue", "").strip()
+    choices = []
+    if len(typed) >= 2:
+        holds = Q()
+        for column in columns("name"):
+            holds |= Q(**{f"{column}__icontains": typed})
+        choices = named(Venue.objects.filter(holds))[:VENUE_OPTIONS]
+    return render(request, "diary/_venue_options.html", {"choices": choices})
 
 
 def month_start(value: str | None) -> date:

@@ -299,3 +299,38 @@ def test_back_shows_the_form_as_it_was_and_later_starts_at_the_top(live_server, 
     )
     results_top = page.locator("#results").bounding_box()["y"]
     assert -5 <= results_top <= 900
+
+
+def test_the_venue_box_suggests_venues_as_one_types(live_server, page, weekend_programme):
+    """No list of a thousand venues in the page: typing asks for the few that match."""
+    EventFactory(title="Botanique Night", venue=VenueFactory(name="Botanique"))
+    flagey = weekend_programme["gig"].venue
+    page.goto(live_server.url + "/")
+    page.locator("summary", has_text="More filters").click()
+    box = page.get_by_label("Venue", exact=True)
+    box.press_sequentially("flag", delay=40)
+    page.wait_for_function("() => document.querySelectorAll('#venue-options option').length")
+    offered = page.locator("#venue-options option").evaluate_all(
+        "options => options.map(option => [option.value, option.textContent])"
+    )
+    assert offered == [[flagey.slug, "Flagey"]]
+    assert page.url == live_server.url + "/"  # suggestions do not touch the address
+    box.fill(flagey.slug)  # what choosing the suggestion does
+    box.press("Enter")
+    page.wait_for_url(re.compile(rf"venue={flagey.slug}"))
+    page.wait_for_function(
+        "() => !document.querySelector('#results').textContent.includes('Botanique Night')"
+    )
+    assert listed_titles(page) == {"Weekend Gig", "Weekend Play", "Later Gig"}
+
+
+def test_without_javascript_a_venue_is_found_by_its_name(live_server, page_without_js):
+    page = page_without_js
+    EventFactory(title="Botanique Night", venue=VenueFactory(name="Botanique"))
+    EventFactory(title="Elsewhere")
+    page.goto(live_server.url + "/")
+    page.locator("summary", has_text="More filters").click()
+    page.get_by_label("Venue", exact=True).fill("botanique")
+    page.get_by_role("button", name="Show events").click()
+    page.wait_for_url(re.compile(r"venue=botanique"))
+    assert listed_titles(page) == {"Botanique Night"}

@@ -18,6 +18,7 @@ from tests.factories import (
     ArticleFactory,
     CategoryFactory,
     EventFactory,
+    MunicipalityFactory,
     OrganiserFactory,
     TagFactory,
     VenueFactory,
@@ -159,12 +160,32 @@ def test_a_long_agenda_counts_up_to_a_bound_and_every_page_stays_reachable(
     assert "Page 8 of 8" in html_of(client.get("/", {"page": 99}))  # past the end: the last
 
 
-def test_the_filter_form_keeps_the_chosen_venue_and_escapes_names(client):
+def test_the_venue_box_keeps_the_chosen_venue_and_offers_names_as_one_types(client):
+    """A thousand venues made most of every agenda page: the box asks for the few whose
+    names hold what is typed (escaped), and without JavaScript a name typed in full works."""
     VenueFactory(name="Arts & <Crafts>", slug="arts")
-    VenueFactory(name="Botanique", slug="botanique")
+    botanique = VenueFactory(name="Botanique", slug="botanique")
+    EventFactory(title="At the Botanique", venue=botanique)
+    EventFactory(title="Elsewhere")
     html = html_of(client.get("/", {"venue": "botanique"}))
-    assert '<option value="arts">Arts &amp; &lt;Crafts&gt;</option>' in html
-    assert '<option value="botanique" selected>Botanique</option>' in html
+    assert 'name="venue" value="botanique"' in html
+    assert "<option" not in html[html.index('name="venue"') : html.index("</datalist>")]
+    assert html_of(client.get("/venue-options/", {"venue": "ART"})) == (
+        '<option value="arts">Arts &amp; &lt;Crafts&gt;</option>\n'
+    )
+    assert html_of(client.get("/venue-options/", {"venue": "b"})) == "\n"  # two letters at least
+    typed = html_of(client.get("/", {"venue": "botanique "}))
+    assert "At the Botanique" in typed and "Elsewhere" not in typed
+    typed = html_of(client.get("/", {"venue": "BOTANIQUE"}))
+    assert "At the Botanique" in typed and "Elsewhere" not in typed
+    assert "“Botan” is not one of the choices" in html_of(client.get("/", {"venue": "Botan"}))
+
+
+def test_a_thousand_venues_weigh_nothing_on_the_agenda_page(client):
+    VenueFactory.create_batch(300, municipality=MunicipalityFactory())
+    html = html_of(client.get("/"))
+    assert html.count("<option") < 120  # areas, topics and languages; no venue
+    assert len(html) < 40_000
 
 
 def test_the_language_filter_offers_the_languages_events_are_held_in(client):
