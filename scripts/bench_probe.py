@@ -1,6 +1,7 @@
 """In-process measurements for `make bench` (scripts/bench.py), one Django process each.
 
     DATABASE_URL=... python scripts/bench_probe.py feed PATH      time one feed, peak memory
+                                                                  (BENCH_SAVE=FILE keeps it)
     DATABASE_URL=... python scripts/bench_probe.py queries PATH…  SQL queries per request
     DATABASE_URL=... python scripts/bench_probe.py explain        plans of the agenda filters
     DATABASE_URL=... python scripts/bench_probe.py sample         slugs for the URLs to load
@@ -31,8 +32,10 @@ from django.http import QueryDict  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from common.listing import IdsFirstPaginator  # noqa: E402
 from diary.filters import AgendaFilter  # noqa: E402
 from diary.models import Event, Occurrence  # noqa: E402
+from diary.views import COUNT_UP_TO, PAGE_SIZE  # noqa: E402
 from venues.models import Venue  # noqa: E402
 
 FILTERS = [
@@ -55,9 +58,12 @@ def feed(path: str) -> dict:
     started = time.perf_counter()
     response = Client().get(path)
     size = events = 0
-    for chunk in response.streaming_content if response.streaming else [response.content]:
-        size += len(chunk)
-        events += chunk.count(b"BEGIN:VEVENT")
+    target = os.environ.get("BENCH_SAVE") or os.devnull
+    with open(target, "wb") as saved:
+        for chunk in response.streaming_content if response.streaming else [response.content]:
+            size += len(chunk)
+            events += chunk.count(b"BEGIN:VEVENT")
+            saved.write(chunk)
     return {
         "status": response.status_code,
         "events": events,
@@ -85,24 +91,33 @@ def queries(*paths: str) -> dict:
 
 
 def explain() -> dict:
-    """For each filter, the time and whether any query of a page (rows, count) scans the
-    occurrence table sequentially."""
+    """For each filter, the SQL time of the agenda page's queries (its bounded count, its
+    page of ids, their rows) and of the API's exact count, and whether any of them scans
+    the occurrence table sequentially."""
     plans = {}
     for query in FILTERS:
         qs = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public().for_listing()).qs
-        with CaptureQueriesContext(connection) as captured:
+        with CaptureQueriesContext(connection) as page:
+            len(IdsFirstPaginator(qs, PAGE_SIZE, count_up_to=COUNT_UP_TO).get_page(1))
+        with CaptureQueriesContext(connection) as count:
             qs.count()
-            list(qs[:20])
-        milliseconds, sequential = 0.0, False
-        for sql in captured.captured_queries:
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql["sql"])
-                plan = cursor.fetchone()[0]
-            plan = json.loads(plan) if isinstance(plan, str) else plan
-            milliseconds += plan[0]["Execution Time"]
-            sequential |= "diary_occurrence" in _seq_scanned(plan[0]["Plan"])
-        plans[query or "(none)"] = {"ms": milliseconds, "seq_scan": sequential}
+        plans[query or "(none)"] = {
+            "page": _explained(page.captured_queries),
+            "count": _explained(count.captured_queries),
+        }
     return plans
+
+
+def _explained(queries: list[dict]) -> dict:
+    milliseconds, sequential = 0.0, False
+    for sql in queries:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql["sql"])
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        milliseconds += plan[0]["Execution Time"]
+        sequential |= "diary_occurrence" in _seq_scanned(plan[0]["Plan"])
+    return {"ms": milliseconds, "seq_scan": sequential}
 
 
 def _seq_scanned(node: dict) -> set[str]:
