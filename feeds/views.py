@@ -3,10 +3,12 @@
 `/feeds/events.ics` answers the agenda's own query string through the same AgendaFilter, so
 any agenda URL's selection can be subscribed to. Each matching event is exported once, with
 its recurrence rule, not expanded into copies. Calendar apps poll feeds for years: a poll
-whose data did not change is answered 304 from validators remembered for the data version
-(one aggregate query the first time after a change).
+whose data did not change is answered 304 from the validators remembered for the data
+version, before any query (`polled`); after a change, one aggregate decides whether the
+feed's own events changed.
 """
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from datetime import timedelta
@@ -88,6 +90,7 @@ def calendar_response(
     )
     etag = '"' + hashlib.sha1(key.encode()).hexdigest() + '"'
     last_modified = int(modified.timestamp()) if modified else None
+    cache.set(validators_key(request), (etag, last_modified), STATS_TTL)
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
         info = calendar_info(events, name=name, stats=stats)
@@ -107,6 +110,42 @@ def calendar_response(
             response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=MAX_AGE)
     return response
+
+
+def validators_key(request) -> str:
+    """Where a feed's validators are remembered for the data version: the feed as asked
+    (its address and query, host, day and language)."""
+    asked = (
+        data_version(),
+        request.get_full_path(),
+        request.get_host(),
+        timezone.localdate(),
+        translation.get_language(),
+    )
+    return "feed-validators:" + hashlib.sha1(repr(asked).encode()).hexdigest()
+
+
+def polled(view):
+    """A calendar app's poll of a feed whose data did not change is answered 304 from the
+    validators `calendar_response` remembered for this data version, before any query: no
+    lookup of the venue or category, no check of the query (it passed them to be
+    remembered), no aggregate."""
+
+    @functools.wraps(view)
+    def answer(request, *args, **kwargs):
+        remembered = cache.get(validators_key(request))
+        if remembered:
+            etag, last_modified = remembered
+            response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+            if response is not None:
+                response["ETag"] = etag
+                if last_modified:
+                    response["Last-Modified"] = http_date(last_modified)
+                patch_cache_control(response, public=True, max_age=MAX_AGE)
+                return response
+        return view(request, *args, **kwargs)
+
+    return answer
 
 
 def selection_stats(request, events) -> dict:
@@ -206,6 +245,7 @@ def selection_name(agenda: AgendaFilter) -> str:
 
 
 @cacheable
+@polled
 def events_ics(request):
     agenda = feed_filter(request)
     if not agenda.is_valid():
@@ -225,16 +265,19 @@ def shortcut_feed(request, *, model, parameter: str, slug: str):
 
 
 @cacheable
+@polled
 def venue_ics(request, slug: str):
     return shortcut_feed(request, model=Venue, parameter="venue", slug=slug)
 
 
 @cacheable
+@polled
 def category_ics(request, slug: str):
     return shortcut_feed(request, model=Category, parameter="category", slug=slug)
 
 
 @cacheable
+@polled
 def event_ics(request, slug: str):
     """One published event as an iCalendar file, for "Add to calendar"."""
     event = get_object_or_404(Event.objects.published(), slug=slug)
