@@ -255,6 +255,7 @@ def fmt_ms(value: float) -> str:
 
 
 REFERENCE = "lean reference (hand-written SQL)"
+REFERENCE_PATH = "/reference/"
 PAGES = [  # the pages the targets of issue 17 name, without the response cache
     "agenda",
     "agenda, three filters",
@@ -277,7 +278,7 @@ def urls(sample: dict) -> dict[str, str]:
     """What is loaded, by label; the event and the venue are the sampled database's own."""
     return {
         "`/healthz` (the ceiling)": "/healthz",
-        REFERENCE: "/reference/",
+        REFERENCE: REFERENCE_PATH,
         "agenda": "/",
         "agenda, three filters": "/?when=month&category=music&free=true",
         "month page": "/month/",
@@ -449,7 +450,7 @@ def million(big: str) -> None:
         )
 
 
-ARCHIVED = ["/", "/?when=week", "/api/v1/occurrences/?when=week&category=music", "/reference/"]
+ARCHIVED = ["/", "/?when=week", "/api/v1/occurrences/?when=week&category=music", REFERENCE_PATH]
 
 
 def archive(big: str) -> None:
@@ -523,7 +524,7 @@ def imports(source: str) -> None:
 
 GROWN = {
     "`/healthz`": "/healthz",
-    REFERENCE: "/reference/",
+    REFERENCE: REFERENCE_PATH,
     "agenda": "/",
     "agenda, three filters": "/?when=month&category=music&free=true",
     "month page": "/month/",
@@ -619,7 +620,12 @@ def load(base: str, paths: dict, *, cached: bool) -> list[dict]:
             url, headers = base + path, {}
         warmed = warm(url, headers)
         # A streamed feed (no Content-Length) is too large to store: only its 304 is a hit.
-        hit = cached and (bool(headers) or "Content-Length" in warmed.headers)
+        # The lean reference is never cached: it is the uncached limit.
+        hit = (
+            cached
+            and path != REFERENCE_PATH
+            and (bool(headers) or "Content-Length" in warmed.headers)
+        )
         loaded = wrk(url, headers=[f"{k}: {v}" for k, v in headers.items()])
         rows.append({"label": label, "path": path, "hit": hit} | loaded)
     return rows
@@ -649,7 +655,7 @@ def throughput(server: str, database: str, paths: dict, queries: dict, *, cached
     shares(rows)
     for row in rows:
         verdicts = []
-        if cached and row["path"] != "/healthz":
+        if cached and row["path"] not in ("/healthz", REFERENCE_PATH):
             verdicts.append(
                 f"≥ {TARGETS['cached']:.0%}: {verdict(row['healthz'] >= TARGETS['cached'])}"
             )
