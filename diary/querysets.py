@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from django.db import models
 from django.utils import timezone
 
-from common.translation import CODES
+from common.translation import CODES, columns
 from diary.recurrence import LONGEST
 
 # What is still on at a moment began at most this long before it: the longest a date may
@@ -80,6 +80,40 @@ class OccurrenceQuerySet(models.QuerySet):
             )
             .order_by("start", "event_id")
         )
+
+    def for_day_lists(self) -> "OccurrenceQuerySet":
+        """What a page's list of dates shows (diary/_occurrence_days.html, the month grid):
+        each date with its event's title, status and price flag, its venue's and category's
+        names, and nothing more. Loading rows is most of a page's cost: a whole event (its
+        dates, rules, stamps) is parsed for every date listed, to show four words of it."""
+        return (
+            self.select_related("event__venue", "event__category")
+            .only(
+                "start",
+                "end",
+                "all_day",
+                "event_id",
+                *(f"event__{field}" for field in DAY_LIST_EVENT_FIELDS),
+                *(f"event__{column}" for column in columns("title")),
+                *(
+                    f"event__{related}__{column}"
+                    for related in ("venue", "category")
+                    for column in ("slug", *columns("name"))
+                ),
+            )
+            .order_by("start", "event_id")
+        )
+
+
+DAY_LIST_EVENT_FIELDS = (
+    "slug",
+    "status",
+    "is_free",
+    "online_url",
+    "text_language",
+    "venue",
+    "category",
+)
 
 
 class ArticleQuerySet(models.QuerySet):

@@ -72,7 +72,7 @@ def agenda(request):
         # the one to bookmark, share or subscribe to.
         query = chosen.urlencode()
         return redirect(reverse("diary:agenda") + (f"?{query}" if query else ""))
-    agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_listing())
+    agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_day_lists())
     page = IdsFirstPaginator(agenda.qs, PAGE_SIZE, count_up_to=COUNT_UP_TO).get_page(
         request.GET.get("page")
     )
@@ -201,7 +201,7 @@ def agenda_month(request):
     for name in ("when", "page", "month"):
         params.pop(name, None)
     params["start"], params["end"] = first.isoformat(), last.isoformat()
-    agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
+    agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_day_lists())
     by_day = month_days(agenda.qs, first, last)
     weeks = []
     for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month):
@@ -284,7 +284,9 @@ def server_error(request):
 def tag_detail(request, slug: str):
     """A topic, both ways: what is on, and the magazine's stories about it."""
     tag = get_object_or_404(Tag, slug=slug)
-    occurrences = Occurrence.objects.public().upcoming().filter(event__tags=tag).for_listing()[:60]
+    occurrences = (
+        Occurrence.objects.public().upcoming().filter(event__tags=tag).for_day_lists()[:60]
+    )
     stories = Article.objects.visible().filter(tags=tag).order_by("-published_on", "pk")[:20]
     return render(
         request,

@@ -48,7 +48,7 @@ def venue_detail(request, slug: str):
         Occurrence.objects.public()
         .upcoming()
         .filter(event__venue=venue)
-        .for_listing()[: VENUE_EVENTS + 1]
+        .for_day_lists()[: VENUE_EVENTS + 1]
     )
     return render(
         request,

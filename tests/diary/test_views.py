@@ -498,6 +498,7 @@ def count_queries(client, url: str) -> int:
         (lambda: Event.objects.published().exclude(rrule="").first().get_absolute_url(), 8),
         (lambda: "/venues/", 3),
         (lambda: "/venues/tour-taxis/", 3),
+        (lambda: "/tags/smart-city/", 3),
         (lambda: "/sitemap.xml", 4),
         # The same pages in French and Dutch cost the same.
         (lambda: "/fr/", 8),
