@@ -362,11 +362,15 @@ def import_calendar(
         for batch in batched(new, BATCH):
             try:
                 services.events_import_new([event for _row, event in batch])
-                added = [row.uid for row, _event in batch]
             except IntegrityError:  # a slug or UID taken meanwhile: one at a time
-                added = [row.uid for row, _event in batch if imported(report, row, saved)]
-            report.created += len(added)
-            created += added
+                outcomes = [(row, imported(report, row, saved)) for row, _event in batch]
+            else:
+                outcomes = [(row, "created") for row, _event in batch]
+            for row, outcome in outcomes:
+                if outcome:
+                    setattr(report, outcome, getattr(report, outcome) + 1)
+                if outcome == "created":
+                    created.append(row.uid)
         if progress:
             progress(len(masters), len(masters))
 
