@@ -24,7 +24,8 @@ Environment: BENCH_PG (server, default postgres://postgres@127.0.0.1:5432), BENC
 (default redis://127.0.0.1:6379/15), BENCH_SECONDS per URL (default 6), BENCH_CONNECTIONS
 (default 8), BENCH_WORKERS (default: the CPU count), BENCH_SOAK_SECONDS (default 60),
 BENCH_REUSE=1 keeps already seeded databases (and var/bench/), BENCH_FAULT=0 skips stopping
-PostgreSQL.
+PostgreSQL. `scripts/bench.py charts` redraws the charts from the last run's
+docs/benchmarks/results.json.
 """
 
 import json
@@ -59,6 +60,7 @@ REUSE = os.environ.get("BENCH_REUSE") == "1"
 FAULT = os.environ.get("BENCH_FAULT", "1") != "0"
 SIZES = {"1k": (1_000, 100), "10k": (10_000, 300), "100k": (100_000, 1_000)}
 report: list[str] = []
+SEEDING = ROOT / "var" / "bench" / "seeding.txt"  # seeding-*.txt: what reused ones took
 
 
 def say(line: str = "") -> None:
@@ -112,19 +114,26 @@ def seeded(size: str) -> str:
     database = f"agenda_bench_{size}"
     events, venues = SIZES[size]
     exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'") == "1"
+    remembered = SEEDING.with_name(f"seeding-{size}.txt")
     if REUSE and exists:
+        if remembered.exists():
+            say(remembered.read_text().rstrip() + " (an earlier run's seeding)")
         return database
     psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     psql(f'CREATE DATABASE "{database}"')
     manage(database, "migrate", "--no-input", "--verbosity", "0")
     started = time.perf_counter()
     manage(database, "seed_demo", "--events", str(events), "--venues", str(venues))
-    say(f"- seed_demo --events {events} --venues {venues}: {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
     first = probe(database, "feed", "/feeds/events.ics", DIARY_FEED_MAX_BYTES="0")
-    say(
+    lines = (
+        f"- seed_demo --events {events} --venues {venues}: {seconds:.1f} s\n"
         "- first whole feed after seeding (the seeding rendered every VEVENT): "
         f"{first['seconds']:.1f} s"
     )
+    say(lines)
+    remembered.parent.mkdir(parents=True, exist_ok=True)
+    remembered.write_text(lines)
     psql("VACUUM ANALYZE", database)
     return database
 
@@ -398,6 +407,7 @@ def main() -> None:
     soak(chosen, big, paths)
     if FAULT:
         fault(chosen, big)
+    RESULTS.write_text(json.dumps({"results": results, "growth": growth}, indent=1))
     charts(results, growth)
     say()
     say(f"`make bench` took {(time.perf_counter() - started) / 60:.1f} min.")
@@ -571,13 +581,19 @@ def sqlite(server: str) -> list[dict]:
     say()
     say(f"### SQLite, 100,000 events, {server}, no response cache")
     say()
-    if not (REUSE and path.exists()):
+    remembered = SEEDING.with_name("seeding-sqlite.txt")
+    if REUSE and path.exists():
+        if remembered.exists():
+            say(remembered.read_text().rstrip() + " (an earlier run's seeding)")
+            say()
+    else:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         manage(url, "migrate", "--no-input", "--verbosity", "0")
         started = time.perf_counter()
         manage(url, "seed_demo", "--events", "100000", "--venues", "1000")
-        say(f"Seeded in {time.perf_counter() - started:.1f} s.")
+        remembered.write_text(f"Seeded in {time.perf_counter() - started:.1f} s.")
+        say(remembered.read_text())
         say()
     sample = probe(url, "sample")
     paths = {label: path for label, path in urls(sample).items() if label in SQLITE_PATHS}
@@ -818,6 +834,7 @@ def fault(server: str, database: str) -> None:
 # show them.
 
 CHARTS = ROOT / "docs" / "benchmarks"
+RESULTS = CHARTS / "results.json"  # the run's numbers: `scripts/bench.py charts` redraws
 
 
 def charts(results: dict, growth: dict) -> None:
@@ -850,10 +867,8 @@ def _bars(axes, labels: list[str], series: dict, target: float, note: str) -> No
         axes.barh(positions, [value * 100 for value in values], height, label=name)
     axes.set_yticks([index + height * (len(series) - 1) / 2 for index in range(len(labels))])
     axes.set_yticklabels(labels)
-    axes.invert_yaxis()
     axes.set_xscale("log")
-    axes.axvline(target * 100, color="black", linestyle="--", linewidth=1)
-    axes.text(target * 100, -0.9, f" {note}", fontsize=8)
+    axes.axvline(target * 100, color="black", linestyle="--", linewidth=1, label=note)
     axes.set_xlabel("% (log scale)")
     axes.legend(loc="lower right", fontsize=8)
 
@@ -875,6 +890,7 @@ def _shares(pyplot, results: dict, growth: dict):
         TARGETS["healthz"],
         "target for pages, uncached: 10%",
     )
+    left.invert_yaxis()  # the first URL on top (the axes are shared: once)
     left.set_title("Share of /healthz (PostgreSQL, 100,000 events)")
     _bars(
         right,
@@ -940,4 +956,8 @@ def write_report() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["charts"]:
+        saved = json.loads(RESULTS.read_text())
+        charts(saved["results"], saved["growth"])
+    else:
+        main()
