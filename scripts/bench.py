@@ -907,7 +907,7 @@ def _latency(pyplot, results: dict, growth: dict):
     figure, axes = pyplot.subplots(figsize=(9, 5))
     sqlite = {row["label"]: row for row in results["sqlite"]}
     rows = [row for row in results["uncached"] if row["label"] in sqlite]
-    labels = [row["label"].replace(" (hand-written SQL)", "").strip("`") for row in rows]
+    labels = [row["label"].replace(" (hand-written SQL)", "").replace("`", "") for row in rows]
     series = {
         "PostgreSQL p50": [row["p50"] for row in rows],
         "PostgreSQL p99": [row["p99"] for row in rows],
@@ -932,7 +932,7 @@ def _growth(pyplot, results: dict, growth: dict):
     figure, axes = pyplot.subplots(figsize=(8, 5))
     for label, by_size in growth.items():
         sizes = [SIZES[size][0] for size in by_size]
-        axes.plot(sizes, list(by_size.values()), marker="o", label=label.strip("`"))
+        axes.plot(sizes, list(by_size.values()), marker="o", label=label.replace("`", ""))
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("events in the diary (log scale)")
