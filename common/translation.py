@@ -16,7 +16,7 @@ import functools
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +76,15 @@ def translations(obj, names: tuple[str, ...]) -> dict[str, dict[str, str]]:
 def columns(*names: str) -> list[str]:
     """The columns of translated `names` (title → title_en, title_fr, title_nl)."""
     return [to_attribute(name, code) for name in names for code in CODES]
+
+
+def in_any_language(name: str, lookup: str, value) -> Q:
+    """`name` matching `value` by `lookup` in any language: `in_any_language("name",
+    "icontains", "fla")` is name_en__icontains="fla" | name_fr__… | name_nl__…."""
+    matches = Q()
+    for column in columns(name):
+        matches |= Q(**{f"{column}__{lookup}": value})
+    return matches
 
 
 def in_language(name: str, prefix: str = ""):

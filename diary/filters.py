@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.translation import columns
+from common.translation import in_any_language
 from diary.models import Category, Event, Language, Occurrence, Tag, validate_agenda_date
 from diary.querysets import STILL_ON_SINCE
 from diary.text import searchable
@@ -147,10 +147,8 @@ class NamedSlugsField(django_filters.fields.ModelMultipleChoiceField):
             return super()._check_values(slugs)
 
     def slug_of(self, typed: str) -> str:
-        named = Q()
-        for column in columns("name"):
-            named |= Q(**{f"{column}__iexact": typed.strip()})
-        return self.queryset.filter(named).values_list("slug", flat=True).first() or typed
+        named = self.queryset.filter(in_any_language("name", "iexact", typed.strip()))
+        return named.values_list("slug", flat=True).first() or typed
 
 
 class NamedSlugsFilter(SlugsFilter):

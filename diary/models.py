@@ -734,11 +734,16 @@ class Event(models.Model):
             )
         if self.is_free and (self.price_min is not None or self.price_max is not None):
             errors.setdefault("is_free", []).append(_("A free event has no price."))
+        tz = self.tzinfo if self.timezone in available_timezones() else zoneinfo.ZoneInfo("UTC")
         if self.start and self.end and self.end <= self.start:
             errors.setdefault("end", []).append(_("The end must be after the start."))
-        elif self.start and self.end and self.end - self.start > recurrence.LONGEST:
-            errors.setdefault("end", []).append(_(recurrence.TOO_LONG))
-        tz = self.tzinfo if self.timezone in available_timezones() else zoneinfo.ZoneInfo("UTC")
+        elif self.start and self.end:
+            # The expansion's own measure, so the error names the end, not the rule.
+            length = recurrence.duration_of(
+                start=self.start, end=self.end, tz=tz, all_day=self.all_day
+            )
+            if length > recurrence.LONGEST:
+                errors.setdefault("end", []).append(_(recurrence.TOO_LONG))
         for name in ("rdates", "exdates"):
             if not isinstance(getattr(self, name), list):
                 errors.setdefault(name, []).append(_("Give a list of dates."))

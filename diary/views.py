@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 
 from common.caching import cacheable
 from common.listing import IdsFirstPaginator, feed_links, group_by_day
-from common.translation import columns, named
+from common.translation import in_any_language, named
 from diary import recurrence
 from diary.filters import AgendaFilter, present, selection
 from diary.models import Article, Category, Event, Language, Occurrence, Tag, shown_language_name
@@ -106,10 +106,8 @@ def venue_options(request):
     typed = request.GET.get("venue", "").strip()
     choices = []
     if len(typed) >= 2:
-        holds = Q()
-        for column in columns("name"):
-            holds |= Q(**{f"{column}__icontains": typed})
-        choices = named(Venue.objects.filter(holds))[:VENUE_OPTIONS]
+        holding = Venue.objects.filter(in_any_language("name", "icontains", typed))
+        choices = named(holding)[:VENUE_OPTIONS]
     return render(request, "diary/_venue_options.html", {"choices": choices})
 
 
