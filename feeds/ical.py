@@ -223,17 +223,21 @@ def _rendered(batches: Iterable[list[tuple[int, str]]], language: str) -> Iterat
         yield [rendered.get(pk) or text for pk, text in batch]
 
 
-def texts_render(ids: Iterable[int]) -> int:
+def texts_render(ids: list[int]) -> None:
     """Render and store, in every language, the VEVENT texts the published events of `ids`
-    lack; how many were rendered."""
-    done = 0
+    lack."""
     for language in CODES:
         column = to_attribute("ical", language)
-        for batch in batched(ids, BATCH):
-            missing = Event.objects.published().filter(pk__in=batch, **{column: ""})
-            for texts in _rendered([list(missing.values_list("pk", column))], language):
-                done += len(texts)
-    return done
+        missing = (
+            list(
+                Event.objects.published()
+                .filter(pk__in=batch, **{column: ""})
+                .values_list("pk", column)
+            )
+            for batch in batched(ids, BATCH)
+        )
+        for _texts in _rendered(missing, language):
+            pass  # each batch is stored as it is rendered
 
 
 def ical_store(events: list[Event], texts: dict[int, str], language: str) -> None:

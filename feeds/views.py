@@ -105,24 +105,33 @@ def calendar_response(
                 response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPE)
         if filename:
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["ETag"] = etag
-        if last_modified:
-            response["Last-Modified"] = http_date(last_modified)
+    return validated(response, etag, last_modified)
+
+
+def validated(response, etag: str, last_modified: int | None):
+    """A feed's answer (its body, or 304) with its validators and its public lifetime."""
+    response["ETag"] = etag
+    if last_modified:
+        response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=MAX_AGE)
     return response
 
 
+def remembered_as(kind: str, *asked) -> str:
+    """The cache key of something a feed remembers until the data version moves."""
+    return f"feed-{kind}:" + hashlib.sha1(repr((data_version(), *asked)).encode()).hexdigest()
+
+
 def validators_key(request) -> str:
-    """Where a feed's validators are remembered for the data version: the feed as asked
-    (its address and query, host, day and language)."""
-    asked = (
-        data_version(),
+    """Where a feed's validators are remembered: the feed as asked (its address and query,
+    host, day and language)."""
+    return remembered_as(
+        "validators",
         request.get_full_path(),
         request.get_host(),
         timezone.localdate(),
         translation.get_language(),
     )
-    return "feed-validators:" + hashlib.sha1(repr(asked).encode()).hexdigest()
 
 
 def polled(view):
@@ -138,11 +147,7 @@ def polled(view):
             etag, last_modified = remembered
             response = get_conditional_response(request, etag=etag, last_modified=last_modified)
             if response is not None:
-                response["ETag"] = etag
-                if last_modified:
-                    response["Last-Modified"] = http_date(last_modified)
-                patch_cache_control(response, public=True, max_age=MAX_AGE)
-                return response
+                return validated(response, etag, last_modified)
         return view(request, *args, **kwargs)
 
     return answer
@@ -152,10 +157,9 @@ def selection_stats(request, events) -> dict:
     """What decides a feed's body: its events (their number and ids), the latest change
     each shows (its own, its venue's, area's or category's: a row of the change journal
     stamps it, diary.journal), its first date and its time zones. One aggregate over the
-    selection, remembered until the data version moves, so a calendar app's poll of data
-    that did not change reads two cache keys and runs no aggregate."""
-    asked = (data_version(), request.path, sorted(request.GET.lists()), timezone.localdate())
-    key = "feed-stats:" + hashlib.sha1(repr(asked).encode()).hexdigest()
+    selection, remembered until the data version moves (a new subscriber of a feed, or its
+    other languages, run none)."""
+    key = remembered_as("stats", request.path, sorted(request.GET.lists()), timezone.localdate())
     stats = cache.get(key)
     if stats is None:
         stats = events.aggregate(
