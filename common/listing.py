@@ -48,12 +48,12 @@ class IdsFirstPaginator(Paginator):
     enough to know the page asked for and whether one follows it.
     """
 
+    MAX_PAGE = 1_000_000  # a page number beyond is read as this one
+
     def __init__(self, object_list, per_page, *, count_up_to: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.count_up_to = count_up_to
         self.more = False
-
-    MAX_PAGE = 1_000_000
 
     def get_page(self, number):
         if self.count_up_to:

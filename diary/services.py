@@ -53,9 +53,9 @@ def unique_slug(
     reserved: set[str] = frozenset(),
 ) -> str:
     """slugify(text), with -2, -3… appended when it is taken (or `reserved`, by a batch
-    about to be inserted). Asks for the candidates by
-    name (the unique index answers), never for every slug that starts alike: that scan grew
-    with the table, one per event of an import."""
+    about to be inserted). Asks for the candidates by name (the unique index answers), never
+    for every slug that starts alike: that scan grew with the table, one per event of an
+    import."""
     field = model._meta.get_field("slug")
     base = slugify(text)[: field.max_length - 8].strip("-") or model._meta.model_name
     rows = model._default_manager.exclude(pk=exclude_pk)

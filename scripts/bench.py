@@ -60,7 +60,7 @@ REUSE = os.environ.get("BENCH_REUSE") == "1"
 FAULT = os.environ.get("BENCH_FAULT", "1") != "0"
 SIZES = {"1k": (1_000, 100), "10k": (10_000, 300), "100k": (100_000, 1_000)}
 report: list[str] = []
-SEEDING = ROOT / "var" / "bench" / "seeding.txt"  # seeding-*.txt: what reused ones took
+WORK = ROOT / "var" / "bench"  # the SQLite databases, our exported feed, seeding-*.txt
 
 
 def say(line: str = "") -> None:
@@ -114,7 +114,7 @@ def seeded(size: str) -> str:
     database = f"agenda_bench_{size}"
     events, venues = SIZES[size]
     exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'") == "1"
-    remembered = SEEDING.with_name(f"seeding-{size}.txt")
+    remembered = WORK / f"seeding-{size}.txt"  # what a reused database's seeding took
     if REUSE and exists:
         if remembered.exists():
             say(remembered.read_text().rstrip() + " (an earlier run's seeding)")
@@ -132,7 +132,7 @@ def seeded(size: str) -> str:
         f"{first['seconds']:.1f} s"
     )
     say(lines)
-    remembered.parent.mkdir(parents=True, exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
     remembered.write_text(lines)
     psql("VACUUM ANALYZE", database)
     return database
@@ -503,8 +503,8 @@ def archive(big: str) -> None:
 def imports(source: str) -> None:
     """Our own 10,000-event feed, whole, imported by `import_ics` into an empty diary on
     SQLite and on PostgreSQL, then again (every event unchanged)."""
-    feed = ROOT / "var" / "bench" / "city10k.ics"
-    feed.parent.mkdir(parents=True, exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    feed = WORK / "city10k.ics"
     exported = probe(
         source, "feed", "/feeds/events.ics", DIARY_FEED_MAX_BYTES="0", BENCH_SAVE=str(feed)
     )
@@ -516,7 +516,7 @@ def imports(source: str) -> None:
     say()
     say("| database | first import | again (all unchanged) | target < 30 s |")
     say("|---|---|---|---|")
-    sqlite = ROOT / "var" / "bench" / "import.sqlite3"
+    sqlite = WORK / "import.sqlite3"
     for name, url in (("SQLite", f"sqlite:///{sqlite}"), ("PostgreSQL", "agenda_bench_import")):
         if name == "SQLite":
             sqlite.unlink(missing_ok=True)
@@ -576,18 +576,18 @@ SQLITE_PATHS = [
 def sqlite(server: str) -> list[dict]:
     """The embedded default `make run` gives: the 100,000-event city on SQLite, served and
     loaded as on PostgreSQL, without the response cache."""
-    path = ROOT / "var" / "bench" / "agenda_100k.sqlite3"
+    path = WORK / "agenda_100k.sqlite3"
     url = f"sqlite:///{path}"
     say()
     say(f"### SQLite, 100,000 events, {server}, no response cache")
     say()
-    remembered = SEEDING.with_name("seeding-sqlite.txt")
+    remembered = WORK / "seeding-sqlite.txt"
     if REUSE and path.exists():
         if remembered.exists():
             say(remembered.read_text().rstrip() + " (an earlier run's seeding)")
             say()
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        WORK.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         manage(url, "migrate", "--no-input", "--verbosity", "0")
         started = time.perf_counter()
