@@ -101,5 +101,16 @@ class CommittedOutbox:
 
 
 @pytest.fixture
+def still_clock(time_machine):
+    """The clock stopped at the test's start: what is remembered for this minute or this day
+    (cached answers, a feed's validators) is still there when the test asks again, even when
+    the test runs across a minute's or a day's turn."""
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now(), tick=False)
+    return time_machine
+
+
+@pytest.fixture
 def mailoutbox(mailoutbox):
     return CommittedOutbox(mailoutbox)

@@ -150,6 +150,7 @@ def test_a_change_changes_the_etag(client):
     assert response["ETag"] != etag
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_a_poll_of_unchanged_data_is_a_304_without_a_query(
     client, settings, django_assert_num_queries
 ):
