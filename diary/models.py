@@ -793,6 +793,9 @@ class Occurrence(models.Model):
     all_day = models.BooleanField(_("all day"), default=False)
     # A copy of the event's publication, kept by Event.save(), for the indexes below.
     published = models.BooleanField(default=False, editable=False)
+    # Listed on every day it covers (all day, or longer than a day: an exhibition), where a
+    # concert ending after midnight belongs to its evening; kept by `spans_days_of`.
+    spans_days = models.BooleanField(default=False, editable=False)
 
     objects = OccurrenceQuerySet.as_manager()
 
@@ -800,13 +803,29 @@ class Occurrence(models.Model):
         ordering = ["start"]
         verbose_name = _("occurrence")
         verbose_name_plural = _("occurrences")
+        # Partial indexes of the published dates: SQLite ranges over `start` only when the
+        # index's own condition matches the queries' `WHERE "published" AND ...` (a leading
+        # `published` column would not, and every page would scan the whole index). The
+        # trailing `published` lets a count answer from the index alone.
         indexes = [
             # The agenda in order (a page of it), and date-range counts from the index alone.
             models.Index(
-                fields=["published", "start", "end", "event"], name="occurrence_public_start"
+                fields=["start", "end", "event", "published", "spans_days"],
+                condition=Q(published=True),
+                name="occurrence_public_start",
             ),
             # "Still on after" counts.
-            models.Index(fields=["published", "end"], name="occurrence_public_end"),
+            models.Index(
+                fields=["end", "published"],
+                condition=Q(published=True),
+                name="occurrence_public_end",
+            ),
+            # The few long dates a month grid spreads over its days.
+            models.Index(
+                fields=["start", "end", "published", "spans_days"],
+                condition=Q(published=True, spans_days=True),
+                name="occurrence_public_spans",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["event", "start"], name="occurrence_unique_start"),
@@ -820,6 +839,10 @@ class Occurrence(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.event.get_absolute_url()
+
+    @staticmethod
+    def spans_days_of(start: datetime, end: datetime, all_day: bool) -> bool:
+        return all_day or end - start > timedelta(days=1)
 
 
 class Weekday(models.IntegerChoices):

@@ -90,24 +90,29 @@ def occurrences_materialise(*, event: Event, now: datetime | None = None) -> Mat
         instance = wanted.get(start)
         if instance and (occurrence.end, occurrence.all_day) != (instance.end, event.all_day):
             occurrence.end, occurrence.all_day = instance.end, event.all_day
+            occurrence.spans_days = Occurrence.spans_days_of(start, instance.end, event.all_day)
             changed.append(occurrence)
     new = [
-        Occurrence(
-            event=event,
-            start=start,
-            end=instance.end,
-            all_day=event.all_day,
-            published=event.is_published,
-        )
-        for start, instance in wanted.items()
-        if start not in existing
+        _occurrence(event, instance) for start, instance in wanted.items() if start not in existing
     ]
     if stale:
         Occurrence.objects.filter(pk__in=stale).delete()
     if changed:
-        Occurrence.objects.bulk_update(changed, ["end", "all_day"])
+        Occurrence.objects.bulk_update(changed, ["end", "all_day", "spans_days"])
     Occurrence.objects.bulk_create(new)
     return MaterialiseResult(created=len(new), updated=len(changed), deleted=len(stale))
+
+
+def _occurrence(event: Event, instance) -> Occurrence:
+    """The row of one of `event`'s dates (an instance of its expansion)."""
+    return Occurrence(
+        event=event,
+        start=instance.start,
+        end=instance.end,
+        all_day=event.all_day,
+        spans_days=Occurrence.spans_days_of(instance.start, instance.end, event.all_day),
+        published=event.is_published,
+    )
 
 
 SLUG_ATTEMPTS = 5
@@ -151,13 +156,7 @@ def events_bulk_create(batch: list[tuple[Event, list, list]], *, now: datetime) 
     Event.objects.bulk_create(events)
     Occurrence.objects.bulk_create(
         (
-            Occurrence(
-                event_id=event.pk,
-                start=instance.start,
-                end=instance.end,
-                all_day=event.all_day,
-                published=event.is_published,
-            )
+            _occurrence(event, instance)
             for event in events
             for instance in occurrence_instances(event=event, now=now)
         ),

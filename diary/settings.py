@@ -123,10 +123,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # and no query holds a worker longer than the app server's own timeout. Random reads cost
     # little more than sequential ones on SSDs: with PostgreSQL's default (4, for spinning
     # disks) the planner scans whole tables where an index answers sooner. Feeds read every
-    # row of their server-side cursor: plan cursors for all rows, not the first tenth.
+    # row of their server-side cursor: plan cursors for all rows, not the first tenth. No
+    # JIT: compiling a query took 275 ms for the month grid's counts that run in 5 ms each.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         connect_timeout=3,
-        options="-c statement_timeout=20000 -c random_page_cost=1.1 -c cursor_tuple_fraction=1",
+        options=(
+            "-c statement_timeout=20000 -c random_page_cost=1.1 -c cursor_tuple_fraction=1"
+            " -c jit=off"
+        ),
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from diary.demo import demo_city_seed
+from diary.filters import AgendaFilter
 from diary.models import Event, Language, Occurrence
 from diary.views import MONTH_SHOWN, month_days
 from tests.factories import (
@@ -313,18 +315,25 @@ def test_each_day_of_a_month_lists_its_first_dates_and_counts_them_all(dates):
                 )
             else:
                 end = start + timedelta(minutes=minutes)
+            spans_days = Occurrence.spans_days_of(start, end, all_day)
             rows.append(
-                Occurrence(event=event, start=start, end=end, all_day=all_day, published=True)
+                Occurrence(
+                    event=event,
+                    start=start,
+                    end=end,
+                    all_day=all_day,
+                    spans_days=spans_days,
+                    published=True,
+                )
             )
         unique = {row.start: row for row in rows}  # an event has one date per start
         Occurrence.objects.bulk_create(unique.values())
-        month = (
-            Occurrence.objects.public()
-            .for_listing()
-            .filter(start__lt=local(2026, 11, 1), end__gt=local(2026, 10, 1))
+        month = AgendaFilter(
+            QueryDict("start=2026-10-01&end=2026-10-31"),
+            queryset=Occurrence.objects.public().for_day_lists(),
         )
         expected: dict[date, list] = {}
-        for occurrence in sorted(month, key=lambda o: (o.start, o.pk)):
+        for occurrence in sorted(month.qs, key=lambda o: (o.start, o.pk)):
             for day in days_listed(occurrence, first, last):
                 expected.setdefault(day, []).append(occurrence.pk)
         grid = month_days(month, first, last)
