@@ -38,6 +38,12 @@ INLINE_BODY_BYTES = 512 * 1024
 APART = "apart"
 
 
+def remembered_as(kind: str, *asked) -> str:
+    """The cache key of something remembered until the data version moves (a feed's
+    validators, the filter form's choices): `kind` and what was asked, in this version."""
+    return f"{kind}:" + hashlib.sha1(repr((data_version(), *asked)).encode()).hexdigest()
+
+
 def serves_cacheable(path: str) -> bool:
     """Whether the view at `path` may answer from the cache: one marked `cacheable`, or an API
     action its viewset lists in `cacheable_actions`."""

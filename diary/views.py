@@ -5,13 +5,14 @@ import logging
 from datetime import date, datetime, timedelta
 from itertools import accumulate, islice
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, Count, F, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -20,6 +21,7 @@ from common.caching import cacheable
 from common.listing import IdsFirstPaginator, feed_links, group_by_day
 from common.translation import in_any_language, named
 from diary import recurrence
+from diary.cache import remembered_as
 from diary.filters import AgendaFilter, local_midnight, present, selection
 from diary.models import Article, Category, Event, Language, Occurrence, Tag, shown_language_name
 from diary.related import related_articles
@@ -46,12 +48,21 @@ def selection_query(request, *drop: str) -> str:
     return selection(request.GET, *drop).urlencode()
 
 
+CHOICES_TTL = 60 * 60
+
+
 def filter_choices() -> dict:
-    """What the filter form offers; one query each, whatever the size of the agenda. Not
-    the venues: a capital's thousand made most of every page's weight and rendering; the
-    venue box asks for the few whose names match what is typed (`venue_options`)."""
+    """What the filter form offers, remembered until the data version moves (a new tag, a
+    renamed area), per language: four queries the first time, then none. Not the venues: a
+    capital's thousand made most of every page's weight and rendering; the venue box asks
+    for the few whose names match what is typed (`venue_options`)."""
+    key = remembered_as("filter-choices", translation.get_language())
+    return cache.get_or_set(key, choices_now, CHOICES_TTL)
+
+
+def choices_now() -> dict:
     return {
-        "categories": Category.objects.all(),
+        "categories": list(Category.objects.all()),
         "areas": named(Municipality.objects.all()),
         "tags": named(Tag.objects.all()),
         "languages": sorted(

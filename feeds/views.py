@@ -31,8 +31,8 @@ from django.utils.translation import gettext_lazy
 from common.caching import cacheable
 from common.listing import feed_links
 from common.translation import in_language
+from diary.cache import remembered_as
 from diary.filters import AgendaFilter, describe, selection
-from diary.journal import data_version
 from diary.letters import LetterForm
 from diary.models import Category, Event, Occurrence
 from diary.views import is_htmx, selection_query
@@ -117,16 +117,11 @@ def validated(response, etag: str, last_modified: int | None):
     return response
 
 
-def remembered_as(kind: str, *asked) -> str:
-    """The cache key of something a feed remembers until the data version moves."""
-    return f"feed-{kind}:" + hashlib.sha1(repr((data_version(), *asked)).encode()).hexdigest()
-
-
 def validators_key(request) -> str:
     """Where a feed's validators are remembered: the feed as asked (its address and query,
     host, day and language)."""
     return remembered_as(
-        "validators",
+        "feed-validators",
         request.get_full_path(),
         request.get_host(),
         timezone.localdate(),
@@ -159,7 +154,9 @@ def selection_stats(request, events) -> dict:
     stamps it, diary.journal), its first date and its time zones. One aggregate over the
     selection, remembered until the data version moves (a new subscriber of a feed, or its
     other languages, run none)."""
-    key = remembered_as("stats", request.path, sorted(request.GET.lists()), timezone.localdate())
+    key = remembered_as(
+        "feed-stats", request.path, sorted(request.GET.lists()), timezone.localdate()
+    )
     stats = cache.get(key)
     if stats is None:
         stats = events.aggregate(

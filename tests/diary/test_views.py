@@ -527,6 +527,19 @@ def test_pages_run_a_constant_number_of_queries(client, page, ceiling):
     assert large <= small <= ceiling
 
 
+def test_the_form_choices_are_read_once_until_the_data_changes(client, settings):
+    """The agenda form's categories, areas, tags and languages are read once per data
+    version (and language): the next visitor's page runs only its dates' queries, and a new
+    tag is offered at once."""
+    settings.DIARY_CACHE_RESPONSES = False
+    EventFactory(tags=[TagFactory(slug="jazz", name="Jazz")])
+    first = count_queries(client, "/")
+    assert count_queries(client, "/") == first - 4
+    assert count_queries(client, "/fr/") == first  # its names sorted in French
+    TagFactory(slug="opera", name="Opera")
+    assert 'value="opera"' in html_of(client.get("/"))
+
+
 def test_healthz_answers_ok(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
