@@ -425,7 +425,7 @@ def copied(source: str, name: str, sql: str) -> str:
     return name
 
 
-OCCURRENCE_COLUMNS = 'event_id, start, "end", all_day, published'
+OCCURRENCE_COLUMNS = 'event_id, start, "end", all_day, spans_days, published'
 
 
 def million(big: str) -> None:
@@ -436,7 +436,7 @@ def million(big: str) -> None:
         "agenda_bench_1m",
         f"INSERT INTO diary_occurrence ({OCCURRENCE_COLUMNS}) "
         f"SELECT event_id, start + k * interval '7 minutes', \"end\" + k * interval '7 minutes', "
-        "all_day, published FROM diary_occurrence, generate_series(1, 4) AS k",
+        "all_day, spans_days, published FROM diary_occurrence, generate_series(1, 4) AS k",
     )
     occurrences = int(psql("SELECT count(*) FROM diary_occurrence", database))
     say()
@@ -473,7 +473,7 @@ def archive(big: str) -> None:
             f"agenda_bench_archive_{years}y",
             f"INSERT INTO diary_occurrence ({OCCURRENCE_COLUMNS}) "
             "SELECT event_id, start - k * interval '364 days', "
-            "\"end\" - k * interval '364 days', all_day, published "
+            "\"end\" - k * interval '364 days', all_day, spans_days, published "
             f"FROM diary_occurrence, generate_series(1, {years - 1}) AS k "
             "WHERE \"end\" < now() AND start > now() - interval '1 year'",
         )
