@@ -517,10 +517,10 @@ class Event(models.Model):
             models.Index(fields=["publication_state", "-published_at"], name="event_pub_idx"),
             models.Index(fields=["source"], name="event_source_idx"),
             models.Index(fields=["start"], name="event_start_idx"),
-            # Narrow copies of the events the agenda's flags keep: counting the free dates
-            # of a city joins each of its 100,000 dates to its event, and without them
-            # PostgreSQL probed the wide event table once per date (250 ms) where it now
-            # hashes the few ids it needs (35 ms).
+            # Narrow indexes for the agenda's flags: counting a city's free dates joins each
+            # of its 100,000 dates to its event, and without them PostgreSQL probed the wide
+            # event table once per date (250 ms) where it now hashes the ids it needs from
+            # one of these (35 ms).
             models.Index(fields=["id"], condition=Q(is_free=True), name="event_free"),
             models.Index(fields=["id"], condition=Q(family_friendly=True), name="event_family"),
             models.Index(fields=["venue", "id"], name="event_venue_id"),
@@ -849,6 +849,7 @@ class Occurrence(models.Model):
 
     @staticmethod
     def spans_days_of(start: datetime, end: datetime, all_day: bool) -> bool:
+        """Whether a date is listed on every day it covers (`spans_days`)."""
         return all_day or end - start > timedelta(days=1)
 
 
