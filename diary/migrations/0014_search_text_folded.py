@@ -24,5 +24,8 @@ def fold(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("diary", "0013_event_pending_change")]
+    # This and 0010 read the venues' `name`, which venues/0003 moves to `name_en`: on a new
+    # database they run first, whatever later migrations depend on.
+    run_before = [("venues", "0003_texts_in_languages")]
 
     operations = [migrations.RunPython(fold, migrations.RunPython.noop)]

@@ -6,6 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("diary", "0020_occurrence_partial_indexes_and_spans_days"),
+        ("venues", "0003_texts_in_languages"),
     ]
 
     operations = [
