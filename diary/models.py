@@ -819,6 +819,8 @@ class Occurrence(models.Model):
             models.Index(
                 fields=["start", "end", "event", "published", "spans_days"],
                 condition=Q(published=True),
+                # PostgreSQL: a page's ids from the index alone (SQLite's indexes hold them).
+                include=["id"],
                 name="occurrence_public_start",
             ),
             # "Still on after" counts.

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("published", True)),
                 fields=["start", "end", "event", "published", "spans_days"],
+                include=["id"],
                 name="occurrence_public_start",
             ),
         ),

@@ -109,6 +109,19 @@ def test_a_flag_is_counted_from_a_narrow_index_of_the_events(agenda, query, inde
     assert index in count, count
 
 
+@pytest.mark.parametrize("query", ["", "when=week", "when=month"])
+def test_a_page_of_ids_is_read_from_the_start_index_alone(agenda, query):
+    """The agenda asks for a page's ids first: the index holds them (INCLUDE id), so the
+    dates that began before the window and are over (a year of them) are skipped in the
+    index, without reading each row."""
+    ids = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public().for_listing()).qs
+    sql, params = ids.values_list("pk", flat=True)[:40].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using occurrence_public_start" in plan, plan
+
+
 @pytest.mark.parametrize("query", ["", "when=week", "start=2026-12-01"])
 def test_what_is_still_on_is_a_bounded_range_of_the_start_index(agenda, query):
     """Past dates are skipped by a lower bound on `start` (the longest a date lasts), not
