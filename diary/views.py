@@ -187,14 +187,13 @@ def month_days(agenda: AgendaFilter, first: date, last: date) -> dict[date, tupl
     for n, total, pk in short:
         totals[n] = total
         candidates.setdefault(n, []).append(pk)
-    spans = (
+    # The long dates, earliest first: a day counts the spans over it (a running sum of where
+    # they begin and end) and lists the first few of them, which come early in that order.
+    spans = list(
         agenda.filter_queryset(base.filter(spans_days=True))
         .order_by("start", "pk")
         .values_list(day_number("start", midnights), day_number("end", midnights, "lte"), "pk")
     )
-    # Earliest first: a day counts the spans over it (a running sum of where they begin and
-    # end) and lists the first few of them, which come early in that order.
-    spans = list(spans)
     length = len(midnights) - 1
     changes = [0] * (length + 1)
     for begin, end, _pk in spans:
