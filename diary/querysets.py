@@ -113,6 +113,7 @@ DAY_LIST_EVENT_FIELDS = (
     "text_language",
     "venue",
     "category",
+    "last_change",  # versions each date's row (diary.rows)
 )
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from common.translation import IN_LANGUAGE, active_language, shown_language, translated
+from diary import rows
 from diary.models import Event, Occurrence
 
 register = template.Library()
@@ -88,6 +89,13 @@ def options(choices, selected) -> str:
             for value, label in choices
         )
     )
+
+
+@register.simple_tag
+def rendered_rows(days: list[tuple]) -> list[tuple]:
+    """The days of a list of dates with their rows' HTML: `{% rendered_rows days as day_rows %}`,
+    each row rendered once per version of its event and language (diary.rows)."""
+    return rows.rendered_rows(days)
 
 
 @dataclass(frozen=True)
