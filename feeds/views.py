@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.db.models import Count, Max, Min, Sum
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -34,10 +34,9 @@ from common.translation import in_language
 from diary.cache import remembered_as
 from diary.filters import AgendaFilter, describe, selection
 from diary.letters import LetterForm
-from diary.models import Category, Event, Occurrence
+from diary.models import Event, Occurrence
 from diary.views import is_htmx, selection_query
 from feeds import ical
-from venues.models import Venue
 
 # Without a size budget (DIARY_FEED_MAX_BYTES=0), a feed with at most this many events (about
 # 7 MB) is built whole, so that it can be cached; larger ones are streamed.
@@ -256,25 +255,30 @@ def events_ics(request):
     )
 
 
-def shortcut_feed(request, *, model, parameter: str, slug: str):
-    """The agenda's feed with one parameter fixed by the URL, named after what it fixes."""
-    fixed = get_object_or_404(model, slug=slug)
+def shortcut_feed(request, *, parameter: str, slug: str):
+    """The agenda's feed with one parameter fixed by the URL, named after what it fixes. The
+    filter's own check of the parameter finds it (no lookup of its own); an unknown one, or a
+    name where the address wants a slug, is a 404."""
     agenda = feed_filter(request, **{parameter: slug})
-    if not agenda.is_valid():
+    valid = agenda.is_valid()
+    found = agenda.form.cleaned_data.get(parameter) if parameter not in agenda.form.errors else []
+    if len(found) != 1 or found[0].slug != slug:
+        raise Http404
+    if not valid:
         return bad_request(agenda)
-    return calendar_response(request, matching_events(agenda), name=fixed.name, agenda=agenda)
+    return calendar_response(request, matching_events(agenda), name=found[0].name, agenda=agenda)
 
 
 @cacheable
 @polled
 def venue_ics(request, slug: str):
-    return shortcut_feed(request, model=Venue, parameter="venue", slug=slug)
+    return shortcut_feed(request, parameter="venue", slug=slug)
 
 
 @cacheable
 @polled
 def category_ics(request, slug: str):
-    return shortcut_feed(request, model=Category, parameter="category", slug=slug)
+    return shortcut_feed(request, parameter="category", slug=slug)
 
 
 @cacheable
