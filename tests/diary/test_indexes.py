@@ -97,16 +97,20 @@ def test_the_agenda_reads_its_pages_and_counts_from_the_publication_indexes(agen
         ("free=true", "event_free"),
         ("family=true", "event_family"),
         ("accessible=true", "event_venue_id"),
+        ("category=music", "event_category_id"),
     ],
 )
 def test_a_flag_is_counted_from_a_narrow_index_of_the_events(agenda, query, index):
-    """Counting a flag joins every date still on to its event. Hashed, the join reads the
-    events' narrow index, not their wide table: probing that once per date cost 250 ms at
-    100,000 events, where the planner now hashes the few ids it needs (35 ms)."""
+    """Counting a flag (or a category) joins every date still on to its event. Hashed, the
+    join reads the events' narrow index, not their wide table: probing that once per date
+    cost 250 ms at 100,000 events, where the planner now hashes the few ids it needs (35 ms);
+    a category's ids read from its table took 8 ms, from the index 2.5."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_nestloop = off")
+        # A table of 40 events is read as well through its primary key; a city's is not.
+        cursor.execute("SET LOCAL enable_indexscan = off")
     count, _page = plans(query)
-    assert index in count, count
+    assert re.search(rf"\b(using|on) {index}\b", count), count
 
 
 @pytest.mark.parametrize("query", ["", "when=week", "when=month"])
