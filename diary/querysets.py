@@ -113,7 +113,8 @@ DAY_LIST_EVENT_FIELDS = (
     "text_language",
     "venue",
     "category",
-    "last_change",  # versions each date's row (diary.rows)
+    "last_change",  # with `changed`, versions each date's row (diary.rows)
+    "changed",
 )
 
 

@@ -26,11 +26,13 @@ ROW_TEMPLATE = "diary/_occurrence.html"
 def row_key(occurrence, language: str) -> str | None:
     """Where a date's row is kept, or None for an event without a journal stamp (nothing
     versions its row)."""
-    stamp = occurrence.event.last_change_id
-    if stamp is None:
+    event = occurrence.event
+    if event.last_change_id is None or event.changed is None:
         return None
+    # The change's moment beside its id: SQLite hands out a rolled-back change's id anew.
+    stamp = (event.last_change_id, event.changed.timestamp())
     times = (occurrence.start.timestamp(), occurrence.end.timestamp(), occurrence.all_day)
-    return f"row:{language}:{stamp}:{occurrence.pk}:" + ":".join(map(str, times))
+    return f"row:{language}:{occurrence.pk}:" + ":".join(map(str, (*stamp, *times)))
 
 
 def rendered_rows(days: list[tuple]) -> list[tuple]:

@@ -371,13 +371,15 @@ def test_a_worker_that_forgets_its_own_memory_still_holds_the_submission_limit(c
 
 
 def test_a_write_through_another_worker_is_never_served_stale(client):
-    from diary.clients import shared_cache
-    from diary.journal import VERSION_KEY
+    from diary import journal
 
     event = EventFactory(title="Old title")
     assert "Old title" in client.get("/").content.decode()
+    version = journal.data_version()
     Event.objects.filter(pk=event.pk).update(title_en="New title")  # written by another worker…
-    shared_cache.set(VERSION_KEY, "bumped by another worker")  # …which bumped the version
+    # …which journalled it (stamping the event), moving the version every worker shares.
+    journal.record(action="edited", subject=event.title, events=[(event.pk, event.uid)])
+    assert journal.data_version() != version
     assert "New title" in client.get("/").content.decode()
 
 
