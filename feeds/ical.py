@@ -199,7 +199,7 @@ def _rows_in_order(ids: Iterable[int], language: str) -> Iterator[list[tuple[int
     """(id, stored text) of the events of `ids`, in that order, a batch at a time."""
     column = to_attribute("ical", language)
     for batch in batched(ids, BATCH):
-        texts = dict(Event.objects.filter(pk__in=batch).values_list("pk", column))
+        texts = dict(Event.objects.filter(pk__in=batch).order_by().values_list("pk", column))
         yield [(pk, texts[pk]) for pk in batch if pk in texts]
 
 
