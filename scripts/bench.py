@@ -23,9 +23,9 @@ docs/benchmarks/ (matplotlib), and prints them.
 Environment: BENCH_PG (server, default postgres://postgres@127.0.0.1:5432), BENCH_REDIS_URL
 (default redis://127.0.0.1:6379/15), BENCH_SECONDS per URL (default 6), BENCH_CONNECTIONS
 (default 8), BENCH_WORKERS (default: the CPU count), BENCH_SOAK_SECONDS (default 60),
-BENCH_REUSE=1 keeps already seeded databases (and var/bench/), BENCH_FAULT=0 skips stopping
-PostgreSQL. `scripts/bench.py charts` redraws the charts from the last run's
-docs/benchmarks/results.json.
+BENCH_REUSE=1 keeps already seeded databases (migrated to the code's schema) and var/bench/,
+BENCH_FAULT=0 skips stopping PostgreSQL. `scripts/bench.py charts` redraws the charts from
+the last run's docs/benchmarks/results.json.
 """
 
 import json
@@ -118,6 +118,7 @@ def seeded(size: str) -> str:
     if REUSE and exists:
         if remembered.exists():
             say(remembered.read_text().rstrip() + " (an earlier run's seeding)")
+        migrated(database)
         return database
     psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     psql(f'CREATE DATABASE "{database}"')
@@ -422,7 +423,15 @@ def copied(source: str, name: str, sql: str) -> str:
         psql(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         psql(sql, name)
         psql("VACUUM ANALYZE", name)
+    else:
+        migrated(name)
     return name
+
+
+def migrated(database: str) -> None:
+    """A reused database brought up to the code's schema (a new index, say), and analysed."""
+    manage(database, "migrate", "--no-input", "--verbosity", "0")
+    psql("ANALYZE", database)
 
 
 OCCURRENCE_COLUMNS = 'event_id, start, "end", all_day, spans_days, published'
@@ -586,6 +595,7 @@ def sqlite(server: str) -> list[dict]:
         if remembered.exists():
             say(remembered.read_text().rstrip() + " (an earlier run's seeding)")
             say()
+        manage(url, "migrate", "--no-input", "--verbosity", "0")
     else:
         WORK.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
