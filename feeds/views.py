@@ -261,7 +261,7 @@ def shortcut_feed(request, *, parameter: str, slug: str):
     name where the address wants a slug, is a 404."""
     agenda = feed_filter(request, **{parameter: slug})
     valid = agenda.is_valid()
-    found = agenda.form.cleaned_data.get(parameter) if parameter not in agenda.form.errors else []
+    found = [] if parameter in agenda.form.errors else list(agenda.form.cleaned_data[parameter])
     if len(found) != 1 or found[0].slug != slug:
         raise Http404
     if not valid:
