@@ -45,14 +45,24 @@ class IdsFirstPaginator(Paginator):
 
     With `count_up_to`, the count stops there (`more` then says there are more): counting
     every date still on in a capital costs more than the rest of the page. It counts far
-    enough to know the page asked for and whether one follows it.
+    enough to know the page asked for and whether one follows it. With `narrow`, the rows
+    are narrow already (a `values_list`): one query reads the page.
     """
 
     MAX_PAGE = 1_000_000  # a page number beyond is read as this one
 
-    def __init__(self, object_list, per_page, *, count_up_to: int | None = None, **kwargs):
+    def __init__(
+        self,
+        object_list,
+        per_page,
+        *,
+        count_up_to: int | None = None,
+        narrow: bool = False,
+        **kwargs,
+    ):
         super().__init__(object_list, per_page, **kwargs)
         self.count_up_to = count_up_to
+        self.narrow = narrow
         self.more = False
 
     def get_page(self, number):
@@ -74,7 +84,7 @@ class IdsFirstPaginator(Paginator):
         return min(counted, self.count_up_to)
 
     def _get_page(self, object_list, number, paginator):
-        if isinstance(self.object_list, QuerySet):
+        if isinstance(self.object_list, QuerySet) and not self.narrow:
             ids = list(object_list.prefetch_related(None).values_list("pk", flat=True))
             rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
             object_list = [rows[pk] for pk in ids if pk in rows]

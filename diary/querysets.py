@@ -9,6 +9,7 @@ reach none of them.
 from datetime import date, datetime, timedelta
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 from common.translation import CODES, columns
@@ -79,6 +80,17 @@ class OccurrenceQuerySet(models.QuerySet):
                 "event__venue__description",
             )
             .order_by("start", "event_id")
+        )
+
+    def listed(self) -> "OccurrenceQuerySet":
+        """A list of dates before its rows are rendered (diary.rows): each date's id and
+        times (read from the start index) and its event's journal stamp, as narrow named
+        tuples, in the agenda's order. A row kept for that stamp needs nothing more; the
+        others are loaded whole (`for_day_lists`), a query for them all."""
+        return (
+            self.annotate(stamp=F("event__last_change_id"), stamped=F("event__changed"))
+            .order_by("start", "event_id")
+            .values_list("pk", "start", "end", "stamp", "stamped", named=True)
         )
 
     def for_day_lists(self) -> "OccurrenceQuerySet":

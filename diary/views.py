@@ -83,10 +83,9 @@ def agenda(request):
         # the one to bookmark, share or subscribe to.
         query = chosen.urlencode()
         return redirect(reverse("diary:agenda") + (f"?{query}" if query else ""))
-    agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().for_day_lists())
-    page = IdsFirstPaginator(agenda.qs, PAGE_SIZE, count_up_to=COUNT_UP_TO).get_page(
-        request.GET.get("page")
-    )
+    agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().listed())
+    paginator = IdsFirstPaginator(agenda.qs, PAGE_SIZE, count_up_to=COUNT_UP_TO, narrow=True)
+    page = paginator.get_page(request.GET.get("page"))
     query = selection_query(request)
     selected = request.GET.copy()
     if agenda.dates_chosen:
