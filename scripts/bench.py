@@ -450,8 +450,8 @@ def million(big: str) -> None:
     occurrences = int(psql("SELECT count(*) FROM diary_occurrence", database))
     say()
     say(
-        "### Plans: the agenda page's queries (a count that stops at 1,000, a page of ids, "
-        "their rows) and the API's exact count, at 100,000 events "
+        "### Plans: the agenda page's queries (a count that stops at 1,000, a page of "
+        "narrow rows) and the API's exact count, at 100,000 events "
         f"(196,601 occurrences) and at {occurrences:,} occurrences"
     )
     say()

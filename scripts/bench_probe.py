@@ -92,15 +92,17 @@ def queries(*paths: str) -> dict:
 
 def explain() -> dict:
     """For each filter, the SQL time of the agenda page's queries (its bounded count, its
-    page of ids, their rows) and of the API's exact count, and whether any of them scans
-    the occurrence table sequentially."""
+    page of narrow rows, as diary.views.agenda asks them) and of the API's exact count, and
+    whether any of them scans the occurrence table sequentially."""
     plans = {}
     for query in FILTERS:
-        qs = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public().for_listing()).qs
+        listed = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public().listed())
+        paginator = IdsFirstPaginator(listed.qs, PAGE_SIZE, count_up_to=COUNT_UP_TO, narrow=True)
         with CaptureQueriesContext(connection) as page:
-            len(IdsFirstPaginator(qs, PAGE_SIZE, count_up_to=COUNT_UP_TO).get_page(1))
+            len(paginator.get_page(1))
+        api = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public().for_listing())
         with CaptureQueriesContext(connection) as count:
-            qs.count()
+            api.qs.count()
         plans[query or "(none)"] = {
             "page": _explained(page.captured_queries),
             "count": _explained(count.captured_queries),
