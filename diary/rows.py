@@ -50,8 +50,8 @@ def rendered_rows(days: list[tuple]) -> list[tuple]:
     language = translation.get_language()
     dates = {date.pk: date for _day, group in days for date in group}
     keys = {pk: row_key(date, language) for pk, date in dates.items()}
-    html = cache.get_many([key for key in keys.values() if key])
-    html = {pk: html[key] for pk, key in keys.items() if key in html}
+    kept = cache.get_many([key for key in keys.values() if key])
+    html = {pk: kept[key] for pk, key in keys.items() if key in kept}
     missing = [date for pk, date in dates.items() if pk not in html]
     if missing:
         whole = [date for date in missing if isinstance(date, Occurrence)]
