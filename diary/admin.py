@@ -80,6 +80,7 @@ class EventAdmin(AgendaAdmin):
         "all_day",
         "is_free",
         "family_friendly",
+        "is_pick",
         ("venue", admin.RelatedOnlyFieldListFilter),
     )
     list_select_related = ("venue", "category")
@@ -107,7 +108,7 @@ class EventAdmin(AgendaAdmin):
         "overrides",
     )
     inlines = (OccurrenceInline,)
-    actions = ("approve", "reject", "cancel")
+    actions = ("approve", "reject", "cancel", "pick", "unpick")
     fieldsets = (
         # Each text in the three languages side by side; the organiser's own is marked in
         # Moderation (text_language).
@@ -141,7 +142,17 @@ class EventAdmin(AgendaAdmin):
                 )
             },
         ),
-        (_("Magazine"), {"fields": ("related_articles", "excluded_articles")}),
+        (
+            _("Magazine"),
+            {
+                "fields": (
+                    "is_pick",
+                    tuple(columns("pick_reason")),
+                    "related_articles",
+                    "excluded_articles",
+                )
+            },
+        ),
         (
             _("Moderation"),
             {"fields": ("organiser", "text_language", "status", "publication_state")},
@@ -377,6 +388,26 @@ class EventAdmin(AgendaAdmin):
             queryset.exclude(status=Event.Status.CANCELLED),
             services.event_cancel,
             lambda n: ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", n),
+        )
+
+    @admin.action(description=_("Mark the selected events as editors' picks"))
+    def pick(self, request, queryset) -> None:
+        self._moderate(
+            request,
+            queryset.filter(is_pick=False),
+            services.event_pick,
+            lambda n: ngettext("%(count)d event picked.", "%(count)d events picked.", n),
+        )
+
+    @admin.action(description=_("Take the selected events out of the editors' picks"))
+    def unpick(self, request, queryset) -> None:
+        self._moderate(
+            request,
+            queryset.filter(is_pick=True),
+            lambda event: services.event_pick(event=event, pick=False),
+            lambda n: ngettext(
+                "%(count)d event is no longer a pick.", "%(count)d events are no longer picks.", n
+            ),
         )
 
 

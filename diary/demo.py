@@ -327,6 +327,26 @@ TITLE_TAGS = {
 # are rendered as it commits (up to journal.RENDER_AT_ONCE), so the first feed after seeding
 # only reads them.
 BATCH_SIZE = journal.RENDER_AT_ONCE
+# Every PICK_EVERY-th generated event is an editors' pick, with one of these reasons (by its
+# number, not the RNG, so that the rest of the city stays as it was).
+PICK_EVERY = 10
+PICK_REASONS = (
+    {
+        "en": "Our favourite of the season.",
+        "fr": "Notre préféré de la saison.",
+        "nl": "Onze favoriet van het seizoen.",
+    },
+    {
+        "en": "Go early: the room is small.",
+        "fr": "Venez tôt : la salle est petite.",
+        "nl": "Kom vroeg: de zaal is klein.",
+    },
+    {
+        "en": "A rare chance to see it in Brussels.",
+        "fr": "Une occasion rare de le voir à Bruxelles.",
+        "nl": "Een zeldzame kans om het in Brussel te zien.",
+    },
+)
 
 
 @journal.door("demo")
@@ -580,6 +600,11 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
         status=status,
         publication_state=publication_state,
     )
+    if number % PICK_EVERY == 0:
+        event.is_pick = True
+        reason = PICK_REASONS[number // PICK_EVERY % len(PICK_REASONS)]
+        for code, text in reason.items():
+            setattr(event, f"pick_reason_{code}", text)
     chosen_tags = rng.sample(tags, k=min(len(tags), rng.choice([0, 0, 1, 2])))
     topic = [tag for tag in tags if tag.slug in TITLE_TAGS.get(names["en"], [])]
     chosen_tags = list(dict.fromkeys(topic + chosen_tags))

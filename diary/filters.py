@@ -222,6 +222,7 @@ class AgendaFilter(django_filters.FilterSet):
         field_name="event__venue__step_free_access", label=_("Step-free access")
     )
     family = TrueOnlyFilter(field_name="event__family_friendly", label=_("Family-friendly"))
+    pick = TrueOnlyFilter(field_name="event__is_pick", label=_("Editors' picks"))
 
     class Meta:
         model = Occurrence

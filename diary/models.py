@@ -419,6 +419,22 @@ class Event(models.Model):
     min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
 
+    # Editors' picks: set in the admin (services.event_pick), never by an organiser's door.
+    is_pick = models.BooleanField(
+        _("editors' pick"),
+        default=False,
+        help_text=_("Opens the agenda under “Our picks” in the weeks it is on."),
+    )
+    pick_reason = Translated(
+        models.CharField(
+            _("why we pick it"),
+            validators=[validate_one_line],
+            max_length=200,
+            blank=True,
+            help_text=_("One line, shown with the pick."),
+        )
+    )
+
     status = models.CharField(
         _("status"), max_length=20, choices=EventStatus.choices, default=EventStatus.SCHEDULED
     )
@@ -525,6 +541,7 @@ class Event(models.Model):
             # one of these (35 ms).
             models.Index(fields=["id"], condition=Q(is_free=True), name="event_free"),
             models.Index(fields=["id"], condition=Q(family_friendly=True), name="event_family"),
+            models.Index(fields=["id"], condition=Q(is_pick=True), name="event_pick"),
             models.Index(fields=["venue", "id"], name="event_venue_id"),
             # A category's events by id from the index alone: counting a category's dates
             # hashes its events' ids, which took reading 6,400 of the table's pages (8 ms at

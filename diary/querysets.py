@@ -106,7 +106,7 @@ class OccurrenceQuerySet(models.QuerySet):
                 "all_day",
                 "event_id",
                 *(f"event__{field}" for field in DAY_LIST_EVENT_FIELDS),
-                *(f"event__{column}" for column in columns("title")),
+                *(f"event__{column}" for column in columns("title", "pick_reason")),
                 *(
                     f"event__{related}__{column}"
                     for related in ("venue", "category")
@@ -125,6 +125,7 @@ DAY_LIST_EVENT_FIELDS = (
     "text_language",
     "venue",
     "category",
+    "is_pick",
     "last_change",  # with `changed`, versions each date's row (diary.rows)
     "changed",
 )

@@ -290,6 +290,14 @@ def duplicate_dismiss(*, event: Event) -> Event:
     return event
 
 
+def event_pick(*, event: Event, pick: bool = True) -> Event:
+    """An editor's pick, or no longer one: the agenda opens with the picks of its selection
+    in the weeks they are on. Only the admin calls this; no organiser's door sets it, and
+    calendars are not told (the sequence stays)."""
+    event.is_pick = pick
+    return event_save(event=event)
+
+
 def event_cancel(*, event: Event) -> Event:
     """Mark an event cancelled. It stays listed, so subscribers learn it is off."""
     event.status = Event.Status.CANCELLED

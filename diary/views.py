@@ -22,7 +22,15 @@ from common.listing import IdsFirstPaginator, feed_links, group_by_day
 from common.translation import in_any_language, named
 from diary import recurrence
 from diary.cache import remembered_as
-from diary.filters import AgendaFilter, local_midnight, present, selection
+from diary.filters import (
+    AgendaFilter,
+    WhenChoices,
+    ends_after,
+    local_midnight,
+    present,
+    selection,
+    when_window,
+)
 from diary.models import Article, Category, Event, Language, Occurrence, Tag, shown_language_name
 from diary.related import related_articles
 from diary.sharing import google_calendar_url, outlook_calendar_url, share_links
@@ -34,6 +42,10 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 40
 COUNT_UP_TO = 1000  # "More than 1000 dates": a count that stops there, whatever the city holds
 MONTH_SHOWN = 3  # dates a month grid lists in a day; the rest are a link to that day
+PICKS_SHOWN = 4  # editors' picks the agenda opens with
+# The picks' dates read to find PICKS_SHOWN events: a pick on every evening of the week
+# takes seven of them.
+PICKS_READ = 24
 
 
 def is_htmx(request) -> bool:
@@ -94,6 +106,8 @@ def agenda(request):
         "filter": agenda,
         "selected": selected,
         "page": page,
+        "picks": week_picks(agenda, query) if page.number == 1 else [],
+        "picks_query": selection_query(request, "when", "start", "end", "pick"),
         "days": group_by_day(page.object_list, since=agenda.first_day()),
         "query": query,
         "feed": feed_links(request, query),
@@ -104,6 +118,38 @@ def agenda(request):
         response = render(request, "diary/agenda.html", context | filter_choices())
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def week_picks(agenda: AgendaFilter, query: str) -> list[Occurrence]:
+    """The editors' picks of the selection that are on this week (the `when=week` window),
+    each event once at its next date, soonest first, at most PICKS_SHOWN; none when the
+    selection is the picks already. Remembered per data version, selection and day, as
+    long as the form's choices: a page asked again runs no more queries than before."""
+    agenda.is_valid()  # filter_queryset reads the cleaned selection
+    if agenda.form.cleaned_data.get("pick"):
+        return []
+    start, end = when_window(WhenChoices.WEEK, agenda.now)
+
+    def picks_now() -> list[Occurrence]:
+        first: dict[int, Occurrence] = {}
+        for occurrence in (
+            agenda.filter_queryset(Occurrence.objects.public().for_day_lists())
+            .filter(ends_after(start), start__lt=end, event__is_pick=True)
+            .order_by("start", "event_id")[:PICKS_READ]
+        ):
+            first.setdefault(occurrence.event_id, occurrence)
+        return list(first.values())
+
+    key = remembered_as("week-picks", query, timezone.localdate(agenda.now))
+    # What ended since the picks were remembered is no longer on this week.
+    on = [
+        occurrence
+        for occurrence in cache.get_or_set(key, picks_now, CHOICES_TTL)
+        if occurrence.end > agenda.now or occurrence.start >= agenda.now
+    ]
+    for occurrence in on:
+        occurrence.ongoing = occurrence.start < agenda.now
+    return on[:PICKS_SHOWN]
 
 
 VENUE_OPTIONS = 20

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db.models import Case, F, QuerySet, TextField, Value, When
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
+from django.utils.translation import gettext
 
 from common.translation import CODES, active_language, to_attribute, translated
 from diary import recurrence
@@ -90,7 +91,9 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
             vevent.add(name, moments)
     summary, description = translated(event, "summary"), translated(event, "description")
     text = "\n\n".join(
-        part for part in (plain_text(summary[0]), plain_text(description[0]), url) if part
+        part
+        for part in (pick_line(event), plain_text(summary[0]), plain_text(description[0]), url)
+        if part
     )
     vevent.add(
         "description", text, parameters={"LANGUAGE": description[1] or summary[1] or language}
@@ -107,6 +110,14 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     if venue and venue.latitude is not None and venue.longitude is not None:
         vevent.add("geo", (float(venue.latitude), float(venue.longitude)))
     return vevent
+
+
+def pick_line(event: Event) -> str:
+    """An editors' pick says so first, with its reason, in the feed's language."""
+    if not event.is_pick:
+        return ""
+    reason = translated(event, "pick_reason")[0]
+    return gettext("Our pick: %(reason)s") % {"reason": reason} if reason else gettext("Our pick")
 
 
 def override_vevents(event: Event, master: icalendar.Event) -> list[icalendar.Event]:

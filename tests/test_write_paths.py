@@ -10,6 +10,8 @@ untrusted organiser. After every step:
 - no rule is lost: every version of an event (public and proposed) keeps its rule;
 - each feed's ETag changes exactly when its body changes;
 - `updated_since` returns every event whose public view changed, tombstones included;
+- the editors' picks are the events an editor picked (an organiser's door that sends
+  `is_pick` changes nothing);
 - each event's occurrence rows are its rule's expansion.
 """
 
@@ -106,6 +108,7 @@ class WritePaths(RuleBasedStateMachine):
         self.feeds = {url: self.feed(url) for url in FEEDS}
         self.public = public_view()
         self.withdrawn: set[str] = set()  # what an editor took out of public view this step
+        self.picked: set[str] = set()  # the events an editor picked (and did not unpick)
         self.since = timezone.now()
 
     def teardown(self):
@@ -149,6 +152,7 @@ class WritePaths(RuleBasedStateMachine):
             "start": local_minutes(shown.start),
             "end": local_minutes(shown.end),
             "repeat": "custom" if shown.rrule else "",
+            "is_pick": "" if event.is_pick else "on",  # neither way the organiser's to say
             "started": started(),
             "website_url": "",
         }
@@ -158,8 +162,9 @@ class WritePaths(RuleBasedStateMachine):
         start, end = timezone.localtime(event.start), timezone.localtime(event.end)
         return {
             **{column: getattr(event, column) for column in columns("summary", "description")},
-            **{column: getattr(event, column) for column in columns("title")},
+            **{column: getattr(event, column) for column in columns("title", "pick_reason")},
             f"title_{event.text_language}": title,
+            "is_pick": "on" if event.is_pick else "",
             "slug": event.slug,
             "category": event.category_id or "",
             "tags": list(event.tags.values_list("pk", flat=True)),
@@ -211,6 +216,7 @@ class WritePaths(RuleBasedStateMachine):
                 "end": "2027-01-20T20:00:00+01:00",
                 "rrule": rrule,
                 "is_free": True,
+                "is_pick": True,  # not the organiser's to say
             },
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Token {self.tokens[self.organisers[trusted].pk]}",
@@ -236,6 +242,7 @@ class WritePaths(RuleBasedStateMachine):
                 "end": "2027-01-20T21:00",
                 "repeat": "",
                 "is_free": "on",
+                "is_pick": "on",  # not the organiser's to say
                 "started": started(),
                 "website_url": "",
                 # Same venue, same time: the form would first ask "Is it one of these?"
@@ -305,10 +312,18 @@ class WritePaths(RuleBasedStateMachine):
         self.action("cancel", self.pick(data))
 
     @precondition(has_events)
+    @rule(data=st.data(), picked=st.booleans())
+    def editor_picks(self, data, picked):
+        event = self.pick(data)
+        self.action("pick" if picked else "unpick", event)
+        (self.picked.add if picked else self.picked.discard)(event.uid)
+
+    @precondition(has_events)
     @rule(data=st.data())
     def editor_deletes(self, data):
         event = self.pick(data)
         self.withdrawn.add(event.uid)
+        self.picked.discard(event.uid)
         self.action("delete_selected", event, post="yes")
 
     @precondition(has_events)
@@ -375,6 +390,9 @@ class WritePaths(RuleBasedStateMachine):
             assert set(SUMMARY.findall(new_body)) <= self.vetted, url
             assert (new_etag != etag) == (new_body != body), f"{url}: ETag and body disagree"
             self.feeds[url] = (new_etag, new_body)
+
+        picks = set(Event.objects.filter(is_pick=True).values_list("uid", flat=True))
+        assert picks == self.picked, "a pick changed without an editor's word"
 
         for event in Event.objects.all():
             rule = same_rule(self.rules[event.uid])

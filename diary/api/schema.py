@@ -62,6 +62,7 @@ AGENDA_PARAMETERS = [
             ("free", "`true`: free events only."),
             ("accessible", "`true`: venues with step-free access only."),
             ("family", "`true`: family-friendly events only."),
+            ("pick", "`true`: editors' picks only."),
         )
     ),
 ]

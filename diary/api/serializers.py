@@ -79,7 +79,7 @@ class EventSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["id", "slug", "title", "uid"]
+        fields = ["id", "slug", "title", "uid", "is_pick"]
 
 
 class LinksMixin(serializers.Serializer):
@@ -140,6 +140,7 @@ class EventSerializer(LinksMixin, serializers.ModelSerializer):
         help_text="When this event's public view last changed (its own edits, and its "
         "venue's or category's): the value delta sync (`updated_since`) compares.",
     )
+    pick_reason = shown("Why the editors pick it (`is_pick`), in one line; may be empty.")
     url = serializers.SerializerMethodField()
     ics_url = serializers.SerializerMethodField()
 
@@ -151,7 +152,7 @@ class EventSerializer(LinksMixin, serializers.ModelSerializer):
             "rrule", "rdates", "exdates", "upcoming", "status", "is_free", "price_min",
             "price_max", "ticket_url", "languages", "family_friendly", "min_age", "max_age",
             "accessibility_notes", "text_language", "translations", "sequence",
-            "published_at", "updated", "url", "ics_url",
+            "published_at", "updated", "is_pick", "pick_reason", "url", "ics_url",
         ]  # fmt: skip
 
     def get_url(self, event: Event) -> str:

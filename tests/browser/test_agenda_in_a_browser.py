@@ -12,7 +12,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from diary.filters import when_window
-from tests.factories import CategoryFactory, EventFactory, VenueFactory
+from tests.factories import (
+    ArticleFactory,
+    CategoryFactory,
+    EventFactory,
+    TagFactory,
+    VenueFactory,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -98,22 +104,53 @@ def test_open_an_event_and_add_it_to_a_calendar(
     assert str(vevent["SUMMARY"]) == "Weekend Gig"
 
 
+@pytest.mark.parametrize("width", [1280, 375])
 def test_pages_have_no_serious_accessibility_violations(
-    live_server, page_for_axe, axe, weekend_programme
+    live_server, page_for_axe, axe, weekend_programme, width
 ):
     page = page_for_axe
+    page.set_viewport_size({"width": width, "height": 900})
     gig = weekend_programme["gig"]
+    jazz = TagFactory(slug="jazz", name="Jazz")
+    ArticleFactory(title="Where jazz lives").tags.add(jazz)
+    gig.tags.add(jazz)
+    EventFactory(title="Our Choice", is_pick=True, pick_reason="Go early.", start=gig.start)
     for path in (
         "/",
         gig.get_absolute_url(),
         gig.venue.get_absolute_url(),
         "/venues/",
+        "/tags/jazz/",
         "/month/",
         "/submit/",
     ):
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
         assert axe(page) == [], path
+
+
+def test_the_agenda_opens_with_the_weeks_picks_and_lists_them_all(
+    live_server, page, weekend_programme
+):
+    EventFactory(
+        title="Our Choice",
+        is_pick=True,
+        pick_reason="Go early: the room is small.",
+        start=weekend_programme["gig"].start,
+        venue=weekend_programme["gig"].venue,
+    )
+    page.goto(live_server.url + "/")
+    picks = page.get_by_role("region", name="Our picks this week")
+    expect(picks).to_contain_text("Our Choice")
+    expect(picks).to_contain_text("Go early: the room is small.")
+    expect(page.locator("#results .occurrence", has_text="Our Choice")).to_contain_text("Our pick")
+
+    picks.get_by_role("link", name="All our picks this week").click()
+    page.wait_for_url(re.compile(r"pick=true"))
+    assert query_of(page.url)["when"] == ["week"]
+    assert listed_titles(page) == {"Our Choice"}
+    assert page.get_by_label("Our picks", exact=True).is_checked()
+    expect(page.get_by_role("region", name="Our picks this week")).to_have_count(0)
 
 
 @pytest.mark.parametrize("width", [320, 375])

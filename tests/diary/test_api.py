@@ -66,7 +66,13 @@ def test_an_occurrence_carries_what_design_md_promises(api):
     venue = VenueFactory(slug="flagey", name="Flagey")
     event = EventFactory(title="Jazz", venue=venue, start=local(2026, 12, 1, 19))
     [row] = api.get("/api/v1/occurrences/", {"start": "2026-12-01"}).json()["results"]
-    assert row["event"] == {"id": event.pk, "slug": event.slug, "title": "Jazz", "uid": event.uid}
+    assert row["event"] == {
+        "id": event.pk,
+        "slug": event.slug,
+        "title": "Jazz",
+        "uid": event.uid,
+        "is_pick": False,
+    }
     assert row["start"] == "2026-12-01T19:00:00+01:00"
     assert row["end"] == "2026-12-01T21:00:00+01:00"
     assert row["all_day"] is False
@@ -155,6 +161,7 @@ def test_a_bad_parameter_is_a_400_naming_it(api, query, field):
         "when=month",
         "category=music&category=market",
         "free=true&family=true",
+        "pick=true",
         "q=market",
         "area=brussels&accessible=true",
         "tag=smart-city&language=fr",
@@ -400,6 +407,7 @@ def test_the_schema_and_docs_are_served_without_a_cdn(client):
         "language",
         "accessible",
         "family",
+        "pick",
         "page",
         "page_size",
         "ordering",

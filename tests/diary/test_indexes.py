@@ -38,6 +38,7 @@ FILTERS = [
     "language=fr",
     "accessible=true",
     "family=true",
+    "pick=true",
     "when=weekend&category=music&free=true",
 ]
 
@@ -56,6 +57,7 @@ def agenda():
             rrule="FREQ=DAILY;COUNT=20",
             is_free=number % 3 == 0,
             family_friendly=number % 4 == 0,
+            is_pick=number % 6 == 0,
         )
         if number % 5 == 0:
             event.tags.add(jazz)
@@ -96,6 +98,7 @@ def test_the_agenda_reads_its_pages_and_counts_from_the_publication_indexes(agen
     [
         ("free=true", "event_free"),
         ("family=true", "event_family"),
+        ("pick=true", "event_pick"),
         ("accessible=true", "event_venue_id"),
         ("category=music", "event_category_id"),
     ],
@@ -137,8 +140,11 @@ def test_what_is_still_on_is_a_bounded_range_of_the_start_index(agenda, query):
 def test_search_can_use_the_trigram_index(agenda):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_indexscan = off")  # a tiny table: any index would do
+        # Nor probe each date's event by its key: with statistics left by earlier tests,
+        # the planner may guess a handful of dates and prefer that to any index of words.
+        cursor.execute("SET LOCAL enable_nestloop = off")
     count, _page = plans("q=jazz")
-    assert "Bitmap Index Scan on event_search_text_trgm" in count
+    assert "Bitmap Index Scan on event_search_text_trgm" in count, count
 
 
 def test_connections_plan_for_ssds_and_whole_cursors():

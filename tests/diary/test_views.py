@@ -542,9 +542,11 @@ def test_the_form_choices_are_read_once_until_the_data_changes(client, settings)
     settings.DIARY_CACHE_RESPONSES = False
     EventFactory(tags=[TagFactory(slug="jazz", name="Jazz")])
     first = count_queries(client, "/")
-    # The choices' four queries, and the dates' rows: they are kept too (diary.rows).
-    assert count_queries(client, "/") == first - 5
-    assert count_queries(client, "/fr/") == first  # its names sorted in French
+    # The choices' four queries, the week's picks, and the dates' rows: they are kept too
+    # (diary.rows).
+    assert count_queries(client, "/") == first - 6
+    # Its names sorted in French; the picks are the same in every language.
+    assert count_queries(client, "/fr/") == first - 1
     TagFactory(slug="opera", name="Opera")
     assert 'value="opera"' in html_of(client.get("/"))
 
