@@ -14,9 +14,29 @@
       maxZoom: 19,
       attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
     }).addTo(map);
+    // Several places are grouped while they would overlap (Leaflet.markercluster): each
+    // group is one target large enough to click, named by how many places it holds.
+    var layer = map;
+    if (places.length > 1 && L.markerClusterGroup) {
+      layer = L.markerClusterGroup({
+        iconCreateFunction: function (cluster) {
+          var count = cluster.getChildCount();
+          var name = document.createElement("span");
+          name.className = "visually-hidden";
+          name.textContent = " " + (element.dataset.clusterLabel || "");
+          var inner = document.createElement("span");
+          inner.textContent = count;
+          inner.appendChild(name);
+          var html = document.createElement("div");
+          html.appendChild(inner);
+          var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+          return L.divIcon({ html: html, className: "marker-cluster marker-cluster-" + size, iconSize: L.point(40, 40) });
+        }
+      }).addTo(map);
+    }
     var bounds = [];
     places.forEach(function (place) {
-      var marker = L.marker([place.lat, place.lon], { title: place.name, alt: place.name }).addTo(map);
+      var marker = L.marker([place.lat, place.lon], { title: place.name, alt: place.name }).addTo(layer);
       if (place.url) {
         var link = document.createElement("a");
         link.href = place.url;

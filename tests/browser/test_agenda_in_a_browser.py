@@ -129,6 +129,25 @@ def test_pages_have_no_serious_accessibility_violations(
         assert axe(page) == [], path
 
 
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_venues_map_groups_the_markers_that_would_overlap(
+    live_server, page_for_axe, axe, width
+):
+    """A city's venues crowd its centre: one marker over another is a target too small to
+    click (axe's target-size). Grouped, each is one button named by what it holds."""
+    from diary.demo import demo_city_seed
+
+    demo_city_seed(events=20, venues=18, seed=1)
+    page = page_for_axe
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server.url + "/venues/")
+    page.wait_for_load_state("networkidle")
+    groups = page.locator(".marker-cluster")
+    expect(groups.first).to_be_visible()
+    assert re.fullmatch(r"\d+ venues here: zoom in", groups.first.inner_text().replace("\n", " "))
+    assert axe(page) == []
+
+
 def test_the_agenda_opens_with_the_weeks_picks_and_lists_them_all(
     live_server, page, weekend_programme
 ):
