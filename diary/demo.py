@@ -13,12 +13,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from common.translation import columns
-from diary import journal, recurrence
+from diary import images, journal, posters, recurrence
 from diary.models import Article, Category, Event, Language, Organiser, Tag
 from diary.services import event_save, events_bulk_create
 from venues.models import Municipality, Venue
@@ -327,6 +329,9 @@ TITLE_TAGS = {
 # are rendered as it commits (up to journal.RENDER_AT_ONCE), so the first feed after seeding
 # only reads them.
 BATCH_SIZE = journal.RENDER_AT_ONCE
+# Generated events that get a poster (diary.posters) when `seed_demo` loads the city: drawing
+# one and making its sizes takes a few tens of milliseconds.
+PICTURES = 150
 # Every PICK_EVERY-th generated event is an editors' pick, with one of these reasons (by its
 # number, not the RNG, so that the rest of the city stays as it was).
 PICK_EVERY = 10
@@ -356,9 +361,11 @@ def demo_city_seed(
     venues: int,
     seed: int,
     today: date | None = None,
+    pictures: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Create (or complete) the demo city. Returns how many generated events were added."""
+    """Create (or complete) the demo city. Returns how many generated events were added.
+    The first `pictures` generated events get a poster (diary.posters) and its sizes."""
     today = today or timezone.localdate()
     with transaction.atomic():
         municipalities = _seed_municipalities()
@@ -374,6 +381,7 @@ def demo_city_seed(
         venues=venue_list,
         tags=list(tags.values()),
         organisers=organisers,
+        pictures=pictures,
         progress=progress,
     )
     return {"events": created, "venues": len(venue_list)}
@@ -497,6 +505,7 @@ def _seed_events(
     venues: list[Venue],
     tags: list[Tag],
     organisers: list[Organiser],
+    pictures: int,
     progress: Callable[[int], None] | None,
 ) -> int:
     rng = random.Random(seed)
@@ -517,17 +526,42 @@ def _seed_events(
         )
         if drawn[0].uid in existing:
             continue
+        if number <= pictures:
+            _picture(drawn[0], key=f"{seed}-{number}")
         batch.append(drawn)
         if len(batch) >= BATCH_SIZE:
-            created += events_bulk_create(batch, now=now)
+            created += _events_create(batch, now=now)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        created += events_bulk_create(batch, now=now)
+        created += _events_create(batch, now=now)
         if progress:
             progress(len(batch))
     return created
+
+
+def _events_create(batch: list, *, now) -> int:
+    """A batch inserted at once (no save, so their pictures' sizes are made here)."""
+    created = events_bulk_create(batch, now=now)
+    for event, _tags, _languages in batch:
+        if event.image:
+            images.sizes_generate(event)
+    return created
+
+
+def _picture(event: Event, *, key: str) -> None:
+    """A poster for a generated event, written once (a rerun finds it)."""
+    name = f"events/demo/{key}.jpg"
+    title = event.own_title
+    if not default_storage.exists(name):
+        category = event.category.slug if event.category else ""
+        default_storage.save(
+            name, ContentFile(posters.poster(title=title, category=category, key=key))
+        )
+    event.image.name = name
+    event.image_width, event.image_height = posters.SIZE
+    # No description: the poster says the title the page shows beside it (decorative).
 
 
 def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages, categories):

@@ -8,16 +8,25 @@ is decoded. JPEG photos are decoded straight at a reduced scale (Pillow's draft 
 is lower. Every step after the first works on the small image.
 """
 
+import logging
+import os
 import uuid
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from imagekit.cachefiles.strategies import Optimistic
+from imagekit.models import ImageSpecField
+from imagekit.processors import ResizeToFit
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+logger = logging.getLogger(__name__)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 1600
@@ -27,6 +36,76 @@ MAX_PIXELS = {"JPEG": 40_000_000, "PNG": 16_000_000, "WEBP": 16_000_000}
 FORMATS = set(MAX_PIXELS)
 # Pillow's own guard, for anything that gets past ours (it warns at half, raises beyond).
 Image.MAX_IMAGE_PIXELS = max(MAX_PIXELS.values())
+
+
+# The widths an image is also served at, each as WebP and as JPEG (for the browsers without
+# WebP): a card, a card on a sharp screen or a page's column. Made once, when an image is
+# saved (MadeOnSave: settings.IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY), and
+# never looked for on a request; `manage.py generateimages` makes them again (new widths).
+WIDTHS = (480, 960, MAX_SIDE)
+SERVED = {"webp": "WEBP", "jpeg": "JPEG"}
+
+
+class MadeOnSave(Optimistic):
+    """imagekit's optimistic strategy (sizes made when the image is saved, then assumed),
+    except that an image whose file cannot be read saves all the same: its page shows it
+    whole (without dimensions, `sizes` offers none)."""
+
+    def on_source_saved(self, file):
+        try:
+            super().on_source_saved(file)
+        except (OSError, ValueError, SyntaxError) as error:
+            logger.warning("No sizes made of %s: %s", file.generator.source.name, error)
+
+
+def sizes_of(source: str) -> dict[str, ImageSpecField]:
+    """The fields of `source`'s sizes, by name (image_480_webp, image_480_jpeg, …)."""
+    return {
+        f"{source}_{width}_{extension}": ImageSpecField(
+            source=source,
+            processors=[ResizeToFit(width, upscale=False)],
+            format=format,
+            options={"quality": 80},
+        )
+        for width in WIDTHS
+        for extension, format in SERVED.items()
+    }
+
+
+@dataclass(frozen=True)
+class Size:
+    width: int
+    height: int
+    webp: str
+    jpeg: str
+
+
+def sizes(obj, source: str = "image") -> list[Size]:
+    """The sizes `obj`'s image is served at, smallest first, with their addresses and pixels
+    (from the stored dimensions of the image: no file is opened); the last is the image's
+    own width (or MAX_SIDE). Empty without an image or its dimensions."""
+    image = getattr(obj, source)
+    width, height = getattr(obj, f"{source}_width"), getattr(obj, f"{source}_height")
+    if not (image and width and height):
+        return []
+    shown = []
+    for target in WIDTHS:
+        served = min(target, width)  # never enlarged
+        urls = {ext: getattr(obj, f"{source}_{target}_{ext}").url for ext in SERVED}
+        shown.append(Size(served, round(height * served / width), **urls))
+        if served == width:
+            break
+    return shown
+
+
+def dimensions(image) -> tuple[int | None, int | None]:
+    """The width and height of a stored image, read from its header; None for a file that
+    is missing or unreadable (its page then shows it without sizes)."""
+    try:
+        with image.storage.open(image.name, "rb") as file, Image.open(file) as opened:
+            return opened.size
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None, None
 
 
 class ImageError(ValueError):
@@ -95,5 +174,40 @@ def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) 
             if path in referenced or now - default_storage.get_modified_time(path) < older_than:
                 continue
             default_storage.delete(path)
+            sizes_remove(path)
             removed += 1
     return removed
+
+
+def sizes_remove(path: str) -> None:
+    """Delete the sizes made of the image at `path` (imagekit keeps them in a folder named
+    after it)."""
+    folder = os.path.join(settings.IMAGEKIT_CACHEFILE_DIR, os.path.splitext(path)[0])
+    try:
+        _subfolders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        default_storage.delete(f"{folder}/{name}")
+
+
+def sizes_make(event) -> bool:
+    """Make the sizes of an event's image saved before they existed, and store its
+    dimensions (which tell pages the sizes are there). Whether the image could be read."""
+    width, height = dimensions(event.image)
+    if width is None:
+        return False
+    event.image_width, event.image_height = width, height
+    sizes_generate(event, force=True)  # whatever imagekit remembers
+    type(event).objects.filter(pk=event.pk).update(image_width=width, image_height=height)
+    return True
+
+
+def sizes_generate(obj, source: str = "image", *, force: bool = False) -> None:
+    """Make the sizes `sizes` offers of an image whose dimensions are stored (a writer that
+    saves no model, the demo loader, calls this; a save makes them by itself)."""
+    for target in WIDTHS:
+        for extension in SERVED:
+            getattr(obj, f"{source}_{target}_{extension}").generate(force=force)
+        if target >= getattr(obj, f"{source}_width"):
+            break

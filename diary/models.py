@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.translation import CODES, NamedInLanguages, Translated, columns, translated
-from diary import recurrence
+from diary import images, recurrence
 from diary.html import sanitise_html
 from diary.querysets import ArticleQuerySet, EventQuerySet, OccurrenceQuerySet
 from diary.text import searchable, validate_one_line, validate_text
@@ -403,6 +403,10 @@ class Event(models.Model):
     )
     ticket_url = models.URLField(_("ticket URL"), max_length=500, blank=True)
     image = models.ImageField(_("image"), upload_to="events/%Y/%m/", blank=True)
+    # Kept by services.event_save when the image changes, so pages size it without opening it
+    # (not ImageField's width_field: that opens the file on every load until they are set).
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     image_alt = models.CharField(
         _("image description"), validators=[validate_one_line], max_length=300, blank=True
     )
@@ -627,6 +631,8 @@ class Event(models.Model):
         }
         if "publication_state" in field_names:
             instance._loaded_public = instance.is_published
+        if "image" in field_names:
+            instance._loaded_image = instance.image.name
         return instance
 
     @property
@@ -685,6 +691,7 @@ class Event(models.Model):
     def mark_saved(self) -> None:
         """Make the current values the baseline for `changed_fields`."""
         self._loaded = {name: getattr(self, name) for name in self.CALENDAR_FIELDS}
+        self._loaded_image = self.image.name
         self._loaded_public = self.is_published
 
     @property
@@ -806,6 +813,11 @@ class Submission(Event):
         proxy = True
         verbose_name = _("submission to moderate")
         verbose_name_plural = _("submissions to moderate")
+
+
+# The sizes an event's image is served at (image_480_webp, …): files, not columns.
+for name, field in images.sizes_of("image").items():
+    Event.add_to_class(name, field)
 
 
 class Occurrence(models.Model):

@@ -106,7 +106,7 @@ class OccurrenceQuerySet(models.QuerySet):
                 "all_day",
                 "event_id",
                 *(f"event__{field}" for field in DAY_LIST_EVENT_FIELDS),
-                *(f"event__{column}" for column in columns("title", "pick_reason")),
+                *(f"event__{column}" for column in columns("title", "summary", "pick_reason")),
                 *(
                     f"event__{related}__{column}"
                     for related in ("venue", "category")
@@ -121,6 +121,12 @@ DAY_LIST_EVENT_FIELDS = (
     "slug",
     "status",
     "is_free",
+    "price_min",
+    "price_max",
+    "image",
+    "image_width",
+    "image_height",
+    "image_alt",
     "online_url",
     "text_language",
     "venue",

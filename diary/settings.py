@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "imagekit",
     "diary",
     "venues",
     "feeds",
@@ -196,6 +197,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# An image's sizes are made once, when it is saved, and assumed to exist ever after (no
+# check per request): diary.images.
+IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "diary.images.MadeOnSave"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # With DEBUG, serve files straight from the apps (no collectstatic needed, in tests too).

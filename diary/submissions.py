@@ -20,7 +20,7 @@ from common.translation import columns, in_language
 from diary import duplicates, recurrence, services, spam
 from diary.clients import client_address
 from diary.forms import SubmissionForm
-from diary.images import ImageError, image_process
+from diary.images import ImageError, image_process, sizes_remove
 from diary.models import Occurrence
 from venues.models import Venue
 
@@ -266,6 +266,7 @@ def manage(request, token: str):
                 )
             if replaced and event.image.name != replaced:
                 default_storage.delete(replaced)  # no event shows it any more
+                sizes_remove(replaced)
             messages.success(request, _("Your changes are saved."))  # the page says if they wait
             return redirect("diary:submission-manage", token)
         return render_form(request, form, image=image, event=event, vouched=vouched, status=400)

@@ -386,10 +386,11 @@ def test_a_write_through_another_worker_is_never_served_stale(client):
 # 4. Anonymous disk filling
 
 
-def _media_files(settings) -> list:
+def _media_files(settings, folder: str = "events") -> list:
+    """The files under MEDIA_ROOT/folder: the uploads (`CACHE`: their sizes; "": all)."""
     from pathlib import Path
 
-    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+    return [path for path in (Path(settings.MEDIA_ROOT) / folder).rglob("*") if path.is_file()]
 
 
 def _jpeg(size=(2000, 1500), *, noise: bool = True):
@@ -409,7 +410,7 @@ def test_invalid_or_previewed_forms_store_no_image(client, settings):
 
     client.post("/submit/", {**form_data(title=""), "image": _jpeg()})
     client.post("/submit/", {**form_data(), "preview": "1", "image": _jpeg()})
-    assert _media_files(settings) == []
+    assert _media_files(settings, "") == []
     assert not Event.objects.exists()
 
 
@@ -432,7 +433,7 @@ def test_a_bot_or_a_flood_gets_its_upload_refused_before_it_is_opened(
     ]
     assert codes == [400] * 6
     assert len(opened) == 4
-    assert _media_files(settings) == []
+    assert _media_files(settings, "") == []
 
 
 def test_an_address_out_of_submissions_has_its_upload_refused_unopened(
@@ -465,6 +466,9 @@ def test_a_saved_event_keeps_its_image_and_a_replaced_one_is_removed(client, set
     [second] = _media_files(settings)
     assert second != first
     assert event.image.path == str(second)
+    # The replaced image's sizes went with it; the new one's are there.
+    sized = {path.parent.name for path in _media_files(settings, "CACHE")}
+    assert sized == {second.stem}
 
 
 # 5. Images that decode to far more than they weigh

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from common.translation import IN_LANGUAGE, active_language, shown_language, translated
-from diary import rows
+from diary import images, posters, rows
 from diary.models import Event, Occurrence
 
 register = template.Library()
@@ -141,3 +141,26 @@ def fallback_note(obj, name: str, unless_as: str = "") -> str:
     if unless_as and shown_language(obj, unless_as) == shown:
         return ""
     return language_note(shown)
+
+
+@register.inclusion_tag("diary/_picture.html")
+def picture(obj, sizes: str, css_class: str = "", lazy: bool = False) -> dict:
+    """An object's image at the size the layout needs (`sizes`, as in HTML), in WebP or
+    JPEG as the browser takes, with its width and height so nothing moves while it loads;
+    below the fold, `lazy`. Nothing without an image."""
+    served = images.sizes(obj)
+    return {
+        "image": obj.image,
+        "alt": obj.image_alt,
+        "served": served,
+        "largest": served[-1] if served else None,
+        "sizes": sizes,
+        "css_class": css_class,
+        "lazy": lazy,
+    }
+
+
+@register.simple_tag
+def category_colour(event: Event) -> str:
+    """The colour of an event's category: the ground of its card without a picture."""
+    return posters.colour(event.category.slug if event.category_id else "")

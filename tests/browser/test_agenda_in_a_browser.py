@@ -189,7 +189,7 @@ def test_take_screenshots_for_the_readme(live_server, page, phone_page):
     from diary.demo import demo_city_seed
     from diary.models import Event
 
-    demo_city_seed(events=120, venues=18, seed=1)
+    demo_city_seed(events=120, venues=18, seed=1, pictures=60)
     folder = Path(os.environ["SCREENSHOT_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     page.goto(live_server.url + "/")

@@ -1,11 +1,14 @@
 from datetime import date
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from diary import posters
 from diary.demo import VENUES
+from diary.images import sizes
 from diary.models import Article, ChangedEvent, Event, Occurrence
 from venues.models import Municipality, Venue
 
@@ -132,3 +135,24 @@ def test_the_bulk_insert_follows_the_same_rules_as_every_save():
         assert list(event.occurrences.order_by("start").values_list("start", flat=True)) == (
             expected
         )
+
+
+def test_the_first_generated_events_have_posters_with_their_sizes(settings):
+    seed("--events", "6", "--pictures", "4")
+    pictured = Event.objects.exclude(image="").order_by("uid")
+    assert pictured.count() == 4
+    for event in pictured:
+        assert (event.image_width, event.image_height) == posters.SIZE
+        assert [size.width for size in sizes(event)] == [480, 960]
+        for size in sizes(event):
+            for url in (size.webp, size.jpeg):
+                assert (Path(settings.MEDIA_ROOT) / url.removeprefix(settings.MEDIA_URL)).exists()
+    files = sorted(Path(settings.MEDIA_ROOT).rglob("*.*"))
+    seed("--events", "6", "--pictures", "4")  # a rerun draws nothing again
+    assert sorted(Path(settings.MEDIA_ROOT).rglob("*.*")) == files
+
+
+def test_a_poster_is_the_same_for_the_same_seed():
+    drawn = posters.poster(title="Jazz Session", category="music", key="1-7")
+    assert drawn == posters.poster(title="Jazz Session", category="music", key="1-7")
+    assert drawn != posters.poster(title="Jazz Session", category="music", key="2-7")

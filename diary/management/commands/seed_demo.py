@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from diary.demo import VENUES, demo_city_seed
+from diary.demo import PICTURES, VENUES, demo_city_seed
 from diary.models import Event
 
 
@@ -18,10 +18,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument(
+            "--pictures",
+            type=int,
+            default=PICTURES,
+            help=f"posters for the first generated events (default {PICTURES})",
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the diary has events"
         )
 
-    def handle(self, *args, events: int, venues: int, seed: int, if_empty: bool, **options):
+    def handle(self, *args, events, venues, seed, pictures, if_empty, **options):
         if not 0 <= events <= 100_000:
             raise CommandError("--events must be between 0 and 100000.")
         if venues < 1:
@@ -30,7 +36,9 @@ class Command(BaseCommand):
             self.stdout.write("The diary already has events; nothing loaded.")
             return
         with tqdm(total=events, unit="event", disable=None, file=self.stderr) as bar:
-            result = demo_city_seed(events=events, venues=venues, seed=seed, progress=bar.update)
+            result = demo_city_seed(
+                events=events, venues=venues, seed=seed, pictures=pictures, progress=bar.update
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo city ready: {result['venues']} venues, {result['events']} events added."

@@ -1,0 +1,83 @@
+"""The demo city's pictures: posters drawn with Pillow from an event's category, title and
+a seed, offline and the same for the same seed (no download, no randomness of their own)."""
+
+import random
+import textwrap
+from io import BytesIO
+
+from PIL import Image, ImageDraw, ImageFont
+
+SIZE = (960, 640)
+# A colour per category (the demo's, and any city's first ones), and one for the rest.
+COLOURS = {
+    "music": "#1d3557",
+    "exhibition": "#6a4c93",
+    "theatre": "#9d0208",
+    "dance": "#c9184a",
+    "film": "#212529",
+    "talk": "#005f73",
+    "festival": "#e85d04",
+    "family": "#2a9d8f",
+    "food-drink": "#bc6c25",
+    "market": "#606c38",
+    "nightlife": "#3c096c",
+    "sport": "#0077b6",
+    "guided-tour": "#386641",
+    "workshop": "#7f5539",
+}
+OTHER = "#343a40"
+
+
+def colour(category: str) -> str:
+    """A category's colour: its poster's ground, and its cards' without a picture."""
+    return COLOURS.get(category, OTHER)
+
+
+def poster(*, title: str, category: str, key: str) -> bytes:
+    """A JPEG poster of SIZE: the category's colour, a few shapes drawn from `key`, the
+    category's name and the title in white."""
+    rng = random.Random(key)
+    image = Image.new("RGB", SIZE, colour(category))
+    draw = ImageDraw.Draw(image, "RGBA")
+    width, height = SIZE
+    for _ in range(rng.randint(3, 6)):
+        x, y = rng.randrange(width), rng.randrange(height // 2 + 80)
+        radius = rng.randint(60, 260)
+        shade = (255, 255, 255, rng.randint(25, 70))
+        if rng.random() < 0.5:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=shade)
+        else:
+            draw.rectangle((x - radius, y - radius // 2, x + radius, y + radius // 2), fill=shade)
+    draw.rectangle((0, height - 250, width, height), fill=(0, 0, 0, 110))
+    small, large = ImageFont.load_default(size=30), ImageFont.load_default(size=64)
+    draw.text((48, height - 226), category.replace("-", " ").upper(), font=small, fill="white")
+    lines = textwrap.wrap(title, width=24)[:2]
+    for number, line in enumerate(lines):
+        draw.text((48, height - 176 + number * 76), line, font=large, fill="white")
+    out = BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+SHARING_SIZE = (1200, 630)
+
+
+def sharing_card(*, title: str, when: str, where: str, category: str, mark: str) -> bytes:
+    """The picture a link to an event shows where it is shared (Open Graph), for an event
+    without one of its own: its title, date and place on its category's colour, and the
+    magazine's mark."""
+    image = Image.new("RGB", SHARING_SIZE, colour(category))
+    draw = ImageDraw.Draw(image, "RGBA")
+    width, height = SHARING_SIZE
+    draw.rectangle((0, 0, width, 96), fill=(0, 0, 0, 90))
+    draw.text((64, 28), mark, font=ImageFont.load_default(size=40), fill="white")
+    title_font = ImageFont.load_default(size=76)
+    lines = textwrap.wrap(title, width=26)[:3]
+    for number, line in enumerate(lines):
+        draw.text((64, 150 + number * 92), line, font=title_font, fill="white")
+    details = ImageFont.load_default(size=40)
+    draw.text((64, height - 150), when, font=details, fill="white")
+    draw.text((64, height - 94), where[:60], font=details, fill=(255, 255, 255, 220))
+    out = BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()

@@ -1,0 +1,152 @@
+"""An event's image is served at the size each page needs: its sizes are made once, when it
+is saved, in WebP and JPEG, and pages name them (srcset) with their pixels, opening no file."""
+
+import re
+from datetime import timedelta
+from io import BytesIO, StringIO
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from imagekit.cachefiles import ImageCacheFile
+from PIL import Image
+
+from diary import posters, services
+from diary.images import orphan_images_remove
+from diary.models import Event
+from tests.diary.test_submissions import form_data, png
+from tests.diary.test_views import html_of
+from tests.factories import CategoryFactory, EventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def jpeg(size=(1200, 900)) -> ContentFile:
+    out = BytesIO()
+    Image.new("RGB", size, "teal").save(out, format="JPEG")
+    return ContentFile(out.getvalue(), name="poster.jpg")
+
+
+def sizes_on_disk(settings) -> list[Path]:
+    return sorted((Path(settings.MEDIA_ROOT) / settings.IMAGEKIT_CACHEFILE_DIR).rglob("*.*"))
+
+
+@pytest.fixture
+def generated():
+    """Counts the sizes written."""
+    with mock.patch.object(
+        ImageCacheFile, "_generate", autospec=True, side_effect=ImageCacheFile._generate
+    ) as spy:
+        yield spy
+
+
+def test_a_submitted_image_is_sized_once_when_saved(client, settings, generated):
+    client.post("/submit/", {**form_data(), "image": png(size=(1200, 900))})
+    event = Event.objects.get()
+    assert (event.image_width, event.image_height) == (1200, 900)
+    files = sizes_on_disk(settings)
+    # 480 and 960 pixels wide, and its own 1,200 (never enlarged), each in WebP and JPEG.
+    assert sorted(file.suffix for file in files) == [".jpg"] * 3 + [".webp"] * 3
+    widths = sorted(Image.open(file).size[0] for file in files if file.suffix == ".webp")
+    assert widths == [480, 960, 1200]
+    assert generated.call_count == 6
+
+    services.event_publish(event=event)  # a save that keeps the image makes nothing again
+    event.title = "Renamed"
+    services.event_save(event=event)
+    assert generated.call_count == 6
+
+
+def test_an_editors_upload_is_sized_when_saved(settings):
+    event = EventFactory(image=jpeg((800, 600)))
+    event.refresh_from_db()
+    assert (event.image_width, event.image_height) == (800, 600)
+    # Every size is made; the wider ones are the image itself (never enlarged).
+    widths = {Image.open(file).size[0] for file in sizes_on_disk(settings)}
+    assert widths == {480, 800}
+    event.image = jpeg((600, 800))
+    services.event_save(event=event)
+    event.refresh_from_db()
+    assert (event.image_width, event.image_height) == (600, 800)
+
+
+def test_the_event_page_names_each_size_with_its_pixels_and_opens_no_file(
+    client, settings, django_assert_num_queries
+):
+    event = EventFactory(image=jpeg((1200, 900)), image_alt="The band on stage")
+    plain = EventFactory()
+    with CaptureQueriesContext(connection) as without:
+        client.get(plain.get_absolute_url())
+    with (
+        mock.patch("django.core.files.storage.FileSystemStorage.open", side_effect=AssertionError),
+        mock.patch(
+            "django.core.files.storage.FileSystemStorage.exists", side_effect=AssertionError
+        ),
+        django_assert_num_queries(len(without.captured_queries)),
+    ):
+        html = html_of(client.get(event.get_absolute_url()))
+    [picture] = re.findall(r"<picture>.*?</picture>", html, re.S)
+    webp = re.search(r'<source type="image/webp" sizes="[^"]+" srcset="([^"]+)"', picture)
+    assert [entry.split()[1] for entry in webp.group(1).split(", ")] == ["480w", "960w", "1200w"]
+    assert all(entry.split()[0].endswith(".webp") for entry in webp.group(1).split(", "))
+    img = re.search(r"<img [^>]*>", picture).group()
+    assert 'width="1200" height="900"' in img
+    assert 'alt="The band on stage"' in img
+    assert re.search(r'srcset="[^"]+\.jpg 480w, [^"]+\.jpg 960w, [^"]+\.jpg 1200w"', img)
+    assert "<picture>" not in html_of(client.get(plain.get_absolute_url()))
+
+
+def test_a_missing_file_is_shown_whole_and_never_breaks_the_page(client):
+    event = EventFactory()
+    event.image.name = "events/2026/12/gone.jpg"
+    services.event_save(event=event)
+    event.refresh_from_db()
+    assert event.image_width is None
+    html = html_of(client.get(event.get_absolute_url()))
+    assert "<picture>" not in html
+    assert 'src="/media/events/2026/12/gone.jpg"' in html
+
+
+def test_images_saved_before_sizes_get_them_from_the_command(client, settings):
+    event = EventFactory(image=jpeg((1000, 500)))
+    Event.objects.filter(pk=event.pk).update(image_width=None, image_height=None)
+    for file in sizes_on_disk(settings):
+        file.unlink()
+    out = StringIO()
+    call_command("size_images", stdout=out)
+    assert out.getvalue() == "Images sized: 1; missing or unreadable: 0.\n"
+    event.refresh_from_db()
+    assert (event.image_width, event.image_height) == (1000, 500)
+    assert len(sizes_on_disk(settings)) == 6
+    assert "<picture>" in html_of(client.get(event.get_absolute_url()))
+
+
+def test_removing_an_orphan_image_removes_its_sizes(settings):
+    event = EventFactory(image=jpeg())
+    assert sizes_on_disk(settings)
+    Event.objects.filter(pk=event.pk).update(image="")
+    assert orphan_images_remove(older_than=timedelta(0)) == 1
+    assert sizes_on_disk(settings) == []
+
+
+def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
+    music = CategoryFactory(slug="music", name="Music")
+    EventFactory(title="Pictured", image=jpeg((1200, 800)), category=music)
+    EventFactory(title="Plain", category=music, summary="Bring your own records.")
+    html = html_of(client.get("/"))
+    rows = dict(
+        (re.search(r'<a href="/events/[^"]+">([^<]+)</a>', row).group(1), row)
+        for row in re.findall(r'<li class="occurrence.*?</li>', html, re.S)
+    )
+    pictured = rows["Pictured"]
+    assert 'loading="lazy"' in pictured and 'width="1200" height="800"' in pictured
+    assert re.search(r'srcset="[^"]+\.webp 480w, [^"]+\.webp 960w, [^"]+\.webp 1200w"', pictured)
+    assert 'class="tile"' not in pictured
+    plain = rows["Plain"]
+    assert "<img" not in plain
+    assert f'<span class="tile" style="--tile: {posters.colour("music")}">Music</span>' in plain
+    assert '<span class="summary-line">Bring your own records.</span>' in plain
