@@ -138,10 +138,10 @@ def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
     EventFactory(title="Pictured", image=jpeg((1200, 800)), category=music)
     EventFactory(title="Plain", category=music, summary="Bring your own records.")
     html = html_of(client.get("/"))
-    rows = dict(
-        (re.search(r'<a href="/events/[^"]+">([^<]+)</a>', row).group(1), row)
+    rows = {
+        re.search(r'<a href="/events/[^"]+">([^<]+)</a>', row).group(1): row
         for row in re.findall(r'<li class="occurrence.*?</li>', html, re.S)
-    )
+    }
     pictured = rows["Pictured"]
     assert 'loading="lazy"' in pictured and 'width="1200" height="800"' in pictured
     assert re.search(r'srcset="[^"]+\.webp 480w, [^"]+\.webp 960w, [^"]+\.webp 1200w"', pictured)
