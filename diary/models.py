@@ -407,6 +407,8 @@ class Event(models.Model):
     # (not ImageField's width_field: that opens the file on every load until they are set).
     image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # What a shared link shows without an image of its own (diary.sharing), 1200 × 630.
+    sharing_image = models.ImageField(upload_to="sharing/", blank=True, editable=False)
     image_alt = models.CharField(
         _("image description"), validators=[validate_one_line], max_length=300, blank=True
     )

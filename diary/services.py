@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from common.translation import columns
-from diary import duplicates, images, journal, recurrence
+from diary import duplicates, images, journal, recurrence, sharing
 from diary.models import Event, Occurrence, Organiser
 
 logger = logging.getLogger(__name__)
@@ -205,6 +205,7 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
         )
     if adding or changed & set(Event.DATE_FIELDS):
         occurrences_materialise(event=event, now=now)
+    sharing.sharing_image_refresh(event)
     event.mark_saved()
     return event
 

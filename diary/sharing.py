@@ -1,10 +1,16 @@
 """Links that hand an event to other services: calendars, and sharing."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import formats, timezone, translation
 from django.utils.html import strip_tags
+from django.utils.translation import gettext
 
+from diary import images, posters
 from diary.models import Event, Occurrence
 
 
@@ -59,3 +65,56 @@ def share_links(title: str, url: str) -> list[tuple[str, str]]:
         ("WhatsApp", "https://wa.me/?" + urlencode({"text": f"{title} {url}"})),
         ("LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": url})),
     ]
+
+
+def sharing_card_text(event: Event) -> dict[str, str]:
+    """What an event's sharing picture says, in the language of its texts: its title, its
+    (first) date, its place, and the magazine's mark."""
+    with translation.override(event.text_language):
+        start = timezone.localtime(event.start, event.tzinfo)
+        when = formats.date_format(start, "l j F Y" if event.all_day else "l j F Y, H:i")
+        if event.is_recurring:
+            when = gettext("From %(date)s") % {"date": when}
+        return {
+            "title": event.own_title,
+            "when": when,
+            "where": event.location_text,
+            "category": event.category.slug if event.category_id else "",
+            "mark": gettext("Event Diary"),
+        }
+
+
+def sharing_image_refresh(event: Event) -> None:
+    """Draw the picture a shared link to the event shows (Open Graph), when what it says
+    changed: a file named after its text, so a save that changes none of it draws nothing,
+    and the one it replaces is deleted. An event with a picture of its own shares that one
+    and needs none. Called by services.event_save; never on a request."""
+    wanted = ""
+    if not event.image:
+        text = sharing_card_text(event)
+        digest = hashlib.sha1(repr(sorted(text.items())).encode()).hexdigest()[:16]
+        wanted = f"sharing/{event.pk}-{digest}.jpg"
+        if not default_storage.exists(wanted):
+            default_storage.save(wanted, ContentFile(posters.sharing_card(**text)))
+    replaced = event.sharing_image.name
+    if replaced == wanted:
+        return
+    Event.objects.filter(pk=event.pk).update(sharing_image=wanted)
+    event.sharing_image.name = wanted
+    if replaced:
+        default_storage.delete(replaced)
+
+
+def shared_picture(event: Event) -> tuple[str, int | None, int | None]:
+    """The address (relative), width and height of the picture a shared link shows: the
+    event's own at the size nearest 1,200 pixels wide (JPEG, which every service reads), or
+    its sharing picture; ("", None, None) when it has neither yet."""
+    served = images.sizes(event)
+    if served:
+        size = next((size for size in served if size.width >= 960), served[-1])
+        return size.jpeg, size.width, size.height
+    if event.image:
+        return event.image.url, None, None
+    if event.sharing_image:
+        return event.sharing_image.url, *posters.SHARING_SIZE
+    return "", None, None

@@ -33,7 +33,12 @@ from diary.filters import (
 )
 from diary.models import Article, Category, Event, Language, Occurrence, Tag, shown_language_name
 from diary.related import related_articles
-from diary.sharing import google_calendar_url, outlook_calendar_url, share_links
+from diary.sharing import (
+    google_calendar_url,
+    outlook_calendar_url,
+    share_links,
+    shared_picture,
+)
 from diary.structured_data import event_json_ld, json_ld_script
 from venues.models import Municipality, Venue
 
@@ -315,7 +320,8 @@ def event_page(request, event: Event, *, preview: bool = False):
     past = [] if upcoming else list(event.occurrences.order_by("-start")[:10])[::-1]
     next_occurrence = upcoming[0] if upcoming else (past[-1] if past else None)
     url = request.build_absolute_uri(event.get_absolute_url())
-    image_url = request.build_absolute_uri(event.image.url) if event.image else ""
+    picture, picture_width, picture_height = shared_picture(event)
+    image_url = request.build_absolute_uri(picture) if picture else ""
     context = {
         "event": event,
         "days": group_by_day(upcoming),
@@ -324,6 +330,8 @@ def event_page(request, event: Event, *, preview: bool = False):
         "stories": related_articles(event),
         "url": url,
         "image_url": image_url,
+        "image_width": picture_width,
+        "image_height": picture_height,
         "share_links": share_links(event.title, url),
         "json_ld": json_ld_script(
             event_json_ld(event, next_occurrence, url=url, image_url=image_url)

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from imagekit.cachefiles import ImageCacheFile
 from PIL import Image
 
@@ -20,7 +21,7 @@ from diary.images import orphan_images_remove
 from diary.models import Event
 from tests.diary.test_submissions import form_data, png
 from tests.diary.test_views import html_of
-from tests.factories import CategoryFactory, EventFactory
+from tests.factories import CategoryFactory, EventFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +151,59 @@ def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
     assert "<img" not in plain
     assert f'<span class="tile" style="--tile: {posters.colour("music")}">Music</span>' in plain
     assert '<span class="summary-line">Bring your own records.</span>' in plain
+
+
+# What a shared link shows (Open Graph)
+
+
+def og(client, event) -> dict[str, str]:
+    html = html_of(client.get(event.get_absolute_url()))
+    return dict(re.findall(r'<meta property="og:(image[:a-z]*)" content="([^"]*)">', html))
+
+
+@pytest.fixture
+def drawn():
+    """Counts the sharing pictures drawn."""
+    with mock.patch.object(posters, "sharing_card", side_effect=posters.sharing_card) as spy:
+        yield spy
+
+
+def test_an_event_without_a_picture_is_shared_with_one_drawn_once(client, settings, drawn):
+    event = EventFactory(title="Jazz Session", start=local(2026, 12, 12, 20))
+    assert drawn.call_count == 1
+    assert drawn.call_args.kwargs["title"] == "Jazz Session"
+    assert drawn.call_args.kwargs["when"] == "Saturday 12 December 2026, 20:00"
+    shared = og(client, event)
+    assert shared["image"] == f"http://testserver/media/{event.sharing_image.name}"
+    assert (shared["image:width"], shared["image:height"]) == ("1200", "630")
+    with Image.open(Path(settings.MEDIA_ROOT) / event.sharing_image.name) as card:
+        assert card.size == (1200, 630)
+
+    event.is_free = True  # the picture does not say it: nothing is drawn
+    services.event_save(event=event)
+    for _ in range(3):
+        og(client, event)  # nor by any request
+    assert drawn.call_count == 1
+
+
+def test_the_sharing_picture_is_drawn_again_when_what_it_says_changes(settings, drawn):
+    event = EventFactory(title="Jazz Session")
+    first = Path(settings.MEDIA_ROOT) / event.sharing_image.name
+    event.title = "Jazz Session, second set"
+    services.event_save(event=event)
+    assert drawn.call_count == 2
+    assert not first.exists()  # replaced, not left behind
+    assert (Path(settings.MEDIA_ROOT) / event.sharing_image.name).exists()
+    with translation.override("fr"):
+        assert services.event_save(event=event)  # saved from a French page: same picture
+    assert drawn.call_count == 2
+
+
+def test_an_event_with_a_picture_shares_its_own(client, drawn):
+    event = EventFactory(image=jpeg((1600, 1000)), image_alt="The band")
+    assert drawn.call_count == 0
+    assert not event.sharing_image
+    shared = og(client, event)
+    assert shared["image"].endswith(".jpg") and "/CACHE/images/" in shared["image"]
+    assert (shared["image:width"], shared["image:height"]) == ("960", "600")
+    assert shared["image:alt"] == "The band"
