@@ -1,12 +1,16 @@
 """The demo city's pictures: posters drawn with Pillow from an event's category, title and
 a seed, offline and the same for the same seed (no download, no randomness of their own)."""
 
+import functools
 import random
-import textwrap
 from io import BytesIO
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+# DejaVu Sans (its licence beside it), cut to the Latin letters Brussels writes: Pillow's
+# own default font has no "é".
+FONTS = Path(__file__).resolve().parent / "fonts"
 SIZE = (960, 640)
 # A colour per category (the demo's, and any city's first ones), and one for the rest.
 COLOURS = {
@@ -33,6 +37,27 @@ def colour(category: str) -> str:
     return COLOURS.get(category, OTHER)
 
 
+@functools.cache
+def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONTS / f"DejaVuSans{'-Bold' if bold else ''}.ttf"), size)
+
+
+def wrapped(text: str, face: ImageFont.FreeTypeFont, width: int, lines: int) -> list[str]:
+    """`text` in at most `lines` lines of at most `width` pixels, cut at words (the last
+    one ends with … when the text is longer)."""
+    words, shown = text.split(), []
+    while words and len(shown) < lines:
+        line = words.pop(0)
+        while words and face.getlength(f"{line} {words[0]}") <= width:
+            line = f"{line} {words.pop(0)}"
+        shown.append(line)
+    if words and shown:
+        while shown[-1] and face.getlength(shown[-1] + "…") > width:
+            shown[-1] = shown[-1][:-1]
+        shown[-1] += "…"
+    return shown
+
+
 def poster(*, title: str, category: str, key: str) -> bytes:
     """A JPEG poster of SIZE: the category's colour, a few shapes drawn from `key`, the
     category's name and the title in white."""
@@ -49,11 +74,10 @@ def poster(*, title: str, category: str, key: str) -> bytes:
         else:
             draw.rectangle((x - radius, y - radius // 2, x + radius, y + radius // 2), fill=shade)
     draw.rectangle((0, height - 250, width, height), fill=(0, 0, 0, 110))
-    small, large = ImageFont.load_default(size=30), ImageFont.load_default(size=64)
+    small, large = font(28), font(56, bold=True)
     draw.text((48, height - 226), category.replace("-", " ").upper(), font=small, fill="white")
-    lines = textwrap.wrap(title, width=24)[:2]
-    for number, line in enumerate(lines):
-        draw.text((48, height - 176 + number * 76), line, font=large, fill="white")
+    for number, line in enumerate(wrapped(title, large, width - 96, lines=2)):
+        draw.text((48, height - 172 + number * 72), line, font=large, fill="white")
     out = BytesIO()
     image.save(out, format="JPEG", quality=80)
     return out.getvalue()
@@ -70,14 +94,14 @@ def sharing_card(*, title: str, when: str, where: str, category: str, mark: str)
     draw = ImageDraw.Draw(image, "RGBA")
     width, height = SHARING_SIZE
     draw.rectangle((0, 0, width, 96), fill=(0, 0, 0, 90))
-    draw.text((64, 28), mark, font=ImageFont.load_default(size=40), fill="white")
-    title_font = ImageFont.load_default(size=76)
-    lines = textwrap.wrap(title, width=26)[:3]
-    for number, line in enumerate(lines):
-        draw.text((64, 150 + number * 92), line, font=title_font, fill="white")
-    details = ImageFont.load_default(size=40)
+    draw.text((64, 26), mark, font=font(40, bold=True), fill="white")
+    title_font = font(68, bold=True)
+    for number, line in enumerate(wrapped(title, title_font, width - 128, lines=3)):
+        draw.text((64, 140 + number * 86), line, font=title_font, fill="white")
+    details = font(38)
     draw.text((64, height - 150), when, font=details, fill="white")
-    draw.text((64, height - 94), where[:60], font=details, fill=(255, 255, 255, 220))
+    [place] = wrapped(where, details, width - 128, lines=1) or [""]
+    draw.text((64, height - 94), place, font=details, fill=(255, 255, 255, 220))
     out = BytesIO()
     image.save(out, format="JPEG", quality=85)
     return out.getvalue()

@@ -199,12 +199,16 @@ def test_take_screenshots_for_the_readme(live_server, page, phone_page):
     event = (
         Event.objects.published()
         .filter(venue__isnull=False, tags__articles__isnull=False, end__isnull=False)
+        .exclude(image="")
         .order_by("-rrule", "pk")
         .first()
     )
     page.goto(live_server.url + event.get_absolute_url())
     page.wait_for_load_state("networkidle")
     page.screenshot(path=folder / "event.png", full_page=True)
+    page.goto(live_server.url + "/tags/smart-city/")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=folder / "tag.png", full_page=False)
 
 
 def test_the_content_security_policy_breaks_nothing(live_server, page, weekend_programme):

@@ -156,3 +156,16 @@ def test_a_poster_is_the_same_for_the_same_seed():
     drawn = posters.poster(title="Jazz Session", category="music", key="1-7")
     assert drawn == posters.poster(title="Jazz Session", category="music", key="1-7")
     assert drawn != posters.poster(title="Jazz Session", category="music", key="2-7")
+
+
+def test_the_posters_font_writes_the_letters_of_brussels():
+    """Pillow's own font has no "é": a missing letter is drawn as the font's empty box."""
+
+    def drawn(face, letter: str) -> tuple:
+        mask = face.getmask(letter)
+        return mask.size, bytes(mask)
+
+    for bold in (False, True):
+        face = posters.font(40, bold=bold)
+        for letter in "éèêëàâçîïôûùüœÉÈÀÇŒ€’–—…«»":
+            assert drawn(face, letter) != drawn(face, "\ue000"), letter
