@@ -150,18 +150,22 @@ def image_process(upload) -> ContentFile:
 
 def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) -> int:
     """Delete the event images no event refers to (left by earlier versions, which stored
-    every upload, or by a crash between writing a file and saving its event). Files younger
-    than `older_than` stay: a submission may be saving with one right now."""
+    every upload, or by a crash between writing a file and saving its event), with their
+    sizes, and the sharing pictures of deleted events. Files younger than `older_than` stay:
+    a submission may be saving with one right now."""
     from diary.models import Event
 
     now = now or timezone.now()
     referenced = set(Event.objects.exclude(image="").values_list("image", flat=True))
+    referenced |= set(
+        Event.objects.exclude(sharing_image="").values_list("sharing_image", flat=True)
+    )
     for change in Event.objects.filter(pending_change__isnull=False).values_list(
         "pending_change", flat=True
     ):
         referenced.add((change.get("fields") or {}).get("image"))  # proposed, not yet approved
     removed = 0
-    folders = ["events"]
+    folders = ["events", "sharing"]
     while folders:
         folder = folders.pop()
         try:

@@ -134,6 +134,15 @@ def test_removing_an_orphan_image_removes_its_sizes(settings):
     assert sizes_on_disk(settings) == []
 
 
+def test_a_deleted_events_sharing_picture_is_removed_and_no_other(settings):
+    kept, deleted = EventFactory(), EventFactory()
+    card = Path(settings.MEDIA_ROOT) / deleted.sharing_image.name
+    deleted.delete()
+    assert orphan_images_remove(older_than=timedelta(0)) == 1
+    assert not card.exists()
+    assert (Path(settings.MEDIA_ROOT) / kept.sharing_image.name).exists()
+
+
 def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
     music = CategoryFactory(slug="music", name="Music")
     EventFactory(title="Pictured", image=jpeg((1200, 800)), category=music)
