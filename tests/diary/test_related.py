@@ -147,3 +147,16 @@ def test_the_api_gives_each_event_its_related_article_ids(client):
     assert client.get(f"/api/v1/events/{event.pk}/").json()["related_articles"] == [article.pk]
     ids = [a["id"] for a in client.get("/api/v1/articles/").json()["results"]]
     assert draft.pk not in ids
+
+
+def test_the_tag_page_opens_with_its_stories_as_cards(client):
+    smart = TagFactory(slug="smart-city", name="smart city")
+    story("Where the city is going", tags=[smart], author="Editorial Team")
+    EventFactory(title="Tagged meetup", tags=[smart])
+    html = client.get("/tags/smart-city/").content.decode()
+    assert html.index("Where the city is going") < html.index("Tagged meetup")
+    assert "Editorial Team · <time" in html
+    assert "No stories on this topic yet." not in html
+    bare = TagFactory(slug="bare", name="bare")
+    EventFactory(title="Lonely meetup", tags=[bare])
+    assert "No stories on this topic yet." in client.get("/tags/bare/").content.decode()
