@@ -357,21 +357,37 @@ def server_error(request):
     return defaults.server_error(request)
 
 
+TAG_DATES = 40  # a tag page's dates at a time
+
+
 @cacheable
 def tag_detail(request, slug: str):
-    """A topic, both ways: what is on, and the magazine's stories about it."""
+    """A topic, both ways: the magazine's stories about it first, then what is on, a page of
+    dates at a time (one more is read to know whether a next page exists: no count)."""
     tag = get_object_or_404(Tag, slug=slug)
-    occurrences = (
-        Occurrence.objects.public().upcoming().filter(event__tags=tag).for_day_lists()[:60]
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    start = (number - 1) * TAG_DATES
+    dates = list(
+        Occurrence.objects.public()
+        .upcoming()
+        .filter(event__tags=tag)
+        .for_day_lists()[start : start + TAG_DATES + 1]
     )
-    stories = Article.objects.visible().filter(tags=tag).order_by("-published_on", "pk")[:20]
+    stories = []
+    if number == 1:
+        stories = Article.objects.visible().filter(tags=tag).order_by("-published_on", "pk")[:20]
     return render(
         request,
         "diary/tag_detail.html",
         {
             "tag": tag,
-            "days": group_by_day(occurrences),
+            "days": group_by_day(dates[:TAG_DATES]),
             "stories": stories,
+            "page": number,
+            "later": len(dates) > TAG_DATES,
             "feed": feed_links(request, f"tag={tag.slug}"),
         },
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from diary.demo import demo_city_seed
 from diary.models import Article
 from diary.related import related_articles
+from diary.views import TAG_DATES
 from tests.factories import ArticleFactory, EventFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +161,24 @@ def test_the_tag_page_opens_with_its_stories_as_cards(client):
     bare = TagFactory(slug="bare", name="bare")
     EventFactory(title="Lonely meetup", tags=[bare])
     assert "No stories on this topic yet." in client.get("/tags/bare/").content.decode()
+
+
+def test_the_tag_page_pages_its_dates_in_the_same_number_of_queries(
+    client, django_assert_num_queries, settings
+):
+    settings.DIARY_CACHE_RESPONSES = False
+    smart = TagFactory(slug="smart-city", name="smart city")
+    story("Where the city is going", tags=[smart])
+    EventFactory(title="Daily walk", tags=[smart], rrule="FREQ=DAILY;COUNT=90")
+    first = client.get("/tags/smart-city/")
+    html = first.content.decode()
+    assert html.count('<li class="occurrence') == TAG_DATES
+    assert 'rel="next" href="?page=2"' in html and 'rel="prev"' not in html
+    with django_assert_num_queries(3):  # the tag, a page of dates (and one more), the stories
+        client.get("/tags/smart-city/")
+    with django_assert_num_queries(2):  # no stories after the first page
+        last = client.get("/tags/smart-city/?page=3").content.decode()
+    assert last.count('<li class="occurrence') == 90 - 2 * TAG_DATES
+    assert 'rel="prev" href="?page=2"' in last and 'rel="next"' not in last
+    assert "Where the city is going" not in last
+    assert client.get("/tags/smart-city/?page=nonsense").status_code == 200
