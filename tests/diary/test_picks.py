@@ -188,3 +188,14 @@ def test_a_pick_ends_its_week(client, time_machine):
     assert pick_titles(client.get("/")) == ["Tonight"]
     time_machine.move_to(local(2026, 7, 1, 21) + timedelta(minutes=1))
     assert pick_titles(client.get("/")) == []  # over, though remembered as a pick
+
+
+def test_a_pick_shows_its_picture_or_its_categorys_colour(client):
+    from tests.diary.test_images import jpeg
+
+    picked("Pictured", start=local(2026, 7, 2, 20), image=jpeg((1200, 800)))
+    picked("Plain", start=local(2026, 7, 3, 20), category=CategoryFactory(slug="film"))
+    picks = re.search(r'<section class="picks".*?</section>', html_of(client.get("/")), re.S)
+    pictured, plain = re.findall(r'<li class="pick.*?</li>', picks.group(), re.S)
+    assert '<source type="image/webp"' in pictured and 'width="1200" height="800"' in pictured
+    assert "<img" not in plain and 'class="tile"' in plain
