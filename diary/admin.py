@@ -593,9 +593,10 @@ class ApiTokenAdmin(AgendaAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(AgendaAdmin):
-    list_display = ("title", "language", "author", "published_on", "is_published")
+    list_display = ("title", "section", "language", "author", "published_on", "is_published")
     list_filter = (
         "is_published",
+        "section",
         "language",
         ("published_on", admin.DateFieldListFilter),
         "tags",

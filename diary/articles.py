@@ -18,7 +18,7 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 from diary import journal
-from diary.models import Article, Tag
+from diary.models import SECTION_OF, Article, Tag
 
 
 @dataclass
@@ -53,6 +53,24 @@ def _url(value: str) -> str:
     return value
 
 
+WORDS_A_MINUTE = 200
+
+
+def reading_minutes(html_text: str) -> int | None:
+    """How long a story takes to read, from its whole text (None without one)."""
+    words = len(plain(html_text).split())
+    return max(1, -(-words // WORDS_A_MINUTE)) if words else None
+
+
+def section_of(categories: list[str]) -> str:
+    """The magazine's section of a story filed under these categories ("" for none)."""
+    for name in categories:
+        section = SECTION_OF.get(name.strip().casefold())
+        if section:
+            return section
+    return ""
+
+
 def _from_feed_entry(entry) -> dict:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if not parsed:
@@ -71,6 +89,12 @@ def _from_feed_entry(entry) -> dict:
         "author": plain(entry.get("author", "")),
         "published_on": date(*parsed[:3]),
         "image_url": image,
+        # A feed's <category> names both: "Smart City" is a tag and files the story under
+        # Urban Life.
+        "section": section_of([tag.get("term") or "" for tag in entry.get("tags", [])]),
+        "reading_minutes": reading_minutes(
+            next((part.get("value", "") for part in entry.get("content", [])), "")
+        ),
         "tags": [(tag.get("term") or "").strip() for tag in entry.get("tags", [])],
     }
 
@@ -93,6 +117,10 @@ def _from_wordpress(post: dict) -> dict:
         "author": plain(authors[0].get("name", "")),
         "published_on": published,
         "image_url": (media[0] or {}).get("source_url", "") or "",
+        "section": section_of(
+            [term.get("name", "") for term in terms if term.get("taxonomy") == "category"]
+        ),
+        "reading_minutes": reading_minutes((post.get("content") or {}).get("rendered", "")),
         "tags": [term.get("name", "") for term in terms if term.get("taxonomy") == "post_tag"],
     }
 

@@ -191,6 +191,8 @@ SMART_CITY_ARTICLE = {
         "3rd of May 2016 at Tour & Taxis."
     ),
     "tags": ["smart-city", "city-branding"],
+    "section": "urban-life",
+    "reading_minutes": 3,  # the magazine's own "3 minute read"
 }
 ARTICLES = [
     SMART_CITY_ARTICLE,
@@ -459,7 +461,18 @@ def _seed_articles(tags: dict[str, Tag]) -> None:
     for data in ARTICLES:
         article, _ = Article.objects.update_or_create(
             url=article_url(data["title"]),
-            defaults={key: data[key] for key in ("title", "author", "published_on", "excerpt")},
+            defaults={
+                key: data[key]
+                for key in (
+                    "title",
+                    "author",
+                    "published_on",
+                    "excerpt",
+                    "section",
+                    "reading_minutes",
+                )
+                if key in data
+            },
         )
         article.tags.set([tags[slug] for slug in data["tags"]])
 

@@ -166,8 +166,35 @@ class ApiToken(models.Model):
         return f"{self.organiser} – {self.name or self.key[:8]}"
 
 
+class Section(models.TextChoices):
+    """The magazine's sections, as its menu names them (../shared/seed)."""
+
+    URBAN_LIFE = "urban-life", _("Urban Life")
+    CULTURE = "culture-creativity", _("Culture & Creativity")
+    DISCOVER = "discover-meet", _("Discover & Meet")
+    EUROPOLITAN = "europolitan-trends", _("Europolitan Trends")
+
+
+# The menu's entries under each section: a story filed under one of them (a WordPress
+# category, a feed's <category>) belongs to its section.
+SECTION_OF = {
+    name.casefold(): section
+    for section, names in {
+        Section.URBAN_LIFE: ("Urban Life", "Urban Jungle", "Photo Stories", "But Why?",
+                             "Smart City", "City Branding", "Seniors", "Real Estate"),
+        Section.CULTURE: ("Culture & Creativity", "New Economy", "Local Makers & Shakers",
+                          "Illustrations", "Fashion City"),
+        Section.DISCOVER: ("Discover & Meet", "Travel & Tourism news", "Foodie guide"),
+        Section.EUROPOLITAN: ("Europolitan Trends",),
+    }.items()
+    for name in names
+}  # fmt: skip
+
+
 class Article(models.Model):
     """An editorial story of the magazine, linked to events through tags and by editors."""
+
+    Section = Section
 
     title = models.CharField(_("title"), validators=[validate_one_line], max_length=300)
     url = models.URLField(_("URL"), max_length=500, unique=True)
@@ -184,6 +211,13 @@ class Article(models.Model):
     )
     published_on = models.DateField(_("publication date"))
     image_url = models.URLField(_("image URL"), max_length=500, blank=True)
+    section = models.CharField(_("section"), max_length=30, choices=Section.choices, blank=True)
+    reading_minutes = models.PositiveSmallIntegerField(
+        _("reading time (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Counted from the story's text when it is imported."),
+    )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), related_name="articles", blank=True)
     is_published = models.BooleanField(
         _("published"), default=True, help_text=_("Unpublished stories are never shown.")

@@ -358,7 +358,7 @@ class ArticleSerializer(serializers.ModelSerializer):
         model = Article
         fields = [
             "id", "title", "url", "excerpt", "author", "published_on", "language", "image_url",
-            "tags",
+            "section", "reading_minutes", "tags",
         ]  # fmt: skip
 
 

@@ -160,3 +160,63 @@ def test_files_that_are_not_feeds_import_nothing_and_say_why(served, content):  
 def test_an_unreachable_source_is_a_clear_error():
     with pytest.raises(CommandError, match="Could not read"):
         run("http://127.0.0.1:9/posts.json")
+
+
+# Sections and reading times
+
+LONG_RSS = (
+    RSS.replace(
+        "<category>smart city</category>",
+        "<category>smart city</category><category>Foodie guide</category>",
+    )
+    .replace(
+        '<media:content url="https://magazine.example/img/smart.jpg" medium="image"/>',
+        '<media:content url="https://magazine.example/img/smart.jpg" medium="image"/>'
+        "<content:encoded><![CDATA[<p>" + "word " * 450 + "</p>]]></content:encoded>",
+    )
+    .replace(
+        '<rss version="2.0"',
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"',
+    )
+)
+
+
+def test_a_story_is_filed_under_its_section_and_timed_from_its_text(served):  # noqa: F811
+    run(served("rss.xml", LONG_RSS))
+    article = Article.objects.get(url="https://magazine.example/smart-city-branding/")
+    # "smart city" and "Foodie guide" are both in the menu: the first one decides.
+    assert article.section == Article.Section.URBAN_LIFE
+    assert article.reading_minutes == 3  # 450 words at 200 a minute
+    assert "foodie-guide" in article.tags.values_list("slug", flat=True)  # still a tag
+    short = Article.objects.get(url="https://magazine.example/copenhagen-brussels/")
+    # Filed under "city branding" (Urban Life), and without its text: no reading time.
+    assert (short.section, short.reading_minutes) == (Article.Section.URBAN_LIFE, None)
+
+
+def test_a_story_filed_under_nothing_the_menu_names_has_no_section():
+    from diary.articles import section_of
+
+    assert section_of(["Jazz", "Concerts"]) == ""
+    assert section_of(["jazz", "FOODIE GUIDE"]) == Article.Section.DISCOVER
+
+
+def test_a_wordpress_post_is_filed_under_its_category(served):  # noqa: F811
+    post = {**WORDPRESS[0], "content": {"rendered": "<p>" + "mot " * 201 + "</p>"}}
+    run(served("posts.json", json.dumps([post])))
+    article = Article.objects.get()
+    assert article.section == Article.Section.EUROPOLITAN
+    assert article.reading_minutes == 2
+
+
+def test_a_story_card_says_its_section_and_reading_time(client):
+    from tests.factories import ArticleFactory, EventFactory, TagFactory
+
+    smart = TagFactory(slug="smart-city", name="smart city")
+    ArticleFactory(title="Smart City", section="urban-life", reading_minutes=3).tags.add(smart)
+    EventFactory(tags=[smart])
+    html = client.get("/tags/smart-city/").content.decode()
+    assert '<span class="story-section">Urban Life</span>' in html
+    assert "· 3 minute read</span>" in html
+    html_fr = client.get("/fr/tags/smart-city/").content.decode()
+    assert '<span class="story-section">Vie urbaine</span>' in html_fr
+    assert "3 minutes de lecture" in html_fr
