@@ -38,6 +38,17 @@ def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dic
     return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
 
 
+MAX_PAGE = 1_000_000  # a page number beyond is read as this one (an offset a database takes)
+
+
+def page_number(value) -> int:
+    """A page number asked for (`?page=`), from 1 to MAX_PAGE; 1 for anything else."""
+    try:
+        return min(max(int(value), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        return 1
+
+
 class IdsFirstPaginator(Paginator):
     """Django's Paginator where the database sorts and slices a page's ids, then loads those
     rows in full (one query more): it sorts narrow rows, not every match with its joined
@@ -48,8 +59,6 @@ class IdsFirstPaginator(Paginator):
     enough to know the page asked for and whether one follows it. With `narrow`, the rows
     are narrow already (a `values_list`): one query reads the page.
     """
-
-    MAX_PAGE = 1_000_000  # a page number beyond is read as this one
 
     def __init__(
         self,
@@ -67,10 +76,7 @@ class IdsFirstPaginator(Paginator):
 
     def get_page(self, number):
         if self.count_up_to:
-            try:
-                asked = min(max(int(number), 1), self.MAX_PAGE)
-            except (TypeError, ValueError):
-                asked = 1
+            asked = page_number(number)
             self.count_up_to = max(self.count_up_to, (asked + 1) * self.per_page)
         return super().get_page(number)
 

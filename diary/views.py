@@ -18,7 +18,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from common.caching import cacheable
-from common.listing import IdsFirstPaginator, feed_links, group_by_day
+from common.listing import IdsFirstPaginator, feed_links, group_by_day, page_number
 from common.translation import in_any_language, named
 from diary import recurrence
 from diary.cache import remembered_as
@@ -365,10 +365,7 @@ def tag_detail(request, slug: str):
     """A topic, both ways: the magazine's stories about it first, then what is on, a page of
     dates at a time (one more is read to know whether a next page exists: no count)."""
     tag = get_object_or_404(Tag, slug=slug)
-    try:
-        number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        number = 1
+    number = page_number(request.GET.get("page"))
     start = (number - 1) * TAG_DATES
     dates = list(
         Occurrence.objects.public()
