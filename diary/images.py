@@ -89,13 +89,18 @@ def sizes(obj, source: str = "image") -> list[Size]:
     if not (image and width and height):
         return []
     shown = []
-    for target in WIDTHS:
+    for target in widths_for(width):
         served = min(target, width)  # never enlarged
         urls = {ext: getattr(obj, f"{source}_{target}_{ext}").url for ext in SERVED}
         shown.append(Size(served, round(height * served / width), **urls))
-        if served == width:
-            break
     return shown
+
+
+def widths_for(width: int) -> list[int]:
+    """The WIDTHS an image `width` pixels wide is served at: those below it, and the first
+    at or above it (which is the image itself, never enlarged)."""
+    below = [target for target in WIDTHS if target < width]
+    return below + [target for target in WIDTHS if target >= width][:1]
 
 
 def dimensions(image) -> tuple[int | None, int | None]:
@@ -210,8 +215,6 @@ def sizes_make(event) -> bool:
 def sizes_generate(obj, source: str = "image", *, force: bool = False) -> None:
     """Make the sizes `sizes` offers of an image whose dimensions are stored (a writer that
     saves no model, the demo loader, calls this; a save makes them by itself)."""
-    for target in WIDTHS:
+    for target in widths_for(getattr(obj, f"{source}_width")):
         for extension in SERVED:
             getattr(obj, f"{source}_{target}_{extension}").generate(force=force)
-        if target >= getattr(obj, f"{source}_width"):
-            break

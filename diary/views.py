@@ -146,7 +146,8 @@ def week_picks(agenda: AgendaFilter, query: str) -> list[Occurrence]:
         return list(first.values())
 
     key = remembered_as("week-picks", query, timezone.localdate(agenda.now))
-    # What ended since the picks were remembered is no longer on this week.
+    # What ended since the picks were remembered is no longer on this week (filters.ends_after,
+    # asked of the remembered dates).
     on = [
         occurrence
         for occurrence in cache.get_or_set(key, picks_now, CHOICES_TTL)
