@@ -79,6 +79,9 @@ def _from_feed_entry(entry) -> dict:
     for media in entry.get("media_content", []) + entry.get("media_thumbnail", []):
         image = media.get("url", "")
         break
+    # A feed's <category> names both: "Smart City" is a tag and files the story under
+    # Urban Life.
+    categories = [(tag.get("term") or "").strip() for tag in entry.get("tags", [])]
     for link in entry.get("links", []):
         if not image and link.get("rel") == "enclosure" and "image" in link.get("type", ""):
             image = link.get("href", "")
@@ -89,13 +92,11 @@ def _from_feed_entry(entry) -> dict:
         "author": plain(entry.get("author", "")),
         "published_on": date(*parsed[:3]),
         "image_url": image,
-        # A feed's <category> names both: "Smart City" is a tag and files the story under
-        # Urban Life.
-        "section": section_of([tag.get("term") or "" for tag in entry.get("tags", [])]),
+        "section": section_of(categories),
         "reading_minutes": reading_minutes(
             next((part.get("value", "") for part in entry.get("content", [])), "")
         ),
-        "tags": [(tag.get("term") or "").strip() for tag in entry.get("tags", [])],
+        "tags": categories,
     }
 
 

@@ -182,15 +182,15 @@ def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) 
             path = f"{folder}/{name}"
             if path in referenced or now - default_storage.get_modified_time(path) < older_than:
                 continue
-            default_storage.delete(path)
-            sizes_remove(path)
+            image_delete(path)
             removed += 1
     return removed
 
 
-def sizes_remove(path: str) -> None:
-    """Delete the sizes made of the image at `path` (imagekit keeps them in a folder named
-    after it)."""
+def image_delete(path: str) -> None:
+    """Delete the image at `path` and the sizes made of it (imagekit keeps them in a folder
+    named after it)."""
+    default_storage.delete(path)
     folder = os.path.join(settings.IMAGEKIT_CACHEFILE_DIR, os.path.splitext(path)[0])
     try:
         _subfolders, files = default_storage.listdir(folder)

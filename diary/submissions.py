@@ -20,7 +20,7 @@ from common.translation import columns, in_language
 from diary import duplicates, recurrence, services, spam
 from diary.clients import client_address
 from diary.forms import SubmissionForm
-from diary.images import ImageError, image_process, sizes_remove
+from diary.images import ImageError, image_delete, image_process
 from diary.models import Occurrence
 from venues.models import Venue
 
@@ -194,7 +194,7 @@ def stored_image(image: bytes | None) -> Iterator[str]:
         yield name
     except BaseException:
         if name:
-            default_storage.delete(name)
+            image_delete(name)  # and the sizes the failed save may have made
         raise
 
 
@@ -265,8 +265,7 @@ def manage(request, token: str):
                     languages=form.cleaned_data["languages"],
                 )
             if replaced and event.image.name != replaced:
-                default_storage.delete(replaced)  # no event shows it any more
-                sizes_remove(replaced)
+                image_delete(replaced)  # no event shows it any more
             messages.success(request, _("Your changes are saved."))  # the page says if they wait
             return redirect("diary:submission-manage", token)
         return render_form(request, form, image=image, event=event, vouched=vouched, status=400)
