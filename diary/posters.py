@@ -1,5 +1,7 @@
-"""The demo city's pictures: posters drawn with Pillow from an event's category, title and
-a seed, offline and the same for the same seed (no download, no randomness of their own)."""
+"""Pictures drawn with Pillow, offline: the demo city's posters (from an event's category,
+title and a seed, the same for the same seed), the card a shared link shows for an event
+without a picture (diary.sharing), and the categories' colours they and the agenda's cards
+without a picture are drawn on."""
 
 import functools
 import random
