@@ -327,10 +327,13 @@ TITLE_TAGS = {
     "Repair Café": ["local-makers-shakers"],
 }
 
-# Events inserted at once: each batch is one change of the journal, whose events' iCal texts
-# are rendered as it commits (up to journal.RENDER_AT_ONCE), so the first feed after seeding
-# only reads them.
-BATCH_SIZE = journal.RENDER_AT_ONCE
+# Events inserted at once: each batch is one change of the journal.
+BATCH_SIZE = 1000
+# The iCal texts rendered as the city is loaded, of the nearest events (from a week ago, as
+# the feeds open): more than a subscription carries (DIARY_FEED_MAX_BYTES, 900 KB, holds
+# about 1,300), so its first visitor reads them; further ones are rendered by the feeds that
+# read them. Rendering all of 100,000 events (2 ms each) would triple the loading time.
+RENDERED = 3000
 # Generated events that get a poster (diary.posters) when `seed_demo` loads the city: drawing
 # one and making its sizes takes a few tens of milliseconds.
 PICTURES = 150
@@ -367,7 +370,8 @@ def demo_city_seed(
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Create (or complete) the demo city. Returns how many generated events were added.
-    The first `pictures` generated events get a poster (diary.posters) and its sizes."""
+    The first `pictures` generated events get a poster (diary.posters) and its sizes, and
+    so do the stories and the real venues unless `pictures` is 0."""
     today = today or timezone.localdate()
     with transaction.atomic():
         municipalities = _seed_municipalities()
@@ -376,15 +380,22 @@ def demo_city_seed(
         _seed_articles(tags)
         organisers = _seed_organisers()
         _seed_smart_city_event()
-    created = _seed_events(
-        count=events,
-        seed=seed,
-        today=today,
-        venues=venue_list,
-        tags=list(tags.values()),
-        organisers=organisers,
-        pictures=pictures,
-        progress=progress,
+        if pictures:
+            _seed_pictures()
+    with journal.rendered_together(at_most=0):
+        created = _seed_events(
+            count=events,
+            seed=seed,
+            today=today,
+            venues=venue_list,
+            tags=list(tags.values()),
+            organisers=organisers,
+            pictures=pictures,
+            progress=progress,
+        )
+    nearest = Event.objects.published().filter(start__gte=timezone.now() - timedelta(days=7))
+    journal.texts_render(
+        list(nearest.order_by("start", "pk").values_list("pk", flat=True)[:RENDERED])
     )
     return {"events": created, "venues": len(venue_list)}
 
@@ -477,6 +488,19 @@ def _seed_articles(tags: dict[str, Tag]) -> None:
         article.tags.set([tags[slug] for slug in data["tags"]])
 
 
+def _seed_pictures() -> None:
+    """Posters for the stories (in their section's colour) and the real venues (in a colour
+    of their own, with their area's name)."""
+    stories = Article.objects.filter(url__in=[article_url(a["title"]) for a in ARTICLES])
+    for story in stories:
+        label, ground = story.get_section_display(), posters.colour(story.section)
+        _picture_give(story, key=slugify(story.title), label=label, ground=ground)
+    real = Venue.objects.filter(slug__in=[venue.slug for venue in VENUES])
+    for venue in real.select_related("municipality"):
+        ground = random.Random(venue.slug).choice(list(posters.COLOURS.values()))
+        _picture_give(venue, key=venue.slug, label=str(venue.municipality or ""), ground=ground)
+
+
 def _seed_organisers() -> list[Organiser]:
     for name, email, trusted in ORGANISERS:
         Organiser.objects.get_or_create(email=email, defaults={"name": name, "is_trusted": trusted})
@@ -540,7 +564,10 @@ def _seed_events(
         if drawn[0].uid in existing:
             continue
         if number <= pictures:
-            _picture(drawn[0], key=f"{seed}-{number}")
+            event = drawn[0]
+            category = event.category.slug if event.category else ""
+            label = category.replace("-", " ")
+            _picture(event, key=f"{seed}-{number}", label=label, ground=posters.colour(category))
         batch.append(drawn)
         if len(batch) >= BATCH_SIZE:
             created += _events_create(batch, now=now)
@@ -563,18 +590,28 @@ def _events_create(batch: list, *, now) -> int:
     return created
 
 
-def _picture(event: Event, *, key: str) -> None:
-    """A poster for a generated event, written once (a rerun finds it)."""
-    name = f"events/demo/{key}.jpg"
-    title = event.own_title
+def _picture(obj, *, key: str, label: str, ground: str) -> None:
+    """A poster for a generated event, a story or a venue, written once (a rerun finds it):
+    its title or name, `label` and a `ground` colour. No description: the poster says the
+    title the page shows beside it (decorative)."""
+    name = f"{obj._meta.model_name}s/demo/{key}.jpg"
     if not default_storage.exists(name):
-        category = event.category.slug if event.category else ""
-        default_storage.save(
-            name, ContentFile(posters.poster(title=title, category=category, key=key))
-        )
-    event.image.name = name
-    event.image_width, event.image_height = posters.SIZE
-    # No description: the poster says the title the page shows beside it (decorative).
+        title = obj.own_title if isinstance(obj, Event) else str(obj)
+        drawn = posters.poster(title=title, label=label, ground=ground, key=key)
+        default_storage.save(name, ContentFile(drawn))
+    obj.image.name = name
+    obj.image_width, obj.image_height = posters.SIZE
+
+
+def _picture_give(obj, *, key: str, label: str, ground: str) -> None:
+    """Give a stored story or venue without a picture its poster, and the poster's sizes."""
+    if obj.image:
+        return
+    _picture(obj, key=key, label=label, ground=ground)
+    type(obj).objects.filter(pk=obj.pk).update(
+        image=obj.image.name, image_width=obj.image_width, image_height=obj.image_height
+    )
+    images.sizes_generate(obj)
 
 
 def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages, categories):

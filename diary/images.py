@@ -19,12 +19,16 @@ from io import BytesIO
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from imagekit.cachefiles.strategies import Optimistic
 from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFit
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from diary.text import validate_one_line
 
 logger = logging.getLogger(__name__)
 
@@ -39,23 +43,21 @@ Image.MAX_IMAGE_PIXELS = max(MAX_PIXELS.values())
 
 
 # The widths an image is also served at, each as WebP and as JPEG (for the browsers without
-# WebP): a card, a card on a sharp screen or a page's column. Made once, when an image is
-# saved (MadeOnSave: settings.IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY), and
-# never looked for on a request; `manage.py generateimages` makes them again (new widths).
+# WebP): a card, a card on a sharp screen or a page's column. Made once, when a save brings
+# a new image (Pictured.save), and never looked for on a request; `size_images` makes those
+# of older images.
 WIDTHS = (480, 960, MAX_SIDE)
 SERVED = {"webp": "WEBP", "jpeg": "JPEG"}
 
 
 class MadeOnSave(Optimistic):
-    """imagekit's optimistic strategy (sizes made when the image is saved, then assumed),
-    except that an image whose file cannot be read saves all the same: its page shows it
-    whole (without dimensions, `sizes` offers none)."""
+    """imagekit's optimistic strategy (sizes assumed to be there, never looked for on a
+    request), except that Pictured.save makes them, not imagekit's signal: the signal takes
+    every save of a loaded object for a new image, and would make every width, even those
+    wider than the image."""
 
     def on_source_saved(self, file):
-        try:
-            super().on_source_saved(file)
-        except (OSError, ValueError, SyntaxError) as error:
-            logger.warning("No sizes made of %s: %s", file.generator.source.name, error)
+        pass
 
 
 def sizes_of(source: str) -> dict[str, ImageSpecField]:
@@ -70,6 +72,58 @@ def sizes_of(source: str) -> dict[str, ImageSpecField]:
         for width in WIDTHS
         for extension, format in SERVED.items()
     }
+
+
+def sized(model: type[models.Model], source: str = "image") -> None:
+    """Give `model` the sizes its image is served at (image_480_webp, …): files, not
+    columns."""
+    for name, field in sizes_of(source).items():
+        model.add_to_class(name, field)
+
+
+def upload_path(instance: models.Model, filename: str) -> str:
+    """Where an uploaded image is stored: a folder per kind and month (events/2026/12/…)."""
+    return f"{instance._meta.model_name}s/{timezone.now():%Y/%m}/{filename}"
+
+
+class Pictured(models.Model):
+    """An image (an event's, a story's, a venue's) with its description, and its dimensions,
+    stored when a save brings a new image, whichever door saved it, so that pages size it
+    without opening it (not ImageField's width_field: that opens the file on every load
+    until they are set)."""
+
+    image = models.ImageField(gettext_lazy("image"), upload_to=upload_path, blank=True)
+    image_alt = models.CharField(
+        gettext_lazy("image description"),
+        validators=[validate_one_line],
+        max_length=300,
+        blank=True,
+        help_text=gettext_lazy("What the image shows, for people who cannot see it."),
+    )
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        unread = "image" in self.get_deferred_fields() or (
+            update_fields is not None and "image" not in update_fields
+        )
+        new_image = not unread and self.image.name != getattr(self, "_loaded_image", "")
+        super().save(*args, **kwargs)
+        if new_image:
+            sizes_make(self)  # once the file is stored (an upload is stored by the save)
+        if not unread:
+            self._loaded_image = self.image.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if "image" in field_names:
+            instance._loaded_image = instance.image.name
+        return instance
 
 
 @dataclass(frozen=True)
@@ -154,23 +208,25 @@ def image_process(upload) -> ContentFile:
 
 
 def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) -> int:
-    """Delete the event images no event refers to (left by earlier versions, which stored
-    every upload, or by a crash between writing a file and saving its event), with their
-    sizes, and the sharing pictures of deleted events. Files younger than `older_than` stay:
+    """Delete the images nothing refers to (an event's left by earlier versions, which
+    stored every upload, or by a crash between writing a file and saving its event; a
+    story's or venue's an editor replaced), with their sizes, and the sharing pictures of
+    deleted events. Files younger than `older_than` stay:
     a submission may be saving with one right now."""
-    from diary.models import Event
+    from diary.models import Article, Event
+    from venues.models import Venue
 
     now = now or timezone.now()
-    referenced = set(Event.objects.exclude(image="").values_list("image", flat=True))
-    referenced |= set(
-        Event.objects.exclude(sharing_image="").values_list("sharing_image", flat=True)
-    )
+    referenced = set()
+    for model, field in ((Event, "image"), (Event, "sharing_image"), (Article, "image"),
+                         (Venue, "image")):  # fmt: skip
+        referenced |= set(model.objects.exclude(**{field: ""}).values_list(field, flat=True))
     for change in Event.objects.filter(pending_change__isnull=False).values_list(
         "pending_change", flat=True
     ):
         referenced.add((change.get("fields") or {}).get("image"))  # proposed, not yet approved
     removed = 0
-    folders = ["events", "sharing"]
+    folders = ["events", "sharing", "articles", "venues"]
     while folders:
         folder = folders.pop()
         try:
@@ -200,21 +256,27 @@ def image_delete(path: str) -> None:
         default_storage.delete(f"{folder}/{name}")
 
 
-def sizes_make(event) -> bool:
-    """Make the sizes of an event's image saved before they existed, and store its
-    dimensions (which tell pages the sizes are there). Whether the image could be read."""
-    width, height = dimensions(event.image)
-    if width is None:
+def sizes_make(obj: Pictured, *, force: bool = False) -> bool:
+    """Store the dimensions of `obj`'s image (which tell pages its sizes are there) and make
+    its sizes; `force`, even those imagekit remembers. Whether the image could be read: one
+    that cannot saves all the same, and its page shows it whole, without sizes."""
+    obj.image_width, obj.image_height = dimensions(obj.image) if obj.image else (None, None)
+    type(obj)._default_manager.filter(pk=obj.pk).update(
+        image_width=obj.image_width, image_height=obj.image_height
+    )
+    if obj.image_width is None:
         return False
-    event.image_width, event.image_height = width, height
-    sizes_generate(event, force=True)  # whatever imagekit remembers
-    type(event).objects.filter(pk=event.pk).update(image_width=width, image_height=height)
+    try:
+        sizes_generate(obj, force=force)
+    except (OSError, ValueError, SyntaxError) as error:
+        logger.warning("No sizes made of %s: %s", obj.image.name, error)
+        return False
     return True
 
 
 def sizes_generate(obj, source: str = "image", *, force: bool = False) -> None:
     """Make the sizes `sizes` offers of an image whose dimensions are stored (a writer that
-    saves no model, the demo loader, calls this; a save makes them by itself)."""
+    saves no model, the demo loader, calls this; a save that brings an image makes them)."""
     for target in widths_for(getattr(obj, f"{source}_width")):
         for extension in SERVED:
             getattr(obj, f"{source}_{target}_{extension}").generate(force=force)

@@ -38,6 +38,7 @@ from diary.models import (
     Language,
     Tag,
 )
+from diary.sharing import sharing_images_forget
 from venues.models import Municipality, Venue
 
 VERSION_KEY = "diary:data-version"
@@ -135,26 +136,28 @@ def record(
     if together is not None:
         together.update(pk for pk, _uid in touched)
     elif touched and len(touched) <= RENDER_AT_ONCE:
-        transaction.on_commit(lambda: _texts_render([pk for pk, _uid in touched]))
+        transaction.on_commit(lambda: texts_render([pk for pk, _uid in touched]))
     return change
 
 
 @contextlib.contextmanager
-def rendered_together() -> Iterator[None]:
+def rendered_together(*, at_most: int | None = None) -> Iterator[None]:
     """The changes made inside (an import: one transaction per event) render their events'
     texts together when it ends, as one change would: in batches, or not at all when they
-    are more than RENDER_AT_ONCE (the feeds render them)."""
+    are more than `at_most` (RENDER_AT_ONCE; the feeds render them)."""
     touched: set[int] = set()
     token = _together.set(touched)
     try:
         yield
     finally:
         _together.reset(token)
-    if touched and len(touched) <= RENDER_AT_ONCE:
-        _texts_render(sorted(touched))
+    if touched and len(touched) <= (RENDER_AT_ONCE if at_most is None else at_most):
+        texts_render(sorted(touched))
 
 
-def _texts_render(ids: list[int]) -> None:
+def texts_render(ids: list[int]) -> None:
+    """Render and store the VEVENT texts the published events of `ids` lack, in every
+    language (feeds.ical.texts_render)."""
     from feeds.ical import texts_render  # feeds build on the diary, not the other way
 
     texts_render(ids)
@@ -239,6 +242,8 @@ SHOWN_FIELDS = {
 }  # fmt: skip
 # Those whose names an event's search text holds (Event.search_text_refresh).
 SEARCHED = (Venue, Category)
+# Those an event's sharing picture names or is coloured by (diary.sharing).
+DRAWN = (Venue, Municipality, Category)
 # Kept out of the comparison: bookkeeping no page shows.
 UNSHOWN = {"updated", "created"}
 
@@ -285,6 +290,8 @@ def shown_object_saved(sender, instance, created: bool, raw: bool = False, **kwa
     events.exclude(**Event.UNRENDERED).update(**Event.UNRENDERED)  # the unpublished ones' texts too
     if sender in SEARCHED:
         search_texts_refresh(events)
+    if sender in DRAWN:
+        sharing_images_forget(events)
 
 
 def shown_object_deleting(sender, instance, **kwargs) -> None:

@@ -191,7 +191,7 @@ SECTION_OF = {
 }  # fmt: skip
 
 
-class Article(models.Model):
+class Article(images.Pictured):
     """An editorial story of the magazine, linked to events through tags and by editors."""
 
     Section = Section
@@ -210,7 +210,12 @@ class Article(models.Model):
         _("author"), validators=[validate_one_line], max_length=200, blank=True
     )
     published_on = models.DateField(_("publication date"))
-    image_url = models.URLField(_("image URL"), max_length=500, blank=True)
+    image_url = models.URLField(
+        _("image URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("The magazine's picture, shown when the story has no image of its own."),
+    )
     section = models.CharField(_("section"), max_length=30, choices=Section.choices, blank=True)
     reading_minutes = models.PositiveSmallIntegerField(
         _("reading time (minutes)"),
@@ -236,6 +241,9 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.url
+
+
+images.sized(Article)
 
 
 class Change(models.Model):
@@ -295,7 +303,7 @@ class PublicationState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class Event(models.Model):
+class Event(images.Pictured):
     Status = EventStatus
     PublicationState = PublicationState
 
@@ -436,16 +444,9 @@ class Event(models.Model):
         validators=[MinValueValidator(0)],
     )
     ticket_url = models.URLField(_("ticket URL"), max_length=500, blank=True)
-    image = models.ImageField(_("image"), upload_to="events/%Y/%m/", blank=True)
-    # Kept by services.event_save when the image changes, so pages size it without opening it
-    # (not ImageField's width_field: that opens the file on every load until they are set).
-    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    # What a shared link shows without an image of its own (diary.sharing), 1200 × 630.
+    # Its image (images.Pictured), and what a shared link shows without one (diary.sharing),
+    # 1200 × 630.
     sharing_image = models.ImageField(upload_to="sharing/", blank=True, editable=False)
-    image_alt = models.CharField(
-        _("image description"), validators=[validate_one_line], max_length=300, blank=True
-    )
     languages = models.ManyToManyField(
         Language, verbose_name=_("spoken languages"), related_name="events", blank=True
     )
@@ -667,8 +668,6 @@ class Event(models.Model):
         }
         if "publication_state" in field_names:
             instance._loaded_public = instance.is_published
-        if "image" in field_names:
-            instance._loaded_image = instance.image.name
         return instance
 
     @property
@@ -727,7 +726,6 @@ class Event(models.Model):
     def mark_saved(self) -> None:
         """Make the current values the baseline for `changed_fields`."""
         self._loaded = {name: getattr(self, name) for name in self.CALENDAR_FIELDS}
-        self._loaded_image = self.image.name
         self._loaded_public = self.is_published
 
     @property
@@ -851,9 +849,7 @@ class Submission(Event):
         verbose_name_plural = _("submissions to moderate")
 
 
-# The sizes an event's image is served at (image_480_webp, …): files, not columns.
-for name, field in images.sizes_of("image").items():
-    Event.add_to_class(name, field)
+images.sized(Event)
 
 
 class Occurrence(models.Model):

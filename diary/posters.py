@@ -1,7 +1,7 @@
-"""Pictures drawn with Pillow, offline: the demo city's posters (from an event's category,
-title and a seed, the same for the same seed), the card a shared link shows for an event
-without a picture (diary.sharing), and the categories' colours they and the agenda's cards
-without a picture are drawn on."""
+"""Pictures drawn with Pillow, offline: the demo city's posters (of its events, stories and
+venues, from a title, a colour and a seed, the same for the same seed), the card a shared
+link shows for an event without a picture (diary.sharing), and the colours of the
+categories and sections they and the cards without a picture are drawn on."""
 
 import functools
 import random
@@ -30,12 +30,18 @@ COLOURS = {
     "sport": "#0077b6",
     "guided-tour": "#386641",
     "workshop": "#7f5539",
+    # The magazine's sections (Article.Section), for its stories without a picture.
+    "urban-life": "#0a9396",
+    "culture-creativity": "#ae2012",
+    "discover-meet": "#ca6702",
+    "europolitan-trends": "#264653",
 }
 OTHER = "#343a40"
 
 
 def colour(category: str) -> str:
-    """A category's colour: its poster's ground, and its cards' without a picture."""
+    """A category's (or a section's) colour: its poster's ground, and its cards' without a
+    picture."""
     return COLOURS.get(category, OTHER)
 
 
@@ -60,11 +66,12 @@ def wrapped(text: str, face: ImageFont.FreeTypeFont, width: int, lines: int) -> 
     return shown
 
 
-def poster(*, title: str, category: str, key: str) -> bytes:
-    """A JPEG poster of SIZE: the category's colour, a few shapes drawn from `key`, the
-    category's name and the title in white."""
+def poster(*, title: str, label: str, ground: str, key: str) -> bytes:
+    """A JPEG poster of SIZE: a `ground` colour, a few shapes drawn from `key`, a small
+    `label` (an event's category, a story's section, a venue's area) and the title in
+    white."""
     rng = random.Random(key)
-    image = Image.new("RGB", SIZE, colour(category))
+    image = Image.new("RGB", SIZE, ground)
     draw = ImageDraw.Draw(image, "RGBA")
     width, height = SIZE
     for _ in range(rng.randint(3, 6)):
@@ -77,7 +84,7 @@ def poster(*, title: str, category: str, key: str) -> bytes:
             draw.rectangle((x - radius, y - radius // 2, x + radius, y + radius // 2), fill=shade)
     draw.rectangle((0, height - 250, width, height), fill=(0, 0, 0, 110))
     small, large = font(28), font(56, bold=True)
-    draw.text((48, height - 226), category.replace("-", " ").upper(), font=small, fill="white")
+    draw.text((48, height - 226), label.upper(), font=small, fill="white")
     for number, line in enumerate(wrapped(title, large, width - 96, lines=2)):
         draw.text((48, height - 172 + number * 72), line, font=large, fill="white")
     out = BytesIO()

@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from common.translation import columns
-from diary import duplicates, images, journal, recurrence, sharing
+from diary import duplicates, journal, recurrence, sharing
 from diary.models import Event, Occurrence, Organiser
 
 logger = logging.getLogger(__name__)
@@ -191,18 +191,8 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
     changed = event.changed_fields()
     if not adding and changed:
         event.sequence += 1
-    new_image = event.image.name != getattr(event, "_loaded_image", "")
     _stamp_published(event, now)
     _save_with_unique_slug(event)
-    if new_image:
-        # Read once the file is stored (an admin's upload is stored by the save); its sizes
-        # were made by the save too (diary.images).
-        event.image_width, event.image_height = (
-            images.dimensions(event.image) if event.image else (None, None)
-        )
-        Event.objects.filter(pk=event.pk).update(
-            image_width=event.image_width, image_height=event.image_height
-        )
     if adding or changed & set(Event.DATE_FIELDS):
         occurrences_materialise(event=event, now=now)
     sharing.sharing_image_refresh(event)

@@ -105,6 +105,32 @@ def sharing_image_refresh(event: Event) -> None:
         default_storage.delete(replaced)
 
 
+def sharing_images_forget(events) -> int:
+    """Forget the sharing pictures of `events` (a queryset) whose venue, area or category was
+    renamed: a shared link shows none rather than the old name until `sharing_images_draw`
+    draws them again; the files go with the orphans (images.orphan_images_remove)."""
+    return events.exclude(sharing_image="").update(sharing_image="")
+
+
+def sharing_images_draw(*, now: datetime | None = None) -> int:
+    """Draw the sharing pictures missing or out of date of the published events not yet
+    over (events inserted in bulk by an import or the demo, or whose venue was renamed).
+    How many were drawn."""
+    on = Occurrence.objects.upcoming(now).values("event_id")
+    waiting = (
+        Event.objects.published()
+        .filter(image="", pk__in=on)
+        .select_related("venue__municipality", "category")
+        .order_by("pk")
+    )
+    drawn = 0
+    for event in waiting.iterator(chunk_size=500):
+        before = event.sharing_image.name
+        sharing_image_refresh(event)
+        drawn += event.sharing_image.name != before
+    return drawn
+
+
 def shared_picture(event: Event) -> tuple[str, int | None, int | None]:
     """The address (relative), width and height of the picture a shared link shows: the
     event's own at the size nearest 1,200 pixels wide (JPEG, which every service reads), or

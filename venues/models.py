@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from common.translation import NamedInLanguages, Translated
+from diary import images
 from diary.text import validate_one_line, validate_text
 from venues.querysets import VenueQuerySet
 
@@ -25,7 +26,7 @@ class Municipality(NamedInLanguages):
         return self.name
 
 
-class Venue(NamedInLanguages):
+class Venue(NamedInLanguages, images.Pictured):
     """A place events happen at. Its name and street in each language where they differ
     (Place Sainte-Croix / Heilig-Kruisplein); one language is enough where they do not."""
 
@@ -98,3 +99,6 @@ class Venue(NamedInLanguages):
             part for part in (self.postal_code, str(self.municipality or "")) if part
         )
         return ", ".join(part for part in (self.street_address, locality) if part)
+
+
+images.sized(Venue)

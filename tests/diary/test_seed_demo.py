@@ -1,10 +1,12 @@
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Q
+from django.utils import timezone
 
 from diary import posters
 from diary.demo import VENUES
@@ -152,10 +154,47 @@ def test_the_first_generated_events_have_posters_with_their_sizes(settings):
     assert sorted(Path(settings.MEDIA_ROOT).rglob("*.*")) == files
 
 
+def test_the_stories_and_the_real_venues_have_posters_of_their_own(settings):
+    seed("--events", "3", "--venues", str(len(VENUES) + 2), "--pictures", "1")
+    real = Venue.objects.filter(slug__in=[venue.slug for venue in VENUES])
+    for obj in [*Article.objects.all(), *real]:
+        assert (obj.image_width, obj.image_height) == posters.SIZE, obj
+        assert [size.width for size in sizes(obj)] == [480, 960]
+        for size in sizes(obj):
+            assert (Path(settings.MEDIA_ROOT) / size.webp.removeprefix(settings.MEDIA_URL)).exists()
+    assert not Venue.objects.exclude(pk__in=real).exclude(image="").exists()  # generated ones
+    stories = {story.url: story.image.name for story in Article.objects.all()}
+    seed("--events", "3", "--pictures", "1")  # a rerun keeps them
+    assert {story.url: story.image.name for story in Article.objects.all()} == stories
+
+
+def test_without_pictures_nothing_is_drawn(settings):
+    seed("--events", "3", "--pictures", "0")
+    assert not Article.objects.exclude(image="").exists()
+    assert not Venue.objects.exclude(image="").exists()
+    media = Path(settings.MEDIA_ROOT)
+    drawn = [path.relative_to(media).parts[0] for path in media.rglob("*.jpg")]
+    assert set(drawn) <= {"sharing"}  # only the smart city event's sharing picture
+
+
+def test_the_nearest_events_texts_are_rendered_as_the_city_is_loaded(client, monkeypatch):
+    """A subscription's first visitor reads them; the feeds render the rest as they read
+    them (seeding 100,000 events would otherwise spend minutes on texts)."""
+    monkeypatch.setattr("diary.demo.RENDERED", 5)
+    seed("--events", "40")
+    public = Event.objects.published().exclude(start__lt=timezone.now() - timedelta(days=7))
+    rendered = list(public.exclude(ical_en="").order_by("start", "pk").values_list("pk", flat=True))
+    assert rendered == list(public.order_by("start", "pk").values_list("pk", flat=True)[:5])
+    assert not public.filter(pk__in=rendered).filter(Q(ical_fr="") | Q(ical_nl="")).exists()
+    feed = client.get("/feeds/events.ics").content
+    assert feed.count(b"BEGIN:VEVENT") >= public.count()
+    assert not public.filter(ical_en="").exists()  # the feed rendered and stored the rest
+
+
 def test_a_poster_is_the_same_for_the_same_seed():
-    drawn = posters.poster(title="Jazz Session", category="music", key="1-7")
-    assert drawn == posters.poster(title="Jazz Session", category="music", key="1-7")
-    assert drawn != posters.poster(title="Jazz Session", category="music", key="2-7")
+    drawn = posters.poster(title="Jazz Session", label="music", ground="#1d3557", key="1-7")
+    assert drawn == posters.poster(title="Jazz Session", label="music", ground="#1d3557", key="1-7")
+    assert drawn != posters.poster(title="Jazz Session", label="music", ground="#1d3557", key="2-7")
 
 
 def test_the_posters_font_writes_the_letters_of_brussels():

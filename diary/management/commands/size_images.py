@@ -14,7 +14,7 @@ class Command(BaseCommand):
         waiting = Event.objects.exclude(image="").filter(image_width__isnull=True)
         made = unreadable = 0
         for event in waiting.only("pk", "image").iterator():
-            if sizes_make(event):
+            if sizes_make(event, force=True):
                 made += 1
             else:
                 unreadable += 1
