@@ -202,6 +202,7 @@ ARTICLES = [
         "published_on": date(2022, 12, 6),
         "excerpt": "",
         "tags": ["city-branding"],
+        "section": "urban-life",  # City Branding, in the menu
     },
     {
         "title": "Brussels Region opens economic office in the heart of Copenhagen",
@@ -209,6 +210,7 @@ ARTICLES = [
         "published_on": date(2022, 11, 23),
         "excerpt": "",
         "tags": ["city-branding", "new-economy"],
+        "section": "urban-life",  # City Branding, in the menu
     },
     {
         "title": "Copenhagen and Brussels strengthen ties",
@@ -216,6 +218,7 @@ ARTICLES = [
         "published_on": date(2022, 11, 21),
         "excerpt": "",
         "tags": ["city-branding"],
+        "section": "urban-life",  # City Branding, in the menu
     },
 ]
 
@@ -494,7 +497,9 @@ def _seed_pictures() -> None:
     stories = Article.objects.filter(url__in=[article_url(a["title"]) for a in ARTICLES])
     for story in stories:
         label, ground = story.get_section_display(), posters.colour(story.section)
-        _picture_give(story, key=slugify(story.title), label=label, ground=ground)
+        _picture_give(
+            story, key=slugify(story.title), label=label, ground=ground, size=posters.WIDE
+        )
     real = Venue.objects.filter(slug__in=[venue.slug for venue in VENUES])
     for venue in real.select_related("municipality"):
         ground = random.Random(venue.slug).choice(list(posters.COLOURS.values()))
@@ -590,24 +595,24 @@ def _events_create(batch: list, *, now) -> int:
     return created
 
 
-def _picture(obj, *, key: str, label: str, ground: str) -> None:
+def _picture(obj, *, key: str, label: str, ground: str, size=posters.SIZE) -> None:
     """A poster for a generated event, a story or a venue, written once (a rerun finds it):
     its title or name, `label` and a `ground` colour. No description: the poster says the
     title the page shows beside it (decorative)."""
     name = f"{obj._meta.model_name}s/demo/{key}.jpg"
     if not default_storage.exists(name):
         title = obj.own_title if isinstance(obj, Event) else str(obj)
-        drawn = posters.poster(title=title, label=label, ground=ground, key=key)
+        drawn = posters.poster(title=title, label=label, ground=ground, key=key, size=size)
         default_storage.save(name, ContentFile(drawn))
     obj.image.name = name
-    obj.image_width, obj.image_height = posters.SIZE
+    obj.image_width, obj.image_height = size
 
 
-def _picture_give(obj, *, key: str, label: str, ground: str) -> None:
+def _picture_give(obj, **poster) -> None:
     """Give a stored story or venue without a picture its poster, and the poster's sizes."""
     if obj.image:
         return
-    _picture(obj, key=key, label=label, ground=ground)
+    _picture(obj, **poster)
     type(obj).objects.filter(pk=obj.pk).update(
         image=obj.image.name, image_width=obj.image_width, image_height=obj.image_height
     )

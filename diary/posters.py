@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 # own default font has no "é".
 FONTS = Path(__file__).resolve().parent / "fonts"
 SIZE = (960, 640)
+WIDE = (960, 540)  # a story's: its card is 16:9
 # A colour per category (the demo's, and any city's first ones), and one for the rest.
 COLOURS = {
     "music": "#1d3557",
@@ -66,14 +67,14 @@ def wrapped(text: str, face: ImageFont.FreeTypeFont, width: int, lines: int) -> 
     return shown
 
 
-def poster(*, title: str, label: str, ground: str, key: str) -> bytes:
-    """A JPEG poster of SIZE: a `ground` colour, a few shapes drawn from `key`, a small
+def poster(*, title: str, label: str, ground: str, key: str, size: tuple[int, int] = SIZE) -> bytes:
+    """A JPEG poster of `size`: a `ground` colour, a few shapes drawn from `key`, a small
     `label` (an event's category, a story's section, a venue's area) and the title in
     white."""
     rng = random.Random(key)
-    image = Image.new("RGB", SIZE, ground)
+    image = Image.new("RGB", size, ground)
     draw = ImageDraw.Draw(image, "RGBA")
-    width, height = SIZE
+    width, height = size
     for _ in range(rng.randint(3, 6)):
         x, y = rng.randrange(width), rng.randrange(height // 2 + 80)
         radius = rng.randint(60, 260)

@@ -204,7 +204,9 @@ def test_take_screenshots_for_the_readme(live_server, page, phone_page):
         .first()
     )
     page.goto(live_server.url + event.get_absolute_url())
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the lazy pictures load
     page.wait_for_load_state("networkidle")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=folder / "event.png", full_page=True)
     page.goto(live_server.url + "/tags/smart-city/")
     page.wait_for_load_state("networkidle")
