@@ -25,6 +25,7 @@ $(VENV)/.dev: requirements/dev.lock
 run: $(VENV)/.base
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py draw_sharing_images
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production-style serving: granian in WSGI mode (measured faster than gunicorn by

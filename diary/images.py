@@ -211,7 +211,7 @@ def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) 
     """Delete the images nothing refers to (an event's left by earlier versions, which
     stored every upload, or by a crash between writing a file and saving its event; a
     story's or venue's an editor replaced), with their sizes, and the sharing pictures of
-    deleted events. Files younger than `older_than` stay:
+    deleted events or forgotten ones (diary.sharing). Files younger than `older_than` stay:
     a submission may be saving with one right now."""
     from diary.models import Article, Event
     from venues.models import Venue
