@@ -162,12 +162,6 @@ def picture(obj, sizes: str, css_class: str = "", lazy: bool = False) -> dict:
 
 @register.simple_tag
 def colour_of(slug: str) -> str:
-    """The colour of a category or a story's section (diary.posters): a card's ground where
-    it has no picture."""
+    """The colour of a category or a story's section (diary.posters), by its slug (none:
+    the colour of the rest): a card's ground where it has no picture."""
     return posters.colour(slug)
-
-
-@register.simple_tag
-def category_colour(event: Event) -> str:
-    """The colour of an event's category: the ground of its card without a picture."""
-    return posters.colour(event.category.slug if event.category_id else "")

@@ -147,6 +147,7 @@ def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
     music = CategoryFactory(slug="music", name="Music")
     EventFactory(title="Pictured", image=jpeg((1200, 800)), category=music)
     EventFactory(title="Plain", category=music, summary="Bring your own records.")
+    EventFactory(title="Uncategorised", category=None)
     html = html_of(client.get("/"))
     rows = {
         re.search(r'<a href="/events/[^"]+">([^<]+)</a>', row).group(1): row
@@ -160,6 +161,7 @@ def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
     assert "<img" not in plain
     assert f'<span class="tile" style="--tile: {posters.colour("music")}">Music</span>' in plain
     assert '<span class="summary-line">Bring your own records.</span>' in plain
+    assert f'<span class="tile" style="--tile: {posters.OTHER}"></span>' in rows["Uncategorised"]
 
 
 # What a shared link shows (Open Graph)
