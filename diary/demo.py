@@ -613,10 +613,8 @@ def _picture_give(obj, **poster) -> None:
     if obj.image:
         return
     _picture(obj, **poster)
-    type(obj).objects.filter(pk=obj.pk).update(
-        image=obj.image.name, image_width=obj.image_width, image_height=obj.image_height
-    )
-    images.sizes_generate(obj)
+    type(obj).objects.filter(pk=obj.pk).update(image=obj.image.name)
+    images.sizes_make(obj)  # as a save that brings a picture (images.Pictured.save)
 
 
 def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages, categories):
