@@ -548,6 +548,17 @@ class Event(images.Pictured):
         editable=False,
         help_text=_("The iCalendar file or feed this event was imported from."),
     )
+    # An imported event is its source's UID *in that source*: two calendars may give one UID
+    # to different events (copies do), and a file may name any UID it likes. An import finds
+    # its events by (source, source_uid) and never touches another source's; `uid` is ours,
+    # the source's UID when it was free, else a new one (feeds never repeat a UID).
+    source_uid = models.CharField(
+        _("UID at its source"),
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text=_("The UID the imported calendar gives this event."),
+    )
     sequence = models.PositiveIntegerField(_("sequence"), default=0, editable=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
@@ -590,6 +601,12 @@ class Event(images.Pictured):
             models.Index(fields=["category", "id"], name="event_category_id"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_uid"],
+                condition=~Q(source=""),
+                name="event_source_uid_unique",
+                violation_error_message=_("This source already has an event with this UID."),
+            ),
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gt=F("start")),
                 name="event_end_after_start",

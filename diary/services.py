@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 
 from common.translation import columns
 from diary import duplicates, journal, recurrence, sharing
-from diary.models import Event, Occurrence, Organiser
+from diary.models import Event, Occurrence, Organiser, new_uid
 
 logger = logging.getLogger(__name__)
 
@@ -232,13 +232,15 @@ def event_reject(*, event: Event, reason: str = "") -> Event:
     return event
 
 
-def duplicate_flag(*, event: Event) -> list[Event]:
+def duplicate_flag(*, event: Event, known: Event | None = None) -> list[Event]:
     """Find a saved event's likely duplicates and record the likeliest for the editors
-    (unless one of them said it is none). Only that column is written: nothing public
-    changes. Returns them all, most similar first."""
+    (unless one of them said it is none); `known` is one it repeats whatever its text (an
+    import's event that names another's UID), recorded when nothing likelier is found.
+    Only that column is written: nothing public changes. Returns them all, most similar
+    first."""
     if event.not_duplicate:
         return []
-    suspects = duplicates.likely_duplicates(event)
+    suspects = duplicates.likely_duplicates(event) or ([known] if known else [])
     likeliest = suspects[0] if suspects else None
     if event.duplicate_of_id != (likeliest.pk if likeliest else None):
         event.duplicate_of = likeliest
@@ -521,37 +523,68 @@ def imported_event(
     source: str,
     organiser=None,
     publish: bool = False,
+    clash: bool = False,
 ) -> tuple[Event | None, set[str]]:
-    """The event with this UID as an import makes it (from `stored`, or new), checked and
-    unsaved, with the imported fields it changes; None when the stored event would not
-    change, so importing the same file twice changes nothing. Raises ValidationError (with
-    the reason) when the data is invalid."""
-    event = stored or Event(uid=uid, source=source, organiser=organiser)
-    if stored is None and import_vouched(organiser, publish):
+    """The event this source calls `uid` as an import makes it (from `stored`, the event this
+    source imported under that UID, or new), checked and unsaved, with the imported fields it
+    changes; None when the stored event would not change, so importing the same file twice
+    changes nothing. A new event keeps the source's UID as its own, unless another event
+    holds it (`clash`): then it has a UID of ours and waits for an editor, whoever vouches.
+    Raises ValidationError (with the reason) when the data is invalid."""
+    if stored is not None and (stored.source, stored.source_uid) != (source, uid):
+        raise ValueError("An import updates only the events of its own source.")
+    event = stored or Event(
+        uid=new_uid() if clash else uid, source=source, source_uid=uid, organiser=organiser
+    )
+    if stored is None and not clash and import_vouched(organiser, publish):
         event.publication_state = Event.PublicationState.PUBLISHED
     before = {name: getattr(event, name) for name in IMPORTED_FIELDS}
     for name, value in fields.items():
         setattr(event, name, value)
     event.prepare_to_store()  # safe HTML and a normal rule, before comparing
-    publishing = publish and event.publication_state == Event.PublicationState.PENDING
+    publishing = publish and not clash and event.publication_state == Event.PublicationState.PENDING
     if publishing:
         event.publication_state = Event.PublicationState.PUBLISHED
     changed = {name for name in IMPORTED_FIELDS if getattr(event, name) != before[name]}
-    if stored and not changed and not publishing and event.source == source:
+    if stored and not changed and not publishing:
         return None, changed
-    event.source = source
     # Fields and clean() check everything an import sets (the end after the start, choices,
     # dates, the rule); the table's constraints, on prices and ages no import sets, and the
-    # UID's uniqueness (just looked up) are the database's to enforce: Django would ask it
+    # UIDs' uniqueness (just looked up) are the database's to enforce: Django would ask it
     # one query each, for every event.
-    event.full_clean(exclude=["slug", "uid"], validate_constraints=False)
+    event.full_clean(exclude=["slug", "uid", "source_uid"], validate_constraints=False)
     return event, changed
 
 
-def import_vouched(organiser, publish: bool) -> bool:
-    """The command line is an operator's: it proves the organiser it names, and `publish`
-    is the operator's own word for the whole file."""
+def import_vouched(organiser, publish: bool, stored: Event | None = None) -> bool:
+    """The command line is an operator's: it proves the organiser it names, for that
+    organiser's own events (a stored event of another organiser's is not vouched for), and
+    `publish` is the operator's own word for the whole file."""
+    if stored is not None and stored.organiser_id != getattr(organiser, "pk", None):
+        return publish
     return publish or organiser_vouches(organiser, proven=True)
+
+
+def imported_stored(*, source: str, uids: list[str]) -> dict[str, Event]:
+    """The events this source imported under these UIDs, by UID (one query a thousand)."""
+    found: dict[str, Event] = {}
+    for start in range(0, len(uids), 1000):
+        batch = uids[start : start + 1000]
+        found.update(
+            (event.source_uid, event)
+            for event in Event.objects.filter(source=source, source_uid__in=batch)
+        )
+    return found
+
+
+def uids_held(uids: list[str]) -> dict[str, Event]:
+    """The events that hold these UIDs as their own, by UID (one query a thousand): a new
+    imported event cannot take one of them."""
+    found: dict[str, Event] = {}
+    for start in range(0, len(uids), 1000):
+        batch = uids[start : start + 1000]
+        found.update((event.uid, event) for event in Event.objects.filter(uid__in=batch))
+    return found
 
 
 @transaction.atomic
@@ -563,22 +596,30 @@ def event_import(
     organiser=None,
     publish: bool = False,
 ) -> str:
-    """Create or update the event with this UID from an imported calendar.
+    """Create or update the event `source` calls `uid` (its identity is the pair: an import
+    never touches another source's event, whatever UID it names).
 
     Returns "created", "updated" or "unchanged" (`imported_event`). Raises ValidationError
     (with the reason) and saves nothing when the data is invalid.
     """
-    stored = Event.objects.filter(uid=uid).first()
+    stored = Event.objects.filter(source=source, source_uid=uid).first()
+    holder = None if stored else Event.objects.filter(uid=uid).first()
     event, changed = imported_event(
-        stored, uid=uid, fields=fields, source=source, organiser=organiser, publish=publish
+        stored,
+        uid=uid,
+        fields=fields,
+        source=source,
+        organiser=organiser,
+        publish=publish,
+        clash=holder is not None,
     )
     if event is None:
         return "unchanged"
     if stored is None:
         event_save(event=event)
-        duplicate_flag(event=event)
+        duplicate_flag(event=event, known=holder)
         return "created"
-    vouched = import_vouched(organiser, publish)
+    vouched = import_vouched(organiser, publish, stored)
     # An update nobody vouches for is moderated, as through every other door: a published
     # event keeps its public version until an editor approves the change. Calling it off
     # (or on again) is not moderated, as through the manage link: subscribers learn at once.
@@ -591,29 +632,31 @@ def event_import(
     return "updated"
 
 
-def events_import_new(events: list[Event]) -> None:
+def events_import_new(events: list[Event], *, clashes: dict[str, Event] | None = None) -> None:
     """Insert new events of one import (each checked by `imported_event`) at once: unique
     slugs, one insert of the events and one of their dates, one journal change
     (`events_bulk_create`); then their likely duplicates are flagged, unless the diary holds
-    no event from elsewhere to repeat (one query). An IntegrityError (a slug or UID taken
-    meanwhile) saves none of them."""
+    no event from elsewhere to repeat (one query). An event whose source's UID another
+    event holds (`clashes`, by that UID) is flagged as likely repeating it when nothing more
+    like it is found. An IntegrityError (a slug or UID taken meanwhile) saves none of them."""
+    clashes = clashes or {}
     reserved: set[str] = set()
     for event in events:
         event.slug = unique_slug(Event, event.own_title, reserved=reserved)
         reserved.add(event.slug)
     events_bulk_create([(event, [], []) for event in events], now=timezone.now())
     sources = {event.source for event in events}
-    if Event.objects.exclude(source__in=sources).exists():
+    if clashes or Event.objects.exclude(source__in=sources).exists():
         for event in events:
-            duplicate_flag(event=event)
+            duplicate_flag(event=event, known=clashes.get(event.source_uid))
 
 
 def events_cancel_missing(*, source: str, present: set[str]) -> int:
     """Cancel (never delete) the events once imported from `source` that it no longer has:
-    subscribers then see them called off instead of silently gone."""
+    subscribers then see them called off instead of silently gone. Only that source's."""
     missing = (
         Event.objects.filter(source=source)
-        .exclude(uid__in=present)
+        .exclude(source_uid__in=present)
         .exclude(status=Event.Status.CANCELLED)
     )
     count = 0

@@ -57,6 +57,8 @@ class ImportReport:
     unchanged: int = 0
     cancelled: int = 0
     errors: list[str] = field(default_factory=list)
+    # New events whose UID another event holds: imported beside it, never over it.
+    clashes: list[str] = field(default_factory=list)
     # Events this import created that likely repeat one from another source or the form.
     duplicates: list[str] = field(default_factory=list)
 
@@ -64,6 +66,7 @@ class ImportReport:
         return (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.cancelled} cancelled, {len(self.errors)} with errors, "
+            f"{len(self.clashes)} with another event's UID, "
             f"{len(self.duplicates)} likely duplicates"
         )
 
@@ -341,13 +344,16 @@ def import_calendar(
     def checked(row: Row) -> Event:  # a new event, inserted below with the others
         event, _changed = services.imported_event(
             None, uid=row.uid, fields=row.fields, source=source, organiser=organiser,
-            publish=publish,
+            publish=publish, clash=row.uid in held,
         )  # fmt: skip
         return event
 
     created: list[str] = []
     with journal.rendered_together():
-        stored = stored_uids(list(masters))
+        # An event is its source's UID in its source: this source's own events are updated;
+        # a UID another event holds (another calendar's, a submission's) is left alone.
+        stored = services.imported_stored(source=source, uids=list(masters))
+        held = services.uids_held([uid for uid in masters if uid not in stored])
         new: list[tuple[Row, Event]] = []
         for done, row in enumerate(masters.values()):
             if progress:
@@ -361,7 +367,7 @@ def import_calendar(
                 setattr(report, outcome, getattr(report, outcome) + 1)
         for batch in batched(new, BATCH):
             try:
-                services.events_import_new([event for _row, event in batch])
+                services.events_import_new([event for _row, event in batch], clashes=held)
             except IntegrityError:  # a slug or UID taken meanwhile: one at a time
                 outcomes = [(row, imported(report, row, saved)) for row, _event in batch]
             else:
@@ -371,20 +377,23 @@ def import_calendar(
                     setattr(report, outcome, getattr(report, outcome) + 1)
                 if outcome == "created":
                     created.append(row.uid)
+                    if row.uid in held:
+                        report.clashes.append(clash_line(row, held[row.uid]))
         if progress:
             progress(len(masters), len(masters))
 
     report.cancelled = services.events_cancel_missing(source=source, present=seen)
-    report.duplicates = duplicates_report(created)
+    report.duplicates = duplicates_report(source, created)
     return report
 
 
-def stored_uids(uids: list[str]) -> set[str]:
-    """Which of these UIDs the diary holds (one query a thousand)."""
-    found: set[str] = set()
-    for batch in batched(uids, BATCH):
-        found.update(Event.objects.filter(uid__in=batch).values_list("uid", flat=True))
-    return found
+def clash_line(row: Row, holder: Event) -> str:
+    """What the report says of an event whose UID another event holds."""
+    return (
+        f"line {row.line} (UID {row.uid}): this UID is another event's, “{holder.title}” "
+        f"({holder.source or 'sent by its organiser'}), which this import leaves alone; "
+        "imported as a new event, waiting for an editor as its likely duplicate"
+    )
 
 
 def imported(report: ImportReport, row: Row, action: Callable[[Row], Any]) -> Any:
@@ -399,11 +408,11 @@ def imported(report: ImportReport, row: Row, action: Callable[[Row], Any]) -> An
     return None
 
 
-def duplicates_report(uids: list[str]) -> list[str]:
+def duplicates_report(source: str, uids: list[str]) -> list[str]:
     """One line per new event suspected to repeat another (services.event_import flags
     them for the editors' queue)."""
     suspected = (
-        Event.objects.filter(uid__in=uids, duplicate_of__isnull=False)
+        Event.objects.filter(source=source, source_uid__in=uids, duplicate_of__isnull=False)
         .select_related("duplicate_of")
         .order_by("start", "pk")
     )

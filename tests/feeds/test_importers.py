@@ -517,7 +517,7 @@ def test_new_events_are_inserted_together_and_one_at_a_time_when_that_fails(monk
     assert Change.objects.filter(subject="2 events").count() == 1
     Event.objects.all().delete()
 
-    def taken_meanwhile(events):
+    def taken_meanwhile(events, **kwargs):
         raise IntegrityError("duplicate key value violates unique constraint")
 
     monkeypatch.setattr(services, "events_import_new", taken_meanwhile)

@@ -8,17 +8,26 @@ from feeds.importers import import_calendar, organiser_for, read_source, source_
 
 class Command(BaseCommand):
     help = (
-        "Import an iCalendar file or feed: events are matched by UID, so importing again "
-        "updates them; events gone from the source are cancelled, not deleted. Imported "
-        "events wait for moderation unless --publish (or a trusted --organiser)."
+        "Import an iCalendar file or feed: its events are matched by their UID in this "
+        "source, so importing again updates them; events gone from the source are "
+        "cancelled, not deleted; no other source's event is ever touched (a UID another "
+        "event holds is imported beside it, for an editor). Imported events wait for "
+        "moderation unless --publish (or a trusted --organiser, for its own events)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("source", metavar="PATH_OR_URL", help="a .ics file, or an URL")
         parser.add_argument("--organiser", metavar="EMAIL", help="the events' organiser")
         parser.add_argument("--publish", action="store_true", help="publish them at once")
+        parser.add_argument(
+            "--source",
+            metavar="NAME",
+            help="the name its events are bound to (default: the URL, or the file's full "
+            "path): keep it when the calendar moves",
+        )
 
     def handle(self, *args, source: str, organiser: str | None, publish: bool, **options):
+        name = (options.get("source") or "").strip() or source_key(source)
         try:
             data = read_source(source)
         except (OSError, URLError, ValueError) as error:
@@ -32,14 +41,16 @@ class Command(BaseCommand):
 
             report = import_calendar(
                 data,
-                source=source_key(source),
+                source=name,
                 organiser=organiser_for(organiser) if organiser else None,
                 publish=publish,
                 progress=progress,
             )
         for message in report.errors:
             self.stderr.write(message)
+        for message in report.clashes:
+            self.stdout.write(self.style.WARNING(f"Another event's UID: {message}"))
         for message in report.duplicates:
             self.stdout.write(self.style.WARNING(f"Likely duplicate: {message}"))
-        style = self.style.WARNING if report.errors else self.style.SUCCESS
+        style = self.style.WARNING if report.errors or report.clashes else self.style.SUCCESS
         self.stdout.write(style(f"{source}: {report}."))

@@ -1,0 +1,210 @@
+"""Findings 1 and 12 of issue 29 (docs/security.md), as the attacker tried them, refused:
+every imported event is somebody's source, and an import file costs a bounded amount."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from diary import services
+from diary.models import Event
+from feeds.importers import import_calendar
+from tests.factories import EventFactory, OrganiserFactory, VenueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def day(offset: int) -> str:
+    return (timezone.localdate() + timedelta(days=offset)).strftime("%Y%m%d")
+
+
+def calendar(*events: str, name: str = "A calendar") -> bytes:
+    body = "".join(events)
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//EN\r\n"
+        f"X-WR-CALNAME:{name}\r\nX-WR-TIMEZONE:Europe/Brussels\r\n{body}END:VCALENDAR\r\n"
+    ).encode()
+
+
+def vevent(uid: str, title: str, *, offset: int = 20, extra: str = "") -> str:
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T120000Z\r\n"
+        f"DTSTART;TZID=Europe/Brussels:{day(offset)}T190000\r\n"
+        f"DTEND;TZID=Europe/Brussels:{day(offset)}T210000\r\nSUMMARY:{title}\r\n"
+        f"{extra}END:VEVENT\r\n"
+    )
+
+
+def published_event_of_another_organiser() -> Event:
+    event = EventFactory(
+        title="Jazz at the Marni",
+        venue=VenueFactory(name="Marni"),
+        organiser=OrganiserFactory(),
+        ticket_url="https://marni.example/tickets",
+        publication_state=Event.PublicationState.PUBLISHED,
+    )
+    services.event_save(event=event)
+    return Event.objects.get(pk=event.pk)
+
+
+def as_it_was(event: Event) -> tuple:
+    event.refresh_from_db()
+    return (
+        event.title,
+        event.status,
+        event.publication_state,
+        event.ticket_url,
+        event.venue_id,
+        event.source,
+        event.sequence,
+        event.pending_change,
+    )
+
+
+# 1. An imported file takes over any event by its UID.
+
+
+def test_1_a_file_naming_another_organisers_uid_cannot_cancel_its_event(tmp_path):
+    victim = published_event_of_another_organiser()
+    before = as_it_was(victim)
+    path = tmp_path / "evil.ics"
+    path.write_bytes(calendar(vevent(victim.uid, "Cancelled!", extra="STATUS:CANCELLED\r\n")))
+    out = StringIO()
+
+    call_command("import_ics", str(path), stdout=out, stderr=StringIO())
+
+    assert as_it_was(victim) == before
+    assert "1 with another event's UID" in out.getvalue()
+    assert f"UID {victim.uid}): this UID is another event's" in out.getvalue()
+    copy = Event.objects.exclude(pk=victim.pk).get()
+    assert (copy.source_uid, copy.source) == (victim.uid, str(path))
+    assert copy.uid != victim.uid  # a feed never carries one UID twice
+    assert copy.publication_state == Event.PublicationState.PENDING
+    assert copy.duplicate_of == victim  # for an editor, in the duplicates' queue
+
+
+def test_1_a_trusted_organiser_vouches_for_its_own_events_not_for_a_stolen_uid(tmp_path):
+    victim = published_event_of_another_organiser()
+    before = as_it_was(victim)
+    trusted = OrganiserFactory(is_trusted=True)
+    path = tmp_path / "evil.ics"
+    hijack = vevent(
+        victim.uid, "Jazz at the Marni (new tickets)", offset=40,
+        extra="URL:https://evil.test/tickets\r\n",
+    )  # fmt: skip
+    path.write_bytes(calendar(hijack))
+
+    call_command("import_ics", str(path), organiser=trusted.email, stdout=StringIO())
+
+    assert as_it_was(victim) == before
+    copy = Event.objects.get(source_uid=victim.uid, source=str(path))
+    assert copy.publication_state == Event.PublicationState.PENDING  # --publish neither
+    assert copy.ticket_url == "https://evil.test/tickets"
+
+    # The file again, without the event: only its own copy is called off.
+    path.write_bytes(calendar(vevent("other@evil.test", "Something else")))
+    out = StringIO()
+    call_command("import_ics", str(path), organiser=trusted.email, stdout=out)
+    assert as_it_was(victim) == before
+    copy.refresh_from_db()
+    assert copy.status == Event.Status.CANCELLED
+    assert "1 cancelled" in out.getvalue()
+
+
+def test_1_publish_does_not_publish_an_event_over_another_events_uid():
+    victim = published_event_of_another_organiser()
+    report = import_calendar(
+        calendar(vevent(victim.uid, "Same UID")), source="https://evil.test/cal", publish=True
+    )
+    assert report.created == 1 and len(report.clashes) == 1
+    copy = Event.objects.get(source="https://evil.test/cal")
+    assert copy.publication_state == Event.PublicationState.PENDING
+
+
+def test_1_two_real_calendars_that_share_uids_never_touch_each_other():
+    """Two venues' exports of copied events: the same UIDs, each venue's own texts."""
+    shared = ["copied-1@calendar.example", "copied-2@calendar.example"]
+    flagey = calendar(
+        vevent(shared[0], "Flagey: Brussels Jazz Weekend", offset=10),
+        vevent(shared[1], "Flagey: Piano Day", offset=11),
+        name="Flagey",
+    )
+    bozar = calendar(
+        vevent(shared[0], "Bozar: Lunch concert", offset=12),
+        vevent(shared[1], "Bozar: Film night", offset=13, extra="STATUS:CANCELLED\r\n"),
+        vevent("bozar-own@bozar.example", "Bozar: Talk", offset=14),
+        name="Bozar",
+    )
+
+    first = import_calendar(flagey, source="https://flagey.example/cal.ics", publish=True)
+    second = import_calendar(bozar, source="https://bozar.example/cal.ics", publish=True)
+    again = import_calendar(flagey, source="https://flagey.example/cal.ics", publish=True)
+
+    assert (first.created, first.clashes) == (2, [])
+    assert (second.created, len(second.clashes)) == (3, 2)
+    assert (again.created, again.updated, again.unchanged, again.cancelled) == (0, 0, 2, 0)
+    flagey_events = Event.objects.filter(source="https://flagey.example/cal.ics")
+    assert sorted(flagey_events.values_list("title_en", "status", "uid")) == [
+        ("Flagey: Brussels Jazz Weekend", "scheduled", shared[0]),
+        ("Flagey: Piano Day", "scheduled", shared[1]),
+    ]
+    assert all(event.is_published for event in flagey_events)
+    bozar_events = Event.objects.filter(source="https://bozar.example/cal.ics")
+    assert sorted(bozar_events.values_list("source_uid", "title_en", "status")) == [
+        ("bozar-own@bozar.example", "Bozar: Talk", "scheduled"),
+        (shared[0], "Bozar: Lunch concert", "scheduled"),
+        (shared[1], "Bozar: Film night", "cancelled"),
+    ]
+    # Bozar drops an event: only Bozar's is called off; a second import updates its own.
+    changed = calendar(vevent(shared[0], "Bozar: Lunch concert (sold out)", offset=12))
+    report = import_calendar(changed, source="https://bozar.example/cal.ics", publish=True)
+    assert (report.updated, report.cancelled, report.clashes) == (1, 1, [])
+    assert not flagey_events.filter(status="cancelled").exists()
+    assert flagey_events.get(uid=shared[0]).title == "Flagey: Brussels Jazz Weekend"
+
+
+def test_1_a_submitted_events_uid_in_a_file_leaves_the_submission_alone():
+    submitted = published_event_of_another_organiser()  # sent through the form: no source
+    assert submitted.source == ""
+    before = as_it_was(submitted)
+    import_calendar(
+        calendar(vevent(submitted.uid, "Mine now", extra="STATUS:CANCELLED\r\n")),
+        source="/srv/import/other.ics",
+        organiser=OrganiserFactory(is_trusted=True),
+    )
+    assert as_it_was(submitted) == before
+
+
+def test_1_the_organiser_named_vouches_only_for_its_own_events_of_the_source():
+    """An editor gave one of the source's events to another organiser: an import that names
+    a trusted organiser changes it only through moderation."""
+    source = "https://venue.example/cal.ics"
+    trusted = OrganiserFactory(is_trusted=True)
+    import_calendar(
+        calendar(vevent("a@venue.example", "Concert")), source=source, organiser=trusted
+    )
+    event = Event.objects.get(source=source)
+    assert event.is_published
+    Event.objects.filter(pk=event.pk).update(organiser=OrganiserFactory())
+
+    import_calendar(
+        calendar(vevent("a@venue.example", "Concert, new title")), source=source,
+        organiser=trusted,
+    )  # fmt: skip
+
+    event.refresh_from_db()
+    assert event.title == "Concert"  # the published version stays
+    assert event.pending_change["fields"]["title_en"] == "Concert, new title"  # waits for an editor
+
+
+def test_1_events_imported_before_keep_their_identity(tmp_path):
+    """The migration gave every imported event its source's UID: a new import finds it."""
+    event = EventFactory(uid="old@venue.example", source="/srv/old.ics")
+    Event.objects.filter(pk=event.pk).update(source_uid="old@venue.example")
+    report = import_calendar(
+        calendar(vevent("old@venue.example", "Renamed")), source="/srv/old.ics", publish=True
+    )
+    assert (report.created, report.updated, report.clashes) == (0, 1, [])
+    assert Event.objects.get().title == "Renamed"
