@@ -18,6 +18,7 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 from diary import journal
+from diary.text import one_line
 from diary.models import SECTION_OF, Article, Tag
 
 
@@ -162,7 +163,7 @@ def _safely(parse, item):
 
 def _tags(names: list[str]) -> list[Tag]:
     tags = []
-    for name in names:
+    for name in map(one_line, names):  # a feed's term may carry line breaks: not a tag's name
         slug = slugify(name)[:100]
         if slug:
             tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name[:100]})

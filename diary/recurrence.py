@@ -12,6 +12,8 @@ import re
 import types
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -59,6 +61,36 @@ MAX_SCANNED = 300_000
 # one request. 100,000 steps take about a quarter of a second here; a daily rule from 1900 to
 # the horizon needs about 75,000, an hourly one over the horizon's 18 months about 13,000.
 MAX_WORK = 100_000
+# What one import file may spend on all its rules (feeds.importers): each rule is bounded by
+# MAX_WORK, a file of thousands of rules is bounded by this. A city's calendar of 10,000
+# weekly events needs about 5,500,000; a rule that yields nothing spends MAX_WORK twice (its
+# check and its save), so a file stops expanding after a few of those.
+FILE_WORK = 200 * MAX_WORK
+FILE_REFUSALS = 5
+
+
+@dataclass
+class WorkBudget:
+    """The expansion work left to one import file, and how many of its rules were refused
+    for taking too much of it."""
+
+    left: int = FILE_WORK
+    refusals: int = 0
+
+
+_budget: ContextVar[WorkBudget | None] = ContextVar("recurrence_budget", default=None)
+
+
+@contextmanager
+def file_budget(budget: WorkBudget | None = None) -> Iterator[WorkBudget]:
+    """Every expansion inside draws from one budget: past it, or past FILE_REFUSALS rules
+    refused for their work, the remaining rules are refused at once."""
+    budget = budget or WorkBudget()
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)
 
 
 # An agenda lives between these years; outside them lie typing errors, time zones whose
@@ -277,6 +309,16 @@ class _MeteredIterInfo(du._iterinfo):
     def __init__(self, rule):
         super().__init__(rule)
         self.work = 0
+        self.budget = _budget.get()
+        if self.budget is not None and (
+            self.budget.left <= 0 or self.budget.refusals >= FILE_REFUSALS
+        ):
+            raise RecurrenceError(
+                _(
+                    "Not expanded: this file's rules took all the work one import may spend. "
+                    "Import its recurring events in smaller files."
+                )
+            )
         self.weight = max(1, len(rule._bysetpos or ()))
         if rule._freq == du.HOURLY:
             self.weight *= len(rule._byminute or ()) * len(rule._bysecond or ()) or 1
@@ -285,8 +327,13 @@ class _MeteredIterInfo(du._iterinfo):
 
     def _metered(self, period):
         _days, start, end = period
-        self.work += max(1, end - start) * self.weight
+        cost = max(1, end - start) * self.weight
+        self.work += cost
+        if self.budget is not None:
+            self.budget.left -= cost
         if self.work > MAX_WORK:
+            if self.budget is not None:
+                self.budget.refusals += 1
             raise RecurrenceError(
                 _(
                     "This rule takes too much work to expand: it yields no date, or very few, "

@@ -133,6 +133,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             " -c jit=off"
         ),
     )
+# SQLite, the embedded default, takes concurrent writes from several workers: readers do not
+# wait for writers (WAL), a writer waits up to 20 s for another's lock instead of failing
+# at once, and a transaction takes its write lock when it begins (IMMEDIATE), since one that
+# reads first and writes later cannot wait for a lock another reader holds: it fails with
+# "database is locked" whatever the timeout (20 concurrent submissions gave a 503).
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Two caches. "default" holds answers that can be recomputed (the response cache, fragments);

@@ -208,3 +208,105 @@ def test_1_events_imported_before_keep_their_identity(tmp_path):
     )
     assert (report.created, report.updated, report.clashes) == (0, 1, [])
     assert Event.objects.get().title == "Renamed"
+
+
+# 9. A rule the parser chokes on aborted the whole import.
+
+
+def test_9_one_bad_rule_never_aborts_an_import(tmp_path):
+    path = tmp_path / "mixed.ics"
+    path.write_bytes(
+        calendar(
+            vevent("a@t", "Ninety-ninth Monday", extra="RRULE:FREQ=MONTHLY;BYDAY=99MO\r\n"),
+            vevent("b@t", "Until 9999", extra="RRULE:FREQ=DAILY;UNTIL=99991231T235959Z\r\n"),
+            vevent("c@t", "A good one"),
+        )
+    )
+    out, err = StringIO(), StringIO()
+    call_command("import_ics", str(path), stdout=out, stderr=err)  # no CommandError
+    assert Event.objects.get(source_uid="c@t").title == "A good one"
+    for line, uid in ((6, "a@t"), (14, "b@t")):  # refused, with its line, or imported
+        assert f"line {line} (UID {uid})" in err.getvalue() or Event.objects.filter(uid=uid)
+    assert "Error" not in err.getvalue()  # no Python exception's name for the editor
+
+
+def test_9_an_unexpected_error_in_one_event_is_reported_and_the_rest_imported(monkeypatch):
+    from feeds import importers
+
+    row = importers.Reader.row
+
+    def fails_once(self, component, line):
+        if str(component.get("UID")) == "a@t":
+            raise IndexError("list index out of range")
+        return row(self, component, line)
+
+    monkeypatch.setattr(importers.Reader, "row", fails_once)
+    report = import_calendar(
+        calendar(vevent("a@t", "Breaks"), vevent("b@t", "Fine")), source="x.ics"
+    )
+    assert report.created == 1
+    assert report.errors == [
+        "line 6 (UID a@t): could not be read (IndexError: list index out of range)"
+    ]
+
+
+# 12. import_ics was bounded per event, not per file.
+
+
+@pytest.mark.parametrize(
+    ("component", "count", "message"),
+    [
+        ("VTIMEZONE", 101, "more than 100 VTIMEZONE components"),
+        ("VEVENT", 50_001, "more than 50,000 VEVENT components"),
+        ("VALARM", 150_001, "more than 150,000 components"),
+    ],
+)
+def test_12_a_file_of_too_many_components_is_refused_before_it_is_parsed(
+    component, count, message, monkeypatch
+):
+    import icalendar
+
+    monkeypatch.setattr(
+        icalendar.Calendar, "from_ical", lambda data: pytest.fail("the file was parsed")
+    )
+    data = calendar(f"BEGIN:{component}\r\nEND:{component}\r\n" * count)
+    report = import_calendar(data, source="big.ics")
+    assert len(report.errors) == 1 and message in report.errors[0]
+    assert report.errors[0].endswith("split it.")
+
+
+def test_12_a_file_over_the_size_limit_is_refused(monkeypatch):
+    from feeds import importers
+
+    monkeypatch.setattr(importers, "MAX_BYTES", 1000)
+    report = import_calendar(calendar(vevent("a@t", "x" * 1000)), source="big.ics")
+    assert report.errors == ["The file is larger than 0 MB: split it."] or (
+        "larger than" in report.errors[0]
+    )
+    assert not Event.objects.exists()
+
+
+def test_12_rules_that_yield_nothing_spend_one_budget_for_the_whole_file(monkeypatch):
+    """Twenty events whose rule never yields a date: each used to search to the limit
+    (12 s); after a few the file's budget is spent and the rest are refused at once."""
+    from diary import recurrence
+
+    budgets = []
+
+    class Watched(recurrence.WorkBudget):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            budgets.append(self)
+
+    monkeypatch.setattr(recurrence, "WorkBudget", Watched)
+    monkeypatch.setattr(recurrence, "MAX_WORK", 10_000)  # the same walk, ten times cheaper
+    never = "RRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30\r\n"
+    events = [vevent(f"{n}@t", f"Never {n}", extra=never) for n in range(20)]
+    report = import_calendar(calendar(*events, vevent("ok@t", "Fine")), source="x.ics")
+
+    assert report.created == 1 and len(report.errors) == 20
+    [budget] = budgets
+    assert budget.refusals == recurrence.FILE_REFUSALS
+    spent = recurrence.FILE_WORK - budget.left
+    assert spent <= (recurrence.FILE_REFUSALS + 1) * recurrence.MAX_WORK * 1.1
+    assert "took all the work one import may spend" in report.errors[-1]
