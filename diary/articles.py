@@ -18,8 +18,8 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 from diary import journal
-from diary.text import one_line
 from diary.models import SECTION_OF, Article, Tag
+from diary.text import one_line
 
 
 @dataclass

@@ -73,12 +73,12 @@ def test_14_a_feeds_terms_with_line_breaks_make_tags_of_one_line():
     from diary.models import Tag
 
     rss = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>M</title><item>'
-        "<title>A story</title><link>https://magazine.example/a/</link>"
-        "<pubDate>Mon, 21 Nov 2022 09:00:00 +0000</pubDate>"
-        "<category>smart&#13;&#10;city\tlife&#0;</category>"
-        "<category>Foodie&#10;guide</category></item></channel></rss>"
-    ).encode()
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>M</title><item>'
+        b"<title>A story</title><link>https://magazine.example/a/</link>"
+        b"<pubDate>Mon, 21 Nov 2022 09:00:00 +0000</pubDate>"
+        b"<category>smart&#13;&#10;city\tlife&#0;</category>"
+        b"<category>Foodie&#10;guide</category></item></channel></rss>"
+    )
     report = articles_import(rss)
     assert report.created == 1, report
     assert sorted(tag.name for tag in Tag.objects.all()) == [
