@@ -87,6 +87,7 @@ class EventAdmin(AgendaAdmin):
     search_fields = (
         *columns("title", "summary"),
         "uid",
+        "source_uid",
         *(f"venue__{column}" for column in columns("name")),
         "organiser__name",
         "organiser__email",
@@ -105,6 +106,7 @@ class EventAdmin(AgendaAdmin):
         "created",
         "updated",
         "source",
+        "source_uid",
         "overrides",
     )
     inlines = (OccurrenceInline,)
@@ -165,6 +167,7 @@ class EventAdmin(AgendaAdmin):
                     "uid",
                     "sequence",
                     "source",
+                    "source_uid",
                     "overrides",
                     "published_at",
                     "created",
