@@ -114,3 +114,34 @@ def still_clock(time_machine):
 @pytest.fixture
 def mailoutbox(mailoutbox):
     return CommittedOutbox(mailoutbox)
+
+
+class ServerErrors:
+    """Every answer of 500 and above that Django logged (django.request): the test client's
+    and the live server's (browser tests) alike."""
+
+    def __init__(self):
+        import logging
+
+        self.records = []
+        self.handler = logging.Handler(level=logging.ERROR)
+        self.handler.emit = self._keep
+
+    def _keep(self, record):
+        if getattr(record, "status_code", 0) >= 500:
+            self.records.append(f"{record.status_code} {record.getMessage()}")
+
+
+@pytest.fixture(autouse=True)
+def _no_server_error(request):
+    """No test answers a 5xx unless it says it means to (`@pytest.mark.server_error`, e.g. the
+    health check's 503): a 500 anywhere in the suite fails the test that caused it."""
+    import logging
+
+    errors = ServerErrors()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(errors.handler)
+    yield errors
+    logger.removeHandler(errors.handler)
+    if errors.records and not request.node.get_closest_marker("server_error"):
+        pytest.fail(f"The server answered {errors.records}", pytrace=False)

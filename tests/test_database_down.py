@@ -8,7 +8,8 @@ from django.db.backends.utils import CursorWrapper
 
 from tests.factories import EventFactory
 
-pytestmark = pytest.mark.django_db
+# Every test here makes the database fail on purpose: its 5xx answers are the point.
+pytestmark = [pytest.mark.django_db, pytest.mark.server_error]
 
 
 def database_down():

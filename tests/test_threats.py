@@ -273,6 +273,7 @@ def test_a_title_stored_with_a_line_break_before_the_rule_is_approved_and_mailed
 # 10. The health check
 
 
+@pytest.mark.server_error
 def test_the_health_check_says_only_up_or_down(client, monkeypatch, caplog):
     from django.db import OperationalError
     from django.db.backends.utils import CursorWrapper
