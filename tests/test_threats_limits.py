@@ -1,0 +1,188 @@
+"""Findings 3 and 14 of issue 29 (docs/security.md), as the attacker tried them, refused.
+
+Of 14, the throttle race; the rest of 14 is tested elsewhere.
+"""
+
+import multiprocessing
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+import redis
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.throttling import SimpleRateThrottle
+
+from diary import spam
+from diary.api.access import AnonymousRateThrottle
+from diary.clients import window_count, window_counted
+from diary.models import Event
+from tests.diary.test_letters import ask
+from tests.diary.test_submissions import form_data
+from tests.factories import CategoryFactory
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def shared_redis(settings):
+    """The shared cache in Redis (database 14, emptied), as with REDIS_URL; skipped where no
+    server runs, except in CI."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    shared = {"BACKEND": "diary.redis_cache.RedisCache", "LOCATION": REDIS_URL}
+    with override_settings(CACHES={**settings.CACHES, "shared": shared}):
+        caches["shared"].clear()
+        yield caches["shared"]
+        caches["shared"].clear()
+
+
+# 3. Hourly limits last five minutes without Redis
+
+
+def later(time_machine, start, minutes: int) -> None:
+    time_machine.move_to(start + timedelta(minutes=minutes), tick=False)
+
+
+def test_three_confirmation_mails_an_hour_stay_three_after_five_minutes(
+    client, mailoutbox, time_machine
+):
+    CategoryFactory(slug="music", name="Music")
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    for _ in range(3):
+        ask(client, email="target@example.org")
+    assert len(mailoutbox) == 3
+    for minutes in (10, 30, 59):
+        later(time_machine, start, minutes)
+        assert ask(client, email="target@example.org").status_code == 200
+        assert len(mailoutbox) == 3, f"a fourth mail {minutes} minutes after the first"
+    later(time_machine, start, 61)
+    ask(client, email="target@example.org")
+    assert len(mailoutbox) == 4
+
+
+def test_the_submission_limit_per_address_lasts_the_hour(client, settings, time_machine):
+    settings.DIARY_SUBMIT_PER_HOUR = 2
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+
+    tokens = []
+    for n in range(6):  # forms opened a little before, one token each
+        time_machine.move_to(start - timedelta(seconds=10 + n), tick=False)
+        tokens.append(spam.started_token())
+    time_machine.move_to(start, tick=False)
+
+    def sent(n: int) -> int:
+        data = form_data(organiser_email=f"o{n}@example.org", started=tokens[n])
+        return client.post("/submit/", data).status_code
+
+    assert [sent(0), sent(1)] == [302, 302]
+    for n, minutes in enumerate((10, 30, 59), start=2):
+        later(time_machine, start, minutes)
+        assert sent(n) == 400, f"a third submission {minutes} minutes after the first"
+    later(time_machine, start, 61)
+    assert sent(5) == 302
+    assert Event.objects.count() == 3
+
+
+@pytest.mark.parametrize("prefix", ["letter:ip", "letter:email", "submit:uploads", "preview:ip"])
+def test_every_hourly_counter_keeps_its_hour(prefix, time_machine):
+    """Every caller of spam.count_this_hour: the counts go on for the hour, then start over."""
+    key = f"{prefix}:198.51.100.7"
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    assert [spam.count_this_hour(key) for _ in range(3)] == [1, 2, 3]
+    for expected, minutes in enumerate((10, 30, 59), start=4):
+        later(time_machine, start, minutes)
+        assert spam.count_this_hour(key) == expected
+    later(time_machine, start, 61)
+    assert spam.count_this_hour(key) == 1
+
+
+def test_in_redis_a_counter_keeps_the_expiry_of_its_first_hit(shared_redis, time_machine):
+    """Redis keeps its own clock: the key's time to live is set once, at the first hit, and
+    counting never renews or drops it."""
+    client = shared_redis._cache.get_client(write=True)
+    name = shared_redis.make_and_validate_key("letter:ip:198.51.100.7")
+    first = window_count("letter:ip:198.51.100.7", seconds=3600)
+    assert first.count == 1
+    assert 3590_000 < client.pttl(name) <= 3600_000
+    client.pexpire(name, 1_800_000)  # as if half the hour had gone
+    assert [spam.count_this_hour("letter:ip:198.51.100.7") for _ in range(3)] == [2, 3, 4]
+    assert 1_790_000 < client.pttl(name) <= 1_800_000
+    assert window_counted("letter:ip:198.51.100.7") == 4
+    client.delete(name)  # the hour is over
+    assert spam.count_this_hour("letter:ip:198.51.100.7") == 1
+    client.set(name, 7)  # left without an expiry by the old add-then-incr's race
+    assert spam.count_this_hour("letter:ip:198.51.100.7") == 8
+    assert 3590_000 < client.pttl(name) <= 3600_000
+
+
+def _hits(key: str, times: int) -> list[int]:
+    return [window_count(key, seconds=3600).count for _ in range(times)]
+
+
+def _count_from_processes(key: str, processes: int, times: int) -> list[int]:
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        counts = pool.starmap(_hits, [(key, times)] * processes)
+    return sorted(count for each in counts for count in each)
+
+
+def test_workers_counting_at_once_lose_no_hit():
+    """Four worker processes count 50 hits each against one key: every hit gets a count of its
+    own, 1 to 200 (the file cache's incr read and wrote back: two workers both wrote 5)."""
+    assert _count_from_processes("submit:ip:198.51.100.9", 4, 50) == list(range(1, 201))
+    assert window_counted("submit:ip:198.51.100.9") == 200
+
+
+def test_threads_counting_at_once_lose_no_hit():
+    """Each count opens the lock file anew, so threads of one worker exclude each other too."""
+    with ThreadPoolExecutor(4) as pool:
+        counts = pool.map(_hits, ["submit:ip:198.51.100.10"] * 4, [50] * 4)
+    assert sorted(count for each in counts for count in each) == list(range(1, 201))
+
+
+def test_in_redis_workers_counting_at_once_lose_no_hit(shared_redis):
+    assert _count_from_processes("submit:ip:198.51.100.9", 4, 50) == list(range(1, 201))
+
+
+# 14. The API throttle lets 123-128 of 130 through a limit of 120 under concurrency
+
+
+def _throttled(times: int) -> int:
+    request = SimpleNamespace(user=AnonymousUser(), META={"REMOTE_ADDR": "203.0.113.5"})
+    return sum(AnonymousRateThrottle().allow_request(request, None) for _ in range(times))
+
+
+def test_the_api_throttle_lets_exactly_its_limit_through_under_concurrency(
+    monkeypatch, still_clock
+):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "120/minute"})
+    with multiprocessing.get_context("fork").Pool(5) as pool:
+        allowed = pool.map(_throttled, [26] * 5)
+    assert sum(allowed) == 120
+
+
+def test_the_api_throttle_opens_again_when_its_minute_is_over(monkeypatch, time_machine):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    request = SimpleNamespace(user=AnonymousUser(), META={"REMOTE_ADDR": "203.0.113.6"})
+    throttle = AnonymousRateThrottle()
+    assert [throttle.allow_request(request, None) for _ in range(4)] == [True] * 3 + [False]
+    assert 0 < throttle.wait() <= 60
+    time_machine.move_to(start + timedelta(seconds=59), tick=False)
+    assert not throttle.allow_request(request, None)
+    time_machine.move_to(start + timedelta(seconds=61), tick=False)
+    assert throttle.allow_request(request, None)
