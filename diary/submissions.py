@@ -205,6 +205,20 @@ def submission_preview(request):
     return render(request, "diary/_submission_preview.html", {"preview": preview_dates(form)})
 
 
+def status_changed(request, event, *, cancelled: bool) -> bool:
+    """Cancel or reinstate through the link; False, with a message, when the event's changes
+    for the hour are spent."""
+    try:
+        services.event_status_by_link(event=event, cancelled=cancelled)
+    except services.StatusChangesSpent:
+        messages.error(
+            request,
+            _("This event was cancelled or put back on too often this hour; try again later."),
+        )
+        return False
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 def manage(request, token: str):
     """The organiser's private page: state, edit, cancel. No account: the signed link is
@@ -223,7 +237,8 @@ def manage(request, token: str):
     if action == "cancel" and request.POST.get("confirmed") != "yes":
         return render(request, "diary/manage_cancel.html", {"event": event})
     if action == "cancel":
-        services.event_cancel(event=event)
+        if not status_changed(request, event, cancelled=True):
+            return redirect("diary:submission-manage", token)
         if event.is_published:
             messages.success(
                 request, _("The event is cancelled; the agenda and calendars show it.")
@@ -232,8 +247,8 @@ def manage(request, token: str):
             messages.success(request, _("The event is cancelled."))
         return redirect("diary:submission-manage", token)
     if action == "reinstate":
-        services.event_reinstate(event=event)
-        messages.success(request, _("The event is on again."))
+        if status_changed(request, event, cancelled=False):
+            messages.success(request, _("The event is on again."))
         return redirect("diary:submission-manage", token)
     if action == "publish":
         try:

@@ -1,6 +1,6 @@
-"""Findings 3 and 14 of issue 29 (docs/security.md), as the attacker tried them, refused.
+"""Findings 3, 7 and 14 of issue 29 (docs/security.md), as the attacker tried them, refused.
 
-Of 14, the throttle race; the rest of 14 is tested elsewhere.
+Of 14, the throttle race and the unlimited date preview; the rest of 14 is tested elsewhere.
 """
 
 import multiprocessing
@@ -14,16 +14,17 @@ import redis
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
-from diary import spam
+from diary import services, spam
 from diary.api.access import AnonymousRateThrottle
 from diary.clients import window_count, window_counted
-from diary.models import Event
+from diary.models import Change, Event
 from tests.diary.test_letters import ask
 from tests.diary.test_submissions import form_data
-from tests.factories import CategoryFactory
+from tests.factories import CategoryFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +187,99 @@ def test_the_api_throttle_opens_again_when_its_minute_is_over(monkeypatch, time_
     assert not throttle.allow_request(request, None)
     time_machine.move_to(start + timedelta(seconds=61), tick=False)
     assert throttle.allow_request(request, None)
+
+
+# 7. The manage link toggles cancel/reinstate without limit
+
+
+def manage_path(event, *, proven: bool = False) -> str:
+    return reverse("diary:submission-manage", args=[services.manage_token(event, proven=proven)])
+
+
+def toggle(client, path: str, n: int):
+    if n % 2 == 0:
+        return client.post(path, {"action": "cancel", "confirmed": "yes"}, follow=True)
+    return client.post(path, {"action": "reinstate"}, follow=True)
+
+
+def test_62_toggles_through_the_manage_link_make_a_bounded_number_of_changes(
+    client, settings, still_clock
+):
+    settings.DIARY_MANAGE_STATUS_PER_HOUR = 4
+    event = EventFactory()
+    path = manage_path(event)
+    rows, sequence = Change.objects.count(), event.sequence
+    codes = {toggle(client, path, n).status_code for n in range(62)}
+    assert codes == {200}
+    event.refresh_from_db()
+    assert Change.objects.count() - rows == 4
+    assert event.sequence - sequence == 2  # two quick undos shared their change's number
+    assert event.status == Event.Status.SCHEDULED  # cancel, undo, cancel, undo, then refused
+
+
+def test_a_refused_toggle_says_why_in_the_page(client, settings, still_clock):
+    settings.DIARY_MANAGE_STATUS_PER_HOUR = 1
+    event = EventFactory()
+    path = manage_path(event)
+    toggle(client, path, 0)
+    response = toggle(client, path, 1)
+    assert response.status_code == 200
+    assert "too often this hour; try again later" in response.content.decode()
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
+
+
+def test_the_manage_links_changes_come_back_after_the_hour(settings, time_machine):
+    settings.DIARY_MANAGE_STATUS_PER_HOUR = 2
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    event = EventFactory()
+    services.event_status_by_link(event=event, cancelled=True)
+    services.event_status_by_link(event=event, cancelled=False)
+    for minutes in (10, 30, 59):
+        later(time_machine, start, minutes)
+        with pytest.raises(services.StatusChangesSpent):
+            services.event_status_by_link(event=event, cancelled=True)
+    later(time_machine, start, 61)
+    assert services.event_status_by_link(event=event, cancelled=True).status == "cancelled"
+
+
+def test_a_quick_undo_does_not_raise_the_sequence_twice(time_machine):
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    event = EventFactory()
+    sequence = event.sequence
+    services.event_status_by_link(event=event, cancelled=True)
+    assert event.sequence == sequence + 1
+    cancelled_stamp = Event.objects.get(pk=event.pk).modified
+    later(time_machine, start, 5)
+    services.event_status_by_link(event=event, cancelled=False)
+    event.refresh_from_db()
+    assert (event.status, event.sequence) == (Event.Status.SCHEDULED, sequence + 1)
+    assert event.modified > cancelled_stamp  # DTSTAMP orders the undo after the cancel
+    later(time_machine, start, 6)
+    services.event_status_by_link(event=event, cancelled=True)
+    later(time_machine, start, 20)  # not quick: calendars must learn it is on again
+    services.event_status_by_link(event=event, cancelled=False)
+    assert Event.objects.get(pk=event.pk).sequence == sequence + 3
+
+
+def test_an_undo_after_another_change_raises_the_sequence(time_machine):
+    event = EventFactory()
+    sequence = event.sequence
+    services.event_status_by_link(event=event, cancelled=True)
+    event.title = "Moved indoors"
+    services.event_save(event=event)
+    services.event_status_by_link(event=event, cancelled=False)
+    assert Event.objects.get(pk=event.pk).sequence == sequence + 3
+
+
+def test_asking_for_the_status_an_event_has_changes_and_counts_nothing(settings):
+    settings.DIARY_MANAGE_STATUS_PER_HOUR = 1
+    event = EventFactory()
+    rows = Change.objects.count()
+    for _ in range(5):
+        services.event_status_by_link(event=event, cancelled=False)
+    assert Change.objects.count() == rows
+    services.event_status_by_link(event=event, cancelled=True)
+    assert Event.objects.get(pk=event.pk).status == Event.Status.CANCELLED
