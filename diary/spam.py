@@ -1,6 +1,6 @@
 """Defences of the public submission form, cheapest first: a honeypot, a minimum fill time
-with a single-use token, rate limits per address (uploads and submissions) and
-per e-mail, and a limit on links. Counters and used tokens live in the shared cache
+with a single-use token, rate limits per address (uploads, submissions and date previews)
+and per e-mail, and a limit on links. Counters and used tokens live in the shared cache
 (diary.clients), so they hold across workers and app servers."""
 
 import hashlib
@@ -79,6 +79,12 @@ def over_upload_rate(*, address: str) -> bool:
     the image is opened."""
     limit = settings.DIARY_SUBMIT_PER_HOUR * UPLOADS_PER_SUBMISSION
     return count_this_hour(f"submit:uploads:{address}") > limit
+
+
+def over_preview_rate(*, address: str) -> bool:
+    """Count a live preview of the dates against its address; True when over the hourly
+    limit. Each one expands a rule (a fifth of a second at worst) for anyone, form or not."""
+    return count_this_hour(f"preview:ip:{address}") > settings.DIARY_PREVIEW_PER_HOUR
 
 
 def bot_reason(*, honeypot: str, started: str) -> str:

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -200,6 +201,9 @@ def stored_image(image: bytes | None) -> Iterator[str]:
 
 def submission_preview(request):
     """The live preview of the dates (htmx swaps it in while the form is filled)."""
+    if spam.over_preview_rate(address=client_address(request)):
+        message = _("Too many date previews from your address this hour; the form still sends.")
+        return HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
     form = SubmissionForm(request.GET, venues=[])
     form.is_valid()
     return render(request, "diary/_submission_preview.html", {"preview": preview_dates(form)})

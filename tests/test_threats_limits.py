@@ -283,3 +283,17 @@ def test_asking_for_the_status_an_event_has_changes_and_counts_nothing(settings)
     assert Change.objects.count() == rows
     services.event_status_by_link(event=event, cancelled=True)
     assert Event.objects.get(pk=event.pk).status == Event.Status.CANCELLED
+
+
+# 14. /submit/preview/ costs 0.18 s per anonymous GET with no limit
+
+
+def test_the_date_preview_is_limited_per_client_address(client, settings):
+    settings.DIARY_PREVIEW_PER_HOUR = 3
+    query = {"start": "2026-12-01T19:00", "repeat": "weekly", "weekly_days": ["TU"]}
+    codes = [client.get("/submit/preview/", query).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = client.get("/submit/preview/", query)
+    assert "Too many date previews" in refused.content.decode()
+    other = client.get("/submit/preview/", query, REMOTE_ADDR="198.51.100.20")
+    assert other.status_code == 200
