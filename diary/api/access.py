@@ -15,7 +15,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from common.listing import IdsFirstPaginator
-from diary.clients import client_address, shared_cache, window_count
+from diary.clients import client_address, window_count
 from diary.models import ApiToken
 
 
@@ -78,8 +78,8 @@ class SharedCountsMixin:
     first request and lets `num_requests` through until it closes (a refused request
     counts, but never prolongs it)."""
 
-    cache = shared_cache
-    cache_format = "throttle:%(scope)s:%(ident)s"  # not DRF's lists, still in the cache
+    # Not DRF's key, which held its lists of times: no count meets a list left from before.
+    cache_format = "throttle:%(scope)s:%(ident)s"
 
     def get_ident(self, request) -> str:
         return client_address(request)
