@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from common.translation import columns
 from diary import duplicates, journal, recurrence, sharing
+from diary.clients import shared_cache, window_count
 from diary.models import Event, Occurrence, Organiser, new_uid
 
 logger = logging.getLogger(__name__)
@@ -312,6 +313,47 @@ def event_reinstate(*, event: Event) -> Event:
     rises with the status)."""
     event.status = Event.Status.SCHEDULED
     return event_save(event=event)
+
+
+class StatusChangesSpent(Exception):
+    """An event's manage link has changed its status as often as an hour allows."""
+
+
+QUICK_UNDO = timedelta(minutes=10)
+
+
+def event_status_by_link(*, event: Event, cancelled: bool) -> Event:
+    """Cancel or reinstate an event through its manage link, which whoever holds the link
+    can press (the unproven one too). Each change is a journal row, a new data version (the
+    whole response cache) and a flip in subscribed calendars, so an event takes at most
+    DIARY_MANAGE_STATUS_PER_HOUR of them an hour from the first (diary.clients.window_count);
+    beyond that, StatusChangesSpent. Asking for the status it has changes and counts nothing.
+
+    An undo within QUICK_UNDO of the link's last change, nothing else having changed since,
+    is allowed at once (a mistaken cancel is put right now, not later) but shares that
+    change's sequence instead of raising it again: a calendar that fetched the change sees
+    the same SEQUENCE with a later DTSTAMP (the event's `modified`), which orders it after
+    (RFC 5546 2.1.5); one that did not sees what it had, one number up. Refusing the undo
+    would keep a wrong status in every calendar for the window.
+    """
+    status = Event.Status.CANCELLED if cancelled else Event.Status.SCHEDULED
+    if event.status == status:
+        return event
+    if window_count(f"manage:status:{event.pk}", seconds=3600).count > (
+        settings.DIARY_MANAGE_STATUS_PER_HOUR
+    ):
+        raise StatusChangesSpent(event.pk)
+    last_key = f"manage:status:last:{event.pk}"
+    undo = shared_cache.get(last_key) == event.sequence
+    if undo:
+        event.sequence -= 1  # event_save raises it again, to the change's own number
+    event.status = status
+    event = event_save(event=event)
+    if undo:
+        shared_cache.delete(last_key)
+    else:
+        shared_cache.set(last_key, event.sequence, timeout=QUICK_UNDO.total_seconds())
+    return event
 
 
 MANAGE_SALT = "diary.manage"

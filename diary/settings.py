@@ -336,7 +336,11 @@ DIARY_UID_DOMAIN = os.environ.get("DIARY_UID_DOMAIN", urlsplit(SITE_URL).hostnam
 DIARY_SUBMIT_MIN_SECONDS = int(os.environ.get("DIARY_SUBMIT_MIN_SECONDS", "3"))
 DIARY_SUBMIT_PER_HOUR = int(os.environ.get("DIARY_SUBMIT_PER_HOUR", "5"))
 DIARY_SUBMIT_MAX_LINKS = int(os.environ.get("DIARY_SUBMIT_MAX_LINKS", "3"))
+# Live previews of the form's dates one client address may ask for per hour.
+DIARY_PREVIEW_PER_HOUR = int(os.environ.get("DIARY_PREVIEW_PER_HOUR", "120"))
 DIARY_MANAGE_LINK_DAYS = int(os.environ.get("DIARY_MANAGE_LINK_DAYS", "180"))
+# Cancels and reinstatements an event's manage link may make per hour (diary.services).
+DIARY_MANAGE_STATUS_PER_HOUR = int(os.environ.get("DIARY_MANAGE_STATUS_PER_HOUR", "4"))
 # Anonymous API lists and feeds are answered from the cache while the data is unchanged
 # (diary.cache). Off only to measure the uncached path (`make bench`).
 DIARY_CACHE_RESPONSES = env_bool("DIARY_CACHE_RESPONSES", default=True)

@@ -1,7 +1,7 @@
 """Defences of the public submission form, cheapest first: a honeypot, a minimum fill time
-with a single-use token, rate limits per address (uploads and submissions) and per e-mail,
-and a limit on links. Counters and used tokens live in the shared cache (diary.clients), so
-they hold across workers and app servers."""
+with a single-use token, rate limits per address (uploads, submissions and date previews)
+and per e-mail, and a limit on links. Counters and used tokens live in the shared cache
+(diary.clients), so they hold across workers and app servers."""
 
 import hashlib
 import re
@@ -12,6 +12,7 @@ from django.core import signing
 from django.utils.translation import gettext as _
 
 from diary.clients import shared_cache as cache
+from diary.clients import window_count, window_counted
 
 SALT = "diary.submission.started"
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
@@ -49,13 +50,8 @@ def too_many_links(text: str) -> bool:
 
 
 def count_this_hour(key: str) -> int:
-    """Count one more against `key` for the hour; the count so far."""
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        return 1
+    """Count one more against `key` for the hour from its first hit; the count so far."""
+    return window_count(key, seconds=3600).count
 
 
 def _address_key(address: str) -> str:
@@ -75,7 +71,7 @@ def over_rate(*, address: str, email: str) -> bool:
 def rate_spent(*, address: str) -> bool:
     """Whether this address has used up its submissions for the hour (counts nothing): asked
     before an upload is opened, so a flood is refused at the cost of one cache read."""
-    return (cache.get(_address_key(address)) or 0) >= settings.DIARY_SUBMIT_PER_HOUR
+    return window_counted(_address_key(address)) >= settings.DIARY_SUBMIT_PER_HOUR
 
 
 def over_upload_rate(*, address: str) -> bool:
@@ -83,6 +79,12 @@ def over_upload_rate(*, address: str) -> bool:
     the image is opened."""
     limit = settings.DIARY_SUBMIT_PER_HOUR * UPLOADS_PER_SUBMISSION
     return count_this_hour(f"submit:uploads:{address}") > limit
+
+
+def over_preview_rate(*, address: str) -> bool:
+    """Count a live preview of the dates against its address; True when over the hourly
+    limit. Each one expands a rule (a fifth of a second at worst) for anyone, form or not."""
+    return count_this_hour(f"preview:ip:{address}") > settings.DIARY_PREVIEW_PER_HOUR
 
 
 def bot_reason(*, honeypot: str, started: str) -> str:

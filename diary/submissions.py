@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -200,9 +201,26 @@ def stored_image(image: bytes | None) -> Iterator[str]:
 
 def submission_preview(request):
     """The live preview of the dates (htmx swaps it in while the form is filled)."""
+    if spam.over_preview_rate(address=client_address(request)):
+        message = _("Too many date previews from your address this hour; the form still sends.")
+        return HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
     form = SubmissionForm(request.GET, venues=[])
     form.is_valid()
     return render(request, "diary/_submission_preview.html", {"preview": preview_dates(form)})
+
+
+def status_changed(request, event, *, cancelled: bool) -> bool:
+    """Cancel or reinstate through the link; False, with a message, when the event's changes
+    for the hour are spent."""
+    try:
+        services.event_status_by_link(event=event, cancelled=cancelled)
+    except services.StatusChangesSpent:
+        messages.error(
+            request,
+            _("This event was cancelled or put back on too often this hour; try again later."),
+        )
+        return False
+    return True
 
 
 @require_http_methods(["GET", "POST"])
@@ -223,7 +241,8 @@ def manage(request, token: str):
     if action == "cancel" and request.POST.get("confirmed") != "yes":
         return render(request, "diary/manage_cancel.html", {"event": event})
     if action == "cancel":
-        services.event_cancel(event=event)
+        if not status_changed(request, event, cancelled=True):
+            return redirect("diary:submission-manage", token)
         if event.is_published:
             messages.success(
                 request, _("The event is cancelled; the agenda and calendars show it.")
@@ -232,8 +251,8 @@ def manage(request, token: str):
             messages.success(request, _("The event is cancelled."))
         return redirect("diary:submission-manage", token)
     if action == "reinstate":
-        services.event_reinstate(event=event)
-        messages.success(request, _("The event is on again."))
+        if status_changed(request, event, cancelled=False):
+            messages.success(request, _("The event is on again."))
         return redirect("diary:submission-manage", token)
     if action == "publish":
         try:
