@@ -30,6 +30,7 @@ from common.listing import group_by_day
 from diary import spam
 from diary.filters import AgendaFilter, describe, selection
 from diary.models import LetterSend, LetterSubscription, Occurrence, Weekday
+from diary.text import mail_subject
 
 CONFIRM_SALT = "diary.letters.confirm"
 MANAGE_SALT = "diary.letters.manage"
@@ -97,7 +98,7 @@ def letter_request(*, email: str, query: str, weekday: int, language: str) -> No
     with translation.override(language):
         url = settings.SITE_URL + reverse("diary:letter-confirm", args=[token])
         context = {"url": url, "days": CONFIRM_DAYS, "selection": describe_query(query)}
-        subject = " ".join(render_to_string("diary/email/letter_confirm_subject.txt").split())
+        subject = mail_subject("diary/email/letter_confirm_subject.txt")
         body = render_to_string("diary/email/letter_confirm.txt", context)
     transaction.on_commit(lambda: send_mail(subject, body, None, [email]), robust=True)
 
@@ -211,7 +212,7 @@ def letter_message(
             "manage_url": manage_url(subscription),
             "site_url": settings.SITE_URL,
         }
-        subject = " ".join(render_to_string("diary/email/letter_subject.txt", context).split())
+        subject = mail_subject("diary/email/letter_subject.txt", context)
         text = render_to_string("diary/email/letter.txt", context)
         html = render_to_string("diary/email/letter.html", context)
     message = EmailMultiAlternatives(

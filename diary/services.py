@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from common.translation import columns
 from diary import duplicates, journal, recurrence, sharing
 from diary.models import Event, Occurrence, Organiser
+from diary.text import mail_subject
 
 logger = logging.getLogger(__name__)
 
@@ -355,8 +356,7 @@ def organiser_notify(*, event: Event, template: str) -> None:
         return
     with translation.override(event.text_language):  # the organiser's, not the editor's
         context = {"event": event, "manage_url": manage_url(event), "site_url": settings.SITE_URL}
-        subject = render_to_string(f"diary/email/{template}_subject.txt", context)
-        subject = " ".join(subject.split())  # one line, whatever the title held
+        subject = mail_subject(f"diary/email/{template}_subject.txt", context)
         body = render_to_string(f"diary/email/{template}.txt", context)
     recipient = event.organiser.email
     transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]), robust=True)
