@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from common.translation import columns
 from diary import duplicates, journal, recurrence, sharing
+from diary.images import image_delete
 from diary.models import Event, Occurrence, Organiser
 from diary.text import mail_subject
 
@@ -223,6 +224,7 @@ def event_reject(*, event: Event, reason: str = "") -> Event:
     event.rejection_reason = reason
     if event.is_published and event.pending_change is not None:
         # Nothing public changes: only these columns (no journal row, no new `updated`).
+        proposed_image_forget(event.pending_change, keep={event.image.name})
         event.pending_change = None
         Event.objects.filter(pk=event.pk).update(pending_change=None, rejection_reason=reason)
         organiser_notify(event=event, template="change_rejected")
@@ -440,8 +442,9 @@ def _event_edit(*, event: Event, vouched: bool, tags=None, languages=None) -> Ev
                     event=event, stored=stored, tags=tags, languages=languages
                 )
             event.publication_state = Event.PublicationState.PENDING
-        else:
-            event.pending_change = None  # a vouched version supersedes an older proposal
+        else:  # a vouched version supersedes an older proposal
+            proposed_image_forget(event.pending_change, keep={event.image.name})
+            event.pending_change = None
         event_save(event=event)
         _relations_set(event, tags=tags, languages=languages)
     return event
@@ -466,20 +469,39 @@ def event_change_propose(*, event: Event, stored: Event, tags=None, languages=No
             proposed = sorted(value.pk for value in values)
             if proposed != sorted(getattr(stored, name).values_list("pk", flat=True)):
                 change[name] = proposed
+    earlier = stored.pending_change
     stored.pending_change = change if len(change) > 1 or change["fields"] else None
     # Only this column: the public version, its `updated` and its VEVENT stay as they are.
     Event.objects.filter(pk=stored.pk).update(pending_change=stored.pending_change)
+    proposed_image_forget(earlier, keep={stored.image.name, proposed_image(stored.pending_change)})
     return stored
+
+
+def proposed_image(change: dict | None) -> str:
+    """The image a pending change proposes (stored when the change was), or ""."""
+    return ((change or {}).get("fields") or {}).get("image") or ""
+
+
+def proposed_image_forget(change: dict | None, *, keep: set[str]) -> None:
+    """Delete the image `change` proposed, with its sizes, once the write that replaces,
+    approves or rejects the change commits; unless it is in `keep` (the event's image now,
+    or the next proposal's). A proposal's image lives exactly as long as the proposal."""
+    image = proposed_image(change)
+    if image and image not in keep:
+        transaction.on_commit(lambda: image_delete(image), robust=True)
 
 
 def event_change_approve(*, event: Event) -> Event:
     """Apply an organiser's pending change to a published event (an editor's approval)."""
     change = event.pending_change or {}
     with transaction.atomic():
+        replaced = event.image.name
         event = event.with_pending_change()
         event.pending_change = None
         event_save(event=event)
         _relations_set(event, tags=change.get("tags"), languages=change.get("languages"))
+        if replaced and replaced != event.image.name:  # no event shows it any more
+            transaction.on_commit(lambda: image_delete(replaced), robust=True)
     return event
 
 
