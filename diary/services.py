@@ -277,14 +277,26 @@ def duplicate_merge(*, event: Event) -> Event:
         Event.objects.filter(pk=kept.pk).update(duplicate_of=None)
         Event.objects.filter(pk=dropped.pk).update(duplicate_of=kept)
         kept.duplicate_of, dropped.duplicate_of = None, kept
-        dropped.pending_change = None  # a change to it would be a change to a duplicate
-        with translation.override(dropped.text_language):
-            reason = gettext("A duplicate of “%(title)s”, which stays in the agenda: %(url)s") % {
-                "title": kept.title,
-                "url": settings.SITE_URL + kept.get_absolute_url(),
-            }
-        event_reject(event=dropped, reason=reason)
+        # A change to it would be a change to a duplicate: it goes, with its image.
+        proposed_image_forget(dropped.pending_change, keep={dropped.image.name})
+        dropped.pending_change = None
+        event_reject(event=dropped, reason=_duplicate_reason(kept, dropped))
     return kept
+
+
+def _duplicate_reason(kept: Event, dropped: Event) -> str:
+    """Why `dropped` is rejected, in its organiser's language, for the mail and its manage
+    page: the event that stays is named only once it is public (an unpublished one is
+    another organiser's, and nobody else's to read)."""
+    with translation.override(dropped.text_language):
+        if not kept.is_published:
+            return gettext(
+                "A duplicate of another event sent to the agenda, which an editor keeps instead."
+            )
+        return gettext("A duplicate of “%(title)s”, which stays in the agenda: %(url)s") % {
+            "title": kept.title,
+            "url": settings.SITE_URL + kept.get_absolute_url(),
+        }
 
 
 def duplicate_dismiss(*, event: Event) -> Event:
