@@ -12,6 +12,7 @@ and an unknown address, and only the mailbox learns more.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,6 +25,7 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.listing import group_by_day
@@ -46,13 +48,41 @@ WINDOW_PARAMETERS = ("start", "end", "when", "lang", "month")
 
 
 def letter_query(query: str) -> str:
-    """A selection as the letter keeps it: its parameters with a value, without a window."""
-    return selection(QueryDict(query), *WINDOW_PARAMETERS).urlencode()
+    """A selection as the letter keeps it: its parameters with a value, without a window,
+    its search words as `search_words` keeps them."""
+    params = selection(QueryDict(query), *WINDOW_PARAMETERS)
+    words = search_words(params.pop("q", [""])[-1])
+    if words:
+        params["q"] = words
+    return params.urlencode()
+
+
+# What a letter keeps of the search words (the agenda reads the first 10 words only).
+SEARCH_WORDS = 10
+SEARCH_CHARS = 60
+# A word that a mail client could make a link of: an address, a domain, an e-mail.
+LINK_LIKE = re.compile(r"\S*(?:://|www\.|@|\.[^\W\d_]{2,})\S*", re.IGNORECASE)
+NOT_WORDLY = re.compile(r"[^\w\s'’&-]")
+
+
+def search_words(typed: str) -> str:
+    """The search words of a letter: words only, never a link. A letter's mails go out from
+    the magazine's address, the first of them to an address nobody has proven, so they
+    carry no link, markup or long text of the requester's: anything link-like is dropped,
+    then every sign but letters, digits, apostrophes, hyphens and ampersands, and what
+    stays is cut to SEARCH_WORDS words and SEARCH_CHARS characters."""
+    words = NOT_WORDLY.sub(" ", LINK_LIKE.sub(" ", typed)).split()[:SEARCH_WORDS]
+    kept = ""
+    for word in words:
+        if len(kept) + 1 + len(word) > SEARCH_CHARS:
+            break
+        kept = f"{kept} {word}".strip()
+    return kept
 
 
 def letter_week(query: str, today: date) -> QueryDict:
     """The selection's next seven days from `today`: what a letter lists and links to."""
-    params = QueryDict(query, mutable=True)
+    params = QueryDict(letter_query(query), mutable=True)
     params["start"], params["end"] = today.isoformat(), (today + timedelta(days=6)).isoformat()
     return params
 
@@ -97,7 +127,8 @@ def letter_request(*, email: str, query: str, weekday: int, language: str) -> No
     )
     with translation.override(language):
         url = settings.SITE_URL + reverse("diary:letter-confirm", args=[token])
-        context = {"url": url, "days": CONFIRM_DAYS, "selection": describe_query(query)}
+        selection = describe_query(query, words=False)  # nothing the requester typed
+        context = {"url": url, "days": CONFIRM_DAYS, "selection": selection}
         subject = mail_subject("diary/email/letter_confirm_subject.txt")
         body = render_to_string("diary/email/letter_confirm.txt", context)
     transaction.on_commit(lambda: send_mail(subject, body, None, [email]), robust=True)
@@ -173,9 +204,16 @@ def unsubscribe_url(subscription: LetterSubscription) -> str:
     return _letter_url(subscription, "diary:letter-unsubscribe")
 
 
-def describe_query(query: str) -> str:
-    agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.none())
-    return describe(agenda) if agenda.is_valid() else ""
+def describe_query(query: str, *, words: bool = True) -> str:
+    """A letter's selection in words, for its mails and pages, from validated values only:
+    names found in the database, fixed words, and the search words as `search_words` keeps
+    them, or, with `words=False`, only "a search" (the confirmation mail: it goes to an
+    address nobody has proven yet)."""
+    agenda = AgendaFilter(QueryDict(letter_query(query)), queryset=Occurrence.objects.none())
+    if not agenda.is_valid():
+        return ""
+    searched = not words and agenda.form.cleaned_data.pop("q", "")  # this copy's only
+    return " · ".join(part for part in (describe(agenda), searched and gettext("a search")) if part)
 
 
 def week_of(day: date) -> date:
