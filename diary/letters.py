@@ -14,7 +14,7 @@ and an unknown address, and only the mailbox learns more.
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django import forms
 from django.conf import settings
@@ -25,17 +25,19 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.listing import group_by_day
 from diary import spam
 from diary.filters import AgendaFilter, describe, selection
-from diary.models import LetterSend, LetterSubscription, Occurrence, Weekday
+from diary.models import LetterSend, LetterStop, LetterSubscription, Occurrence, Weekday
 from diary.text import mail_subject
 
 CONFIRM_SALT = "diary.letters.confirm"
 MANAGE_SALT = "diary.letters.manage"
+STOP_SALT = "diary.letters.stop"
 CONFIRM_DAYS = 3
 # What a letter lists at most; the rest is one link away.
 LETTER_EVENTS = 60
@@ -120,8 +122,9 @@ def letter_request(*, email: str, query: str, weekday: int, language: str) -> No
     tell). Stores nothing."""
     if spam.count_this_hour(f"letter:email:{_address_hash(email)}") > CONFIRMATIONS_PER_HOUR:
         return
+    asked = timezone.now().timestamp()  # a letter stopped after this is not started by it
     token = signing.dumps(
-        {"e": email.strip().lower(), "q": query, "d": weekday, "l": language},
+        {"e": email.strip().lower(), "q": query, "d": weekday, "l": language, "t": asked},
         salt=CONFIRM_SALT,
         compress=True,
     )
@@ -134,27 +137,63 @@ def letter_request(*, email: str, query: str, weekday: int, language: str) -> No
     transaction.on_commit(lambda: send_mail(subject, body, None, [email]), robust=True)
 
 
+NEVER = datetime.fromtimestamp(0, UTC)
+
+
 @dataclass(frozen=True)
 class Request:
     email: str
     query: str
     weekday: int
     language: str
+    asked: datetime = NEVER  # when the link was sent
+
+
+class StoppedSince(signing.BadSignature):
+    """A confirmation link sent before its letter was stopped: it starts nothing again."""
 
 
 def confirmation(token: str) -> Request:
     """What a confirmation link asks for; signing.BadSignature (or SignatureExpired) if it
-    is not one of ours, or too old."""
+    is not one of ours, or too old, and StoppedSince if the letter was stopped after it was
+    sent."""
     data = signing.loads(token, salt=CONFIRM_SALT, max_age=timedelta(days=CONFIRM_DAYS))
     language = (
         data.get("l") if data.get("l") in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     )
     weekday = data.get("d") if data.get("d") in Weekday.values else Weekday.THURSDAY
-    return Request(str(data["e"]), letter_query(str(data.get("q", ""))), weekday, language)
+    asked = data.get("t") if isinstance(data.get("t"), int | float) else 0  # older links: 0
+    request = Request(
+        str(data["e"]),
+        letter_query(str(data.get("q", ""))),
+        weekday,
+        language,
+        datetime.fromtimestamp(asked, UTC),
+    )
+    if _stopped_since(request):
+        raise StoppedSince("this letter was stopped after the link was sent")
+    return request
+
+
+def _stop_key(email: str, query: str) -> str:
+    """A stopped letter as it is remembered: keyed (with SECRET_KEY), so that nobody who
+    reads the table can try addresses against it."""
+    selection = letter_query(query)  # as a link and a letter both keep it
+    value = f"{email.strip().lower()}\n{selection}"
+    return salted_hmac(STOP_SALT, value, algorithm="sha256").hexdigest()
+
+
+def _stopped_since(request: Request) -> bool:
+    key = _stop_key(request.email, request.query)
+    return LetterStop.objects.filter(key=key, stopped__gt=request.asked).exists()
 
 
 def letter_confirm(*, request: Request, now=None) -> LetterSubscription:
-    """The confirmed letter: created, or (the same address and selection again) updated."""
+    """The confirmed letter: created, or (the same address and selection again) updated;
+    StoppedSince if it was stopped after the link was sent (a stopped letter stays
+    stopped: only a new link starts it again)."""
+    if _stopped_since(request):
+        raise StoppedSince("this letter was stopped after the link was sent")
     subscription, _created = LetterSubscription.objects.update_or_create(
         email=request.email,
         query=request.query,
@@ -186,7 +225,13 @@ def letter_change(*, subscription: LetterSubscription, weekday: int) -> LetterSu
     return subscription
 
 
-def letter_stop(*, subscription: LetterSubscription) -> None:
+@transaction.atomic
+def letter_stop(*, subscription: LetterSubscription, now=None) -> None:
+    """Stop a letter, and remember it for as long as a confirmation link sent before lives
+    (CONFIRM_DAYS), so that link does not start it again; older stops are forgotten."""
+    now = now or timezone.now()
+    LetterStop.objects.filter(stopped__lt=now - timedelta(days=CONFIRM_DAYS)).delete()
+    LetterStop.objects.create(key=_stop_key(subscription.email, subscription.query), stopped=now)
     subscription.delete()
 
 
