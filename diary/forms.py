@@ -253,6 +253,9 @@ class SubmissionForm(EventDatesForm):
                 field = self.fields[f"{name}_{code}"]
                 field.label, field.help_text = translated_label(name, code), ""
         if self.instance.pk:
+            # An edit never changes the organiser (nor is it shown to every link): not asked.
+            self.fields["organiser_name"].required = False
+            self.fields["organiser_email"].required = False
             self.initial.setdefault(
                 "venue_name", self.instance.venue.name if self.instance.venue else ""
             )

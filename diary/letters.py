@@ -12,8 +12,9 @@ and an unknown address, and only the mailbox learns more.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django import forms
 from django.conf import settings
@@ -24,15 +25,19 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.listing import group_by_day
 from diary import spam
 from diary.filters import AgendaFilter, describe, selection
-from diary.models import LetterSend, LetterSubscription, Occurrence, Weekday
+from diary.models import LetterSend, LetterStop, LetterSubscription, Occurrence, Weekday
+from diary.text import mail_subject
 
 CONFIRM_SALT = "diary.letters.confirm"
 MANAGE_SALT = "diary.letters.manage"
+STOP_SALT = "diary.letters.stop"
 CONFIRM_DAYS = 3
 # What a letter lists at most; the rest is one link away.
 LETTER_EVENTS = 60
@@ -45,13 +50,41 @@ WINDOW_PARAMETERS = ("start", "end", "when", "lang", "month")
 
 
 def letter_query(query: str) -> str:
-    """A selection as the letter keeps it: its parameters with a value, without a window."""
-    return selection(QueryDict(query), *WINDOW_PARAMETERS).urlencode()
+    """A selection as the letter keeps it: its parameters with a value, without a window,
+    its search words as `search_words` keeps them."""
+    params = selection(QueryDict(query), *WINDOW_PARAMETERS)
+    words = search_words(params.pop("q", [""])[-1])
+    if words:
+        params["q"] = words
+    return params.urlencode()
+
+
+# What a letter keeps of the search words (the agenda reads the first 10 words only).
+SEARCH_WORDS = 10
+SEARCH_CHARS = 60
+# A word that a mail client could make a link of: an address, a domain, an e-mail.
+LINK_LIKE = re.compile(r"\S*(?:://|www\.|@|\.[^\W\d_]{2,})\S*", re.IGNORECASE)
+NOT_WORDLY = re.compile(r"[^\w\s'’&-]")
+
+
+def search_words(typed: str) -> str:
+    """The search words of a letter: words only, never a link. A letter's mails go out from
+    the magazine's address, the first of them to an address nobody has proven, so they
+    carry no link, markup or long text of the requester's: anything link-like is dropped,
+    then every sign but letters, digits, apostrophes, hyphens and ampersands, and what
+    stays is cut to SEARCH_WORDS words and SEARCH_CHARS characters."""
+    words = NOT_WORDLY.sub(" ", LINK_LIKE.sub(" ", typed)).split()[:SEARCH_WORDS]
+    kept = ""
+    for word in words:
+        if len(kept) + 1 + len(word) > SEARCH_CHARS:
+            break
+        kept = f"{kept} {word}".strip()
+    return kept
 
 
 def letter_week(query: str, today: date) -> QueryDict:
     """The selection's next seven days from `today`: what a letter lists and links to."""
-    params = QueryDict(query, mutable=True)
+    params = QueryDict(letter_query(query), mutable=True)
     params["start"], params["end"] = today.isoformat(), (today + timedelta(days=6)).isoformat()
     return params
 
@@ -89,17 +122,22 @@ def letter_request(*, email: str, query: str, weekday: int, language: str) -> No
     tell). Stores nothing."""
     if spam.count_this_hour(f"letter:email:{_address_hash(email)}") > CONFIRMATIONS_PER_HOUR:
         return
+    asked = timezone.now().timestamp()  # a letter stopped after this is not started by it
     token = signing.dumps(
-        {"e": email.strip().lower(), "q": query, "d": weekday, "l": language},
+        {"e": email.strip().lower(), "q": query, "d": weekday, "l": language, "t": asked},
         salt=CONFIRM_SALT,
         compress=True,
     )
     with translation.override(language):
         url = settings.SITE_URL + reverse("diary:letter-confirm", args=[token])
-        context = {"url": url, "days": CONFIRM_DAYS, "selection": describe_query(query)}
-        subject = " ".join(render_to_string("diary/email/letter_confirm_subject.txt").split())
+        selection = describe_query(query, words=False)  # nothing the requester typed
+        context = {"url": url, "days": CONFIRM_DAYS, "selection": selection}
+        subject = mail_subject("diary/email/letter_confirm_subject.txt")
         body = render_to_string("diary/email/letter_confirm.txt", context)
     transaction.on_commit(lambda: send_mail(subject, body, None, [email]), robust=True)
+
+
+NEVER = datetime.fromtimestamp(0, UTC)
 
 
 @dataclass(frozen=True)
@@ -108,21 +146,54 @@ class Request:
     query: str
     weekday: int
     language: str
+    asked: datetime = NEVER  # when the link was sent
+
+
+class StoppedSince(signing.BadSignature):
+    """A confirmation link sent before its letter was stopped: it starts nothing again."""
 
 
 def confirmation(token: str) -> Request:
     """What a confirmation link asks for; signing.BadSignature (or SignatureExpired) if it
-    is not one of ours, or too old."""
+    is not one of ours, or too old, and StoppedSince if the letter was stopped after it was
+    sent."""
     data = signing.loads(token, salt=CONFIRM_SALT, max_age=timedelta(days=CONFIRM_DAYS))
     language = (
         data.get("l") if data.get("l") in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     )
     weekday = data.get("d") if data.get("d") in Weekday.values else Weekday.THURSDAY
-    return Request(str(data["e"]), letter_query(str(data.get("q", ""))), weekday, language)
+    asked = data.get("t") if isinstance(data.get("t"), int | float) else 0  # older links: 0
+    request = Request(
+        str(data["e"]),
+        letter_query(str(data.get("q", ""))),
+        weekday,
+        language,
+        datetime.fromtimestamp(asked, UTC),
+    )
+    if _stopped_since(request):
+        raise StoppedSince("this letter was stopped after the link was sent")
+    return request
+
+
+def _stop_key(email: str, query: str) -> str:
+    """A stopped letter as it is remembered: keyed (with SECRET_KEY), so that nobody who
+    reads the table can try addresses against it."""
+    selection = letter_query(query)  # as a link and a letter both keep it
+    value = f"{email.strip().lower()}\n{selection}"
+    return salted_hmac(STOP_SALT, value, algorithm="sha256").hexdigest()
+
+
+def _stopped_since(request: Request) -> bool:
+    key = _stop_key(request.email, request.query)
+    return LetterStop.objects.filter(key=key, stopped__gt=request.asked).exists()
 
 
 def letter_confirm(*, request: Request, now=None) -> LetterSubscription:
-    """The confirmed letter: created, or (the same address and selection again) updated."""
+    """The confirmed letter: created, or (the same address and selection again) updated;
+    StoppedSince if it was stopped after the link was sent (a stopped letter stays
+    stopped: only a new link starts it again)."""
+    if _stopped_since(request):
+        raise StoppedSince("this letter was stopped after the link was sent")
     subscription, _created = LetterSubscription.objects.update_or_create(
         email=request.email,
         query=request.query,
@@ -154,7 +225,13 @@ def letter_change(*, subscription: LetterSubscription, weekday: int) -> LetterSu
     return subscription
 
 
-def letter_stop(*, subscription: LetterSubscription) -> None:
+@transaction.atomic
+def letter_stop(*, subscription: LetterSubscription, now=None) -> None:
+    """Stop a letter, and remember it for as long as a confirmation link sent before lives
+    (CONFIRM_DAYS), so that link does not start it again; older stops are forgotten."""
+    now = now or timezone.now()
+    LetterStop.objects.filter(stopped__lt=now - timedelta(days=CONFIRM_DAYS)).delete()
+    LetterStop.objects.create(key=_stop_key(subscription.email, subscription.query), stopped=now)
     subscription.delete()
 
 
@@ -172,9 +249,16 @@ def unsubscribe_url(subscription: LetterSubscription) -> str:
     return _letter_url(subscription, "diary:letter-unsubscribe")
 
 
-def describe_query(query: str) -> str:
-    agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.none())
-    return describe(agenda) if agenda.is_valid() else ""
+def describe_query(query: str, *, words: bool = True) -> str:
+    """A letter's selection in words, for its mails and pages, from validated values only:
+    names found in the database, fixed words, and the search words as `search_words` keeps
+    them, or, with `words=False`, only "a search" (the confirmation mail: it goes to an
+    address nobody has proven yet)."""
+    agenda = AgendaFilter(QueryDict(letter_query(query)), queryset=Occurrence.objects.none())
+    if not agenda.is_valid():
+        return ""
+    searched = not words and agenda.form.cleaned_data.pop("q", "")  # this copy's only
+    return " · ".join(part for part in (describe(agenda), searched and gettext("a search")) if part)
 
 
 def week_of(day: date) -> date:
@@ -211,7 +295,7 @@ def letter_message(
             "manage_url": manage_url(subscription),
             "site_url": settings.SITE_URL,
         }
-        subject = " ".join(render_to_string("diary/email/letter_subject.txt", context).split())
+        subject = mail_subject("diary/email/letter_subject.txt", context)
         text = render_to_string("diary/email/letter.txt", context)
         html = render_to_string("diary/email/letter.html", context)
     message = EmailMultiAlternatives(

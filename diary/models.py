@@ -994,3 +994,19 @@ class LetterSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription} – {self.week}"
+
+
+class LetterStop(models.Model):
+    """A letter stopped, remembered while a confirmation link sent before it could still be
+    followed (diary.letters): that link does not start it again. It holds a keyed hash of
+    the address and the selection, and the time."""
+
+    key = models.CharField(_("address and selection (hashed)"), max_length=64, db_index=True)
+    stopped = models.DateTimeField(_("stopped"), db_index=True)
+
+    class Meta:
+        verbose_name = _("weekly letter stopped")
+        verbose_name_plural = _("weekly letters stopped")
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… ({self.stopped:%Y-%m-%d %H:%M})"

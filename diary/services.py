@@ -24,7 +24,9 @@ from django.utils.translation import gettext
 from common.translation import columns
 from diary import duplicates, journal, recurrence, sharing
 from diary.clients import shared_cache, window_count
+from diary.images import image_delete
 from diary.models import Event, Occurrence, Organiser, new_uid
+from diary.text import mail_subject
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +225,7 @@ def event_reject(*, event: Event, reason: str = "") -> Event:
     event.rejection_reason = reason
     if event.is_published and event.pending_change is not None:
         # Nothing public changes: only these columns (no journal row, no new `updated`).
+        proposed_image_forget(event.pending_change, keep={event.image.name})
         event.pending_change = None
         Event.objects.filter(pk=event.pk).update(pending_change=None, rejection_reason=reason)
         organiser_notify(event=event, template="change_rejected")
@@ -277,14 +280,26 @@ def duplicate_merge(*, event: Event) -> Event:
         Event.objects.filter(pk=kept.pk).update(duplicate_of=None)
         Event.objects.filter(pk=dropped.pk).update(duplicate_of=kept)
         kept.duplicate_of, dropped.duplicate_of = None, kept
-        dropped.pending_change = None  # a change to it would be a change to a duplicate
-        with translation.override(dropped.text_language):
-            reason = gettext("A duplicate of “%(title)s”, which stays in the agenda: %(url)s") % {
-                "title": kept.title,
-                "url": settings.SITE_URL + kept.get_absolute_url(),
-            }
-        event_reject(event=dropped, reason=reason)
+        # A change to it would be a change to a duplicate: it goes, with its image.
+        proposed_image_forget(dropped.pending_change, keep={dropped.image.name})
+        dropped.pending_change = None
+        event_reject(event=dropped, reason=_duplicate_reason(kept, dropped))
     return kept
+
+
+def _duplicate_reason(kept: Event, dropped: Event) -> str:
+    """Why `dropped` is rejected, in its organiser's language, for the mail and its manage
+    page: the event that stays is named only once it is public (an unpublished one is
+    another organiser's, and nobody else's to read)."""
+    with translation.override(dropped.text_language):
+        if not kept.is_published:
+            return gettext(
+                "A duplicate of another event sent to the agenda, which an editor keeps instead."
+            )
+        return gettext("A duplicate of “%(title)s”, which stays in the agenda: %(url)s") % {
+            "title": kept.title,
+            "url": settings.SITE_URL + kept.get_absolute_url(),
+        }
 
 
 def duplicate_dismiss(*, event: Event) -> Event:
@@ -399,8 +414,7 @@ def organiser_notify(*, event: Event, template: str) -> None:
         return
     with translation.override(event.text_language):  # the organiser's, not the editor's
         context = {"event": event, "manage_url": manage_url(event), "site_url": settings.SITE_URL}
-        subject = render_to_string(f"diary/email/{template}_subject.txt", context)
-        subject = " ".join(subject.split())  # one line, whatever the title held
+        subject = mail_subject(f"diary/email/{template}_subject.txt", context)
         body = render_to_string(f"diary/email/{template}.txt", context)
     recipient = event.organiser.email
     transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]), robust=True)
@@ -484,8 +498,9 @@ def _event_edit(*, event: Event, vouched: bool, tags=None, languages=None) -> Ev
                     event=event, stored=stored, tags=tags, languages=languages
                 )
             event.publication_state = Event.PublicationState.PENDING
-        else:
-            event.pending_change = None  # a vouched version supersedes an older proposal
+        else:  # a vouched version supersedes an older proposal
+            proposed_image_forget(event.pending_change, keep={event.image.name})
+            event.pending_change = None
         event_save(event=event)
         _relations_set(event, tags=tags, languages=languages)
     return event
@@ -510,20 +525,39 @@ def event_change_propose(*, event: Event, stored: Event, tags=None, languages=No
             proposed = sorted(value.pk for value in values)
             if proposed != sorted(getattr(stored, name).values_list("pk", flat=True)):
                 change[name] = proposed
+    earlier = stored.pending_change
     stored.pending_change = change if len(change) > 1 or change["fields"] else None
     # Only this column: the public version, its `updated` and its VEVENT stay as they are.
     Event.objects.filter(pk=stored.pk).update(pending_change=stored.pending_change)
+    proposed_image_forget(earlier, keep={stored.image.name, proposed_image(stored.pending_change)})
     return stored
+
+
+def proposed_image(change: dict | None) -> str:
+    """The image a pending change proposes (stored when the change was), or ""."""
+    return ((change or {}).get("fields") or {}).get("image") or ""
+
+
+def proposed_image_forget(change: dict | None, *, keep: set[str]) -> None:
+    """Delete the image `change` proposed, with its sizes, once the write that replaces,
+    approves or rejects the change commits; unless it is in `keep` (the event's image now,
+    or the next proposal's). A proposal's image lives exactly as long as the proposal."""
+    image = proposed_image(change)
+    if image and image not in keep:
+        transaction.on_commit(lambda: image_delete(image), robust=True)
 
 
 def event_change_approve(*, event: Event) -> Event:
     """Apply an organiser's pending change to a published event (an editor's approval)."""
     change = event.pending_change or {}
     with transaction.atomic():
+        replaced = event.image.name
         event = event.with_pending_change()
         event.pending_change = None
         event_save(event=event)
         _relations_set(event, tags=change.get("tags"), languages=change.get("languages"))
+        if replaced and replaced != event.image.name:  # no event shows it any more
+            transaction.on_commit(lambda: image_delete(replaced), robust=True)
     return event
 
 

@@ -234,8 +234,11 @@ def manage(request, token: str):
     event = access.event
     venues = Venue.objects.only("pk", *columns("name")).order_by(in_language("name"))
     organiser = event.organiser
+    # Who the organiser is shows only to a link mailed to it: a typed address proves nothing.
     initial = (
-        {"organiser_name": organiser.name, "organiser_email": organiser.email} if organiser else {}
+        {"organiser_name": organiser.name, "organiser_email": organiser.email}
+        if organiser and access.proven
+        else {}
     )
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "cancel" and request.POST.get("confirmed") != "yes":

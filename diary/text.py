@@ -9,6 +9,8 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.template import Context
+from django.template.loader import get_template
 from django.utils.translation import gettext_lazy as _
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -35,6 +37,14 @@ def one_line(text: str) -> str:
     """Text safe for a one-line slot (a mail subject, a calendar name): every run of control
     characters and blanks becomes one space."""
     return " ".join(CONTROL.sub(" ", text or "").split())
+
+
+def mail_subject(template_name: str, context: dict | None = None) -> str:
+    """A mail subject from its template, as plain text on one line: every mail's subject is
+    made here. A subject is no HTML, so nothing is escaped (render_to_string would write
+    “Tour &amp; Taxis”), and whatever a title held stays out of the other headers."""
+    template = get_template(template_name).template  # Django's own: it renders unescaped
+    return one_line(template.render(Context(context or {}, autoescape=False)))
 
 
 def searchable(text: str) -> str:
