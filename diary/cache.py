@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
+from common.caching import drop_unknown
 from diary.journal import data_version
 from diary.languages import resolve_path
 
@@ -47,14 +48,21 @@ def remembered_as(kind: str, *asked) -> str:
 def serves_cacheable(path: str) -> bool:
     """Whether the view at `path` may answer from the cache: one marked `cacheable`, or an API
     action its viewset lists in `cacheable_actions`."""
+    return cacheable_view(path) is not None
+
+
+def cacheable_view(path: str):
+    """The view at `path` if it may answer from the cache (`serves_cacheable`), else None."""
     match = resolve_path(path)
     if match is None:
-        return False
+        return None
     view = match.func
     if getattr(view, "cacheable", False):
-        return True
+        return view
     actions = getattr(view, "actions", None) or {}
-    return actions.get("get") in getattr(getattr(view, "cls", None), "cacheable_actions", ())
+    if actions.get("get") in getattr(getattr(view, "cls", None), "cacheable_actions", ()):
+        return view
+    return None
 
 
 class PublicResponseCacheMiddleware:
@@ -64,8 +72,12 @@ class PublicResponseCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not self.applies_to(request):
+        view = self.view_for(request)
+        if view is None:
             return self.get_response(request)
+        # A view that names the parameters it reads (common.caching.reads_only) is asked,
+        # and its answer stored, without the others: unknown ones bust no cache.
+        drop_unknown(request, getattr(view, "parameters", None))
         key = self.key(request)
         hit = cache.get(key)
         if hit is not None:
@@ -79,13 +91,19 @@ class PublicResponseCacheMiddleware:
 
     @staticmethod
     def applies_to(request) -> bool:
-        return (
+        return PublicResponseCacheMiddleware.view_for(request) is not None
+
+    @staticmethod
+    def view_for(request):
+        """The view whose answer may come from the cache, or None."""
+        if (
             settings.DIARY_CACHE_RESPONSES
             and request.method in ("GET", "HEAD")
             and not any(request.headers.get(name) for name in PRIVATE_REQUEST_HEADERS)
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and serves_cacheable(request.path_info)
-        )
+        ):
+            return cacheable_view(request.path_info)
+        return None
 
     @staticmethod
     def storable(request, response) -> bool:

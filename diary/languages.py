@@ -20,6 +20,7 @@ from django.http import (
 from django.urls import Resolver404, resolve, reverse, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
@@ -125,9 +126,15 @@ def lang_refused(request, value: str) -> HttpResponse:
 
 
 def english_unprefixed(request, rest: str):
-    """/en/… is the English page's other name: it moved to /…, for good."""
+    """/en/… is the English page's other name: it moved to /…, for good.
+
+    Always to a path of this site: the slashes and backslashes that lead `rest` are dropped
+    (a browser reads `//evil.example/x` and `/\\evil.example` as another site's address, and
+    /en//evil.example or /en/%2F%2Fevil.example carry one), and the path is quoted again as
+    it came (`%3F` stays a character of the path, not the start of a query)."""
+    path = escape_uri_path("/" + rest.lstrip("/\\"))
     query = request.META.get("QUERY_STRING", "")
-    return HttpResponsePermanentRedirect(f"/{rest}" + (f"?{query}" if query else ""))
+    return HttpResponsePermanentRedirect(path + (f"?{query}" if query else ""))
 
 
 def alternates(request) -> dict:

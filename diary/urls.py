@@ -2,14 +2,13 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from diary import embed, languages, letter_views, submissions, views
 from diary.api import views as api
-from diary.sitemaps import EventSitemap, VenueSitemap
+from diary.sitemaps import sitemap_index, sitemap_section
 from feeds import views as feed_views
 from venues.api import VenueViewSet
 
@@ -57,12 +56,9 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
-    path(
-        "sitemap.xml",
-        sitemap,
-        {"sitemaps": {"events": EventSitemap, "venues": VenueSitemap}},
-        name="sitemap",
-    ),
+    # An index of pages (diary.sitemaps), each at most 10,000 addresses.
+    path("sitemap.xml", sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemap_section, name="sitemap-section"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", languages.switch_language, name="set_language"),

@@ -28,11 +28,12 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from common.caching import cacheable
+from common.caching import cacheable, drop_unknown, reads_only
 from common.listing import feed_links
 from common.translation import in_language
 from diary.cache import remembered_as
 from diary.filters import AgendaFilter, describe, selection
+from diary.languages import LANG
 from diary.letters import LetterForm
 from diary.models import Event, Occurrence
 from diary.views import is_htmx, selection_query
@@ -47,6 +48,13 @@ FEED_PAST_DAYS = 7
 MAX_AGE = 15 * 60
 STATS_TTL = 24 * 60 * 60  # a selection's validators, for one data version
 CONTENT_TYPE = "text/calendar; charset=utf-8"
+# What a feed and the subscribe page read: the agenda's public parameters (DESIGN.md) and
+# `lang`. Any other is dropped, not refused: links shared on social networks and in letters
+# gain `fbclid`, `utm_source` and the like, some calendar clients add a cache-busting `_=`,
+# and a feed address once subscribed to must keep working for years, so a 400 would break
+# real subscriptions; dropped, they are one answer and one cache entry with the address
+# without them, and nobody can make the diary render a feed again by adding `?zzz=1`.
+PARAMETERS = frozenset(AgendaFilter.base_filters) | {LANG}
 
 
 def feed_filter(request, **fixed: str) -> AgendaFilter:
@@ -245,6 +253,7 @@ def selection_name(agenda: AgendaFilter) -> str:
 
 
 @cacheable
+@reads_only(PARAMETERS)
 @polled
 def events_ics(request):
     agenda = feed_filter(request)
@@ -270,12 +279,14 @@ def shortcut_feed(request, *, parameter: str, slug: str):
 
 
 @cacheable
+@reads_only(PARAMETERS)
 @polled
 def venue_ics(request, slug: str):
     return shortcut_feed(request, parameter="venue", slug=slug)
 
 
 @cacheable
+@reads_only(PARAMETERS)
 @polled
 def category_ics(request, slug: str):
     return shortcut_feed(request, parameter="category", slug=slug)
@@ -292,12 +303,16 @@ def event_ics(request, slug: str):
 
 
 class NewEventsFeed(Feed):
-    """RSS of newly published events, for the same selection as any agenda URL."""
+    """RSS of newly published events, for the same selection as any agenda URL, shared
+    through the response cache like the iCal feeds."""
 
     limit = 50
     description_template = "feeds/event_description.html"
+    cacheable = True
+    parameters = PARAMETERS
 
     def __call__(self, request, *args, **kwargs):
+        drop_unknown(request, self.parameters)
         agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public())
         if not agenda.is_valid():
             return bad_request(agenda)
@@ -385,6 +400,7 @@ def narrower_choices(request, events) -> list[tuple[str, list[dict]]]:
 
 
 @cacheable
+@reads_only(PARAMETERS)
 def subscribe(request):
     """The ways to follow a selection: a calendar subscription (how many events its feed
     holds, and a warning with narrower choices before it is too large for Google), the

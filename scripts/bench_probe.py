@@ -6,6 +6,8 @@
     DATABASE_URL=... python scripts/bench_probe.py explain        plans of the agenda filters
     DATABASE_URL=... python scripts/bench_probe.py sample         slugs for the URLs to load
     DATABASE_URL=... python scripts/bench_probe.py timing PATH…   median time per request
+    DATABASE_URL=... python scripts/bench_probe.py sitemap        the sitemap's index and
+                                                                  pages, cold and warm
 
 Each prints one JSON document.
 """
@@ -147,6 +149,48 @@ def timing(*paths: str) -> dict:
     return medians
 
 
+def sitemap() -> dict:
+    """Each sitemap page (the index first): its size, its addresses, and the milliseconds of
+    its first request for this data version (cold: rendered and stored) and the median of
+    the next ones (warm: read back), gzipped as crawlers take it and plain."""
+    from django.core.cache import cache
+
+    client, pages, answers = Client(), ["/sitemap.xml"], {}
+    cache.clear()
+    while pages:
+        path = pages.pop(0)
+        started = time.perf_counter()
+        response = client.get(path)
+        cold = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, (path, response.status_code)
+        body = response.content.decode()
+        if path == "/sitemap.xml":
+            pages += [loc.split("testserver", 1)[1] for loc in body.split("<loc>")[1:]]
+            pages = [page.split("</loc>")[0].replace("&amp;", "&") for page in pages]
+        warm = {}
+        for encoding in ("gzip", "identity"):
+            times = []
+            for _ in range(9):
+                started = time.perf_counter()
+                client.get(path, headers={"Accept-Encoding": encoding})
+                times.append((time.perf_counter() - started) * 1000)
+            warm[encoding] = round(sorted(times)[len(times) // 2], 1)
+        answers[path] = {
+            "addresses": body.count("<loc>"),
+            "bytes": len(response.content),
+            "cold_ms": round(cold, 1),
+            "warm_gzip_ms": warm["gzip"],
+            "warm_plain_ms": warm["identity"],
+        }
+    started = time.perf_counter()
+    past = client.get(f"/sitemap-events.xml?p={len(answers) + 100}")
+    answers["past the end"] = {
+        "status": past.status_code,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    return answers
+
+
 def sample() -> dict:
     event = Event.objects.published().exclude(rrule="").order_by("pk").first()
     venue = Venue.objects.annotate(n=Count("events")).order_by("-n", "pk").values("slug").first()
@@ -168,6 +212,7 @@ if __name__ == "__main__":
                 "explain": explain,
                 "sample": sample,
                 "timing": timing,
+                "sitemap": sitemap,
             }[command](*arguments)
         )
     )

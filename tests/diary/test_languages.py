@@ -89,7 +89,7 @@ def test_every_page_names_its_languages_and_its_canonical_address(client):
 
 def test_the_sitemap_lists_each_page_in_each_language_with_its_alternates(client):
     event = EventFactory()
-    xml = client.get("/sitemap.xml").content.decode()
+    xml = client.get("/sitemap-events.xml").content.decode()
     for prefix in ("", "/fr", "/nl"):
         assert f"<loc>http://testserver{prefix}/events/{event.slug}/</loc>" in xml
     assert 'hreflang="x-default" href="http://testserver/events/' in xml

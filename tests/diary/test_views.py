@@ -516,7 +516,8 @@ def count_queries(client, url: str) -> int:
         (lambda: "/venues/", 3),
         (lambda: "/venues/tour-taxis/", 3),
         (lambda: "/tags/smart-city/", 3),
-        (lambda: "/sitemap.xml", 4),
+        (lambda: "/sitemap.xml", 6),
+        (lambda: "/sitemap-events.xml", 3),
         # The same pages in French and Dutch cost the same.
         (lambda: "/fr/", 8),
         (lambda: "/nl/?when=month&category=music&tag=smart-city&free=true&language=fr", 12),
@@ -567,7 +568,10 @@ def test_the_sitemap_lists_published_events_and_venues_only(client):
     shown = EventFactory(title="Shown")
     hidden = EventFactory(publication_state=Event.PublicationState.PENDING)
     venue = VenueFactory()
-    xml = client.get("/sitemap.xml").content.decode()
+    index = client.get("/sitemap.xml").content.decode()
+    assert "http://testserver/sitemap-events.xml" in index
+    assert "http://testserver/sitemap-venues.xml" in index
+    xml = client.get("/sitemap-events.xml").content.decode()
     assert shown.get_absolute_url() in xml
     assert hidden.get_absolute_url() not in xml
-    assert venue.get_absolute_url() in xml
+    assert venue.get_absolute_url() in client.get("/sitemap-venues.xml").content.decode()
