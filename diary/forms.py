@@ -197,7 +197,10 @@ class SubmissionForm(EventDatesForm):
     monthly_ordinal = forms.ChoiceField(label=_("On the"), choices=ORDINALS, required=False)
     monthly_weekday = forms.ChoiceField(label=_("weekday"), choices=WEEKDAYS, required=False)
     repeat_until = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_agenda_date],
     )
     rdates = DateListField(label=_("Extra dates"), required=False)
     exdates = DateListField(label=_("Skipped dates"), required=False)
@@ -340,6 +343,8 @@ class SubmissionForm(EventDatesForm):
         if cleaned.get("repeat") == CUSTOM:
             cleaned["rrule"] = self.custom_rule
             return cleaned
+        if "repeat_until" in self.errors:
+            return cleaned  # its own error says what is wrong with it
         try:
             cleaned["rrule"] = plain_words_to_rule(cleaned)
         except forms.ValidationError as error:
