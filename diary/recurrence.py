@@ -11,7 +11,7 @@ section 3.3.5 says, and both exactly what `zoneinfo` does with `fold=0`.
 import re
 import types
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -267,17 +267,23 @@ def _rule_text(parts: dict[str, str]) -> str:
     return ";".join(f"{name}={value}" for name, value in parts.items())
 
 
+def date_count_check(values: Sized) -> None:
+    """At most MAX_LISTED_DATES extra or skipped dates; the API counts them with this before
+    it reads any."""
+    if len(values) > MAX_LISTED_DATES:
+        raise RecurrenceError(
+            _("Give at most %(count)s dates; a rule (RRULE) describes longer series.")
+            % {"count": MAX_LISTED_DATES}
+        )
+
+
 def parse_date_list(values: Iterable[str], *, tz: ZoneInfo) -> list[date | datetime]:
     """Dates (`2026-12-24`) and local datetimes (`2026-12-24T19:00`) of an RDATE/EXDATE list.
 
     A value with a UTC offset is converted to the event's zone; the result is naive local.
     """
     values = list(values)
-    if len(values) > MAX_LISTED_DATES:
-        raise RecurrenceError(
-            _("Give at most %(count)s dates; a rule (RRULE) describes longer series.")
-            % {"count": MAX_LISTED_DATES}
-        )
+    date_count_check(values)
     parsed: list[date | datetime] = []
     for raw in values:
         value = str(raw).strip()

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from diary import recurrence
 from diary.forms import rule_to_plain_words
 from diary.models import Event
-from tests.factories import EventFactory
+from tests.factories import EventFactory, TagFactory
 from tests.test_threats import api_event, organiser_api
+
+pytestmark = pytest.mark.django_db
 
 BYDAY_99 = "FREQ=MONTHLY;BYDAY=99MO"
 UNTIL_9999 = "FREQ=DAILY;UNTIL=99991231T235959Z"
@@ -221,7 +223,6 @@ def test_every_rule_expands_or_is_refused_with_a_message_in_bounded_work(
     assert examined[0] <= 2 * (recurrence.MAX_WORK + 366)
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("rule", "named"), [(BYDAY_99, "BYDAY"), (UNTIL_9999, "UNTIL")], ids=["byday", "until"]
 )
@@ -233,7 +234,6 @@ def test_a_rule_that_answered_500_on_the_api_is_a_400_naming_rrule(rule, named):
     assert not Event.objects.exists()
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("until", ["9999-12-31", "1899-12-31"])
 def test_a_repetition_until_a_year_outside_the_agenda_is_a_field_error_on_the_form(client, until):
     from tests.diary.test_submissions import form_data
@@ -245,7 +245,6 @@ def test_a_repetition_until_a_year_outside_the_agenda_is_a_field_error_on_the_fo
     assert not Event.objects.exists()
 
 
-@pytest.mark.django_db
 def test_a_stored_rule_that_is_refused_now_leaves_the_feed_answering(client):
     """Accepted before (a date UNTIL in year 9999), then 500 in a zone west of UTC."""
     event = EventFactory(timezone="America/New_York", rrule="FREQ=WEEKLY;COUNT=3")
@@ -254,3 +253,115 @@ def test_a_stored_rule_that_is_refused_now_leaves_the_feed_answering(client):
     assert response.status_code == 200
     assert b"BEGIN:VEVENT" in response.content
     assert b"RRULE" not in response.content
+
+
+# 10. Lists without bounds, one query per item
+
+
+def tag_queries(queries) -> list[str]:
+    return [query["sql"] for query in queries if '"diary_tag"' in query["sql"]]
+
+
+def test_fifty_thousand_tags_are_a_400_naming_tags_before_any_tag_is_looked_up(
+    django_assert_max_num_queries,
+):
+    api, event = organiser_api(), api_event(tags=[TagFactory().slug] * 50_000)
+    with django_assert_max_num_queries(4) as queries:  # token, its use, category, venue
+        response = api.post("/api/v1/events/", event, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"tags": ["Give at most 20 tags."]}
+    assert not tag_queries(queries)
+
+
+def test_more_spoken_languages_than_the_bound_are_a_400_naming_languages():
+    response = organiser_api().post(
+        "/api/v1/events/", api_event(languages=["fr"] * 11), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"languages": ["Give at most 10 spoken languages."]}
+
+
+@pytest.mark.parametrize("name", ["rdates", "exdates"])
+def test_too_many_dates_are_counted_before_any_is_read(name):
+    response = organiser_api().post(
+        "/api/v1/events/", api_event(**{name: [{}] * 100_000}), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        name: ["Give at most 500 dates; a rule (RRULE) describes longer series."]
+    }
+
+
+def test_an_events_tags_are_looked_up_in_one_query_however_many():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tags = [TagFactory().slug for _ in range(20)]
+    counts = []
+    for given_tags in (tags[:1], tags):
+        api, event = organiser_api(), api_event(tags=given_tags)
+        with CaptureQueriesContext(connection) as queries:
+            response = api.post("/api/v1/events/", event, format="json")
+        assert response.status_code == 201
+        assert sorted(response.json()["tags"]) == sorted(given_tags)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_an_unknown_tag_is_named_in_the_refusal():
+    TagFactory(slug="jazz")
+    response = organiser_api().post(
+        "/api/v1/events/", api_event(tags=["jazz", "nope"]), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"tags": ["Object with slug=nope does not exist."]}
+
+
+def test_the_form_takes_at_most_twenty_tags_and_ten_languages(client):
+    from diary.models import Language
+    from tests.diary.test_submissions import form_data
+
+    tags = [TagFactory().pk for _ in range(21)]
+    languages = [Language.objects.create(code=f"l{n}", name=f"L{n}").pk for n in range(11)]
+    response = client.post("/submit/", form_data(tags=tags, languages=languages))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["tags"] == ["Give at most 20 tags."]
+    assert errors["languages"] == ["Give at most 10 spoken languages."]
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["category", "tag", "venue", "area", "language"])
+def test_a_repeatable_parameter_takes_at_most_fifty_values(client, name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query = "&".join(f"{name}=Not+A+Venue+{n}" for n in range(51))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/occurrences/?{query}")
+    assert response.status_code == 400
+    assert response.json() == {name: ["Give at most 50 values."]}
+    assert len(queries) <= 2  # a typed venue name cost a query each, a thousand per request
+
+
+def test_the_agenda_page_names_a_parameter_given_too_many_values(client):
+    query = "&".join(f"tag=t{n}" for n in range(51))
+    response = client.get(f"/?{query}")
+    assert "tag: Give at most 50 values." in response.content.decode()
+
+
+def test_an_ordering_field_repeated_is_sorted_by_once(client, monkeypatch):
+    """800 times `-title` built 800 translated expressions (half a second for five events);
+    SQL then drops the repeats, too late."""
+    from diary.api.filtering import OrderingFilter
+
+    built = []
+    term = OrderingFilter.term
+    monkeypatch.setattr(
+        OrderingFilter, "term", staticmethod(lambda *args: built.append(args) or term(*args))
+    )
+    EventFactory()
+    ordering = ",".join(["-title"] * 800 + ["start", "title"])
+    response = client.get(f"/api/v1/events/?ordering={ordering}")
+    assert response.status_code == 200
+    assert [name for name, _model in built] == ["-title", "start"]
