@@ -365,3 +365,44 @@ def test_an_ordering_field_repeated_is_sorted_by_once(client, monkeypatch):
     response = client.get(f"/api/v1/events/?ordering={ordering}")
     assert response.status_code == 200
     assert [name for name, _model in built] == ["-title", "start"]
+
+
+RULES_FILE = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Attacker//Rules//EN
+BEGIN:VEVENT
+UID:good@rules.example
+DTSTART:20261205T180000Z
+DTEND:20261205T200000Z
+SUMMARY:Good
+END:VEVENT
+BEGIN:VEVENT
+UID:byday@rules.example
+DTSTART:20261205T180000Z
+RRULE:FREQ=MONTHLY;BYDAY=99MO
+SUMMARY:Ninety-ninth Monday
+END:VEVENT
+BEGIN:VEVENT
+UID:until@rules.example
+DTSTART:20261205T180000Z
+RRULE:FREQ=DAILY;UNTIL=99991231T235959Z
+SUMMARY:Until the year 9999
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_file_with_the_two_rules_imports_its_valid_event_and_reports_them(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "rules.ics"
+    path.write_bytes(RULES_FILE.replace("\n", "\r\n").encode())
+    out, err = StringIO(), StringIO()
+    call_command("import_ics", str(path), stdout=out, stderr=err)
+    assert list(Event.objects.values_list("uid", flat=True)) == ["good@rules.example"]
+    assert "(UID byday@rules.example): " in err.getvalue()
+    assert "BYDAY" in err.getvalue()
+    assert "(UID until@rules.example): " in err.getvalue()
+    assert "UNTIL must fall between 1900 and 2099" in err.getvalue()
