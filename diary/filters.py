@@ -120,8 +120,26 @@ class TrueOnlyFilter(django_filters.Filter):
         return qs.filter(**{self.field_name: True}) if value else qs
 
 
+# Values one repeatable parameter (category, tag, venue, area, language) may take: no
+# selection a person makes needs more, and each costs work (a typed venue name, a query).
+MAX_VALUES = 50
+
+
+class SlugsField(django_filters.fields.ModelMultipleChoiceField):
+    """Slugs, counted before any is looked up."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple) and len(value) > MAX_VALUES:
+            raise forms.ValidationError(
+                _("Give at most %(count)s values."), code="too_many", params={"count": MAX_VALUES}
+            )
+        return super().clean(value)
+
+
 class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
     """A repeatable slug parameter; unknown slugs are an error that names them."""
+
+    field_class = SlugsField
 
     def __init__(self, *args, to_field_name: str = "slug", **kwargs):
         kwargs.setdefault("distinct", False)
@@ -132,7 +150,7 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
         }
 
 
-class NamedSlugsField(django_filters.fields.ModelMultipleChoiceField):
+class NamedSlugsField(SlugsField):
     """Slugs, or names typed in full in any language ("Flagey", "flagey"): the agenda's
     venue field is a text box, which works without JavaScript too. A name costs a query;
     slugs cost what they always did."""

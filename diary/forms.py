@@ -1,4 +1,5 @@
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from common.translation import CODES, active_language, columns
 from diary import recurrence
 from diary.html import typed_text_to_html
-from diary.models import Event, available_timezones, validate_agenda_date
+from diary.models import Event, available_timezones, too_many, validate_agenda_date
 from diary.text import validate_one_line
 
 
@@ -34,6 +35,19 @@ class DateListField(forms.CharField):
         except recurrence.RecurrenceError as error:
             raise forms.ValidationError(str(error), code="invalid_date") from None
         return values
+
+
+class BoundedChoices(forms.ModelMultipleChoiceField):
+    """Tags or languages, counted (`models.too_many`) before they are looked up."""
+
+    def __init__(self, *args, bound: str, **kwargs):
+        self.bound = bound
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        if isinstance(value, list | tuple) and (message := too_many(self.bound, value)):
+            raise forms.ValidationError(message, code="too_many")
+        return super().clean(value)
 
 
 def https_formfield(db_field, **kwargs):
@@ -197,7 +211,10 @@ class SubmissionForm(EventDatesForm):
     monthly_ordinal = forms.ChoiceField(label=_("On the"), choices=ORDINALS, required=False)
     monthly_weekday = forms.ChoiceField(label=_("weekday"), choices=WEEKDAYS, required=False)
     repeat_until = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_agenda_date],
     )
     rdates = DateListField(label=_("Extra dates"), required=False)
     exdates = DateListField(label=_("Skipped dates"), required=False)
@@ -229,6 +246,10 @@ class SubmissionForm(EventDatesForm):
             "rdates", "exdates", "is_free", "price_min", "price_max", "ticket_url", "languages",
             "family_friendly", "min_age", "max_age", "accessibility_notes", "image_alt",
         )  # fmt: skip
+        field_classes = {
+            "tags": partial(BoundedChoices, bound="tags"),
+            "languages": partial(BoundedChoices, bound="languages"),
+        }
         widgets = {
             "tags": forms.CheckboxSelectMultiple,
             "languages": forms.CheckboxSelectMultiple,
@@ -343,6 +364,8 @@ class SubmissionForm(EventDatesForm):
         if cleaned.get("repeat") == CUSTOM:
             cleaned["rrule"] = self.custom_rule
             return cleaned
+        if "repeat_until" in self.errors:
+            return cleaned  # its own error says what is wrong with it
         try:
             cleaned["rrule"] = plain_words_to_rule(cleaned)
         except forms.ValidationError as error:

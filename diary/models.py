@@ -288,6 +288,23 @@ class ChangedEvent(models.Model):
         return f"{self.uid} ({self.change})"
 
 
+# How many tags and spoken languages one event may carry: more helps no reader find it, and
+# each one given is work for the door that takes it. The API and the form count them before
+# looking any up (`too_many`).
+MAX_TAGS = 20
+MAX_LANGUAGES = 10
+TOO_MANY = {
+    "tags": (MAX_TAGS, _("Give at most %(count)s tags.")),
+    "languages": (MAX_LANGUAGES, _("Give at most %(count)s spoken languages.")),
+}
+
+
+def too_many(name: str, values) -> str | None:
+    """The message refusing a list of `name` (tags, languages) longer than its bound."""
+    limit, message = TOO_MANY[name]
+    return message % {"count": limit} if len(values) > limit else None
+
+
 class EventStatus(models.TextChoices):
     """schema.org eventStatus; calendar apps see it as STATUS."""
 

@@ -11,7 +11,7 @@ section 3.3.5 says, and both exactly what `zoneinfo` does with `fold=0`.
 import re
 import types
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -51,7 +51,16 @@ NUMBER_RANGES = {
     "BYWEEKNO": (1, 53, True),
     "BYSETPOS": (1, 366, True),
 }
-UNTIL_FORMAT = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
+UNTIL_FORMAT = re.compile(r"^([0-9]{8})(?:T([0-9]{6})(Z?))?$")
+# RFC 5545 3.3.10 weekdaynum: a day, with an optional ordinal from 1 to 53 (from the end when
+# negative); in a monthly rule the ordinal counts within the month, so at most 5. dateutil
+# indexes its day tables with the ordinal unchecked (BYDAY=99MO raised IndexError).
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+BYDAY_FORMAT = re.compile(r"^([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+ORDINAL_LIMITS = {"MONTHLY": 5}
+ORDINAL_LIMIT = 53
+# COUNT and INTERVAL: far beyond any agenda, and short enough to read as a number.
+COUNT_DIGITS = 9
 # How many candidate dates a rule may yield before the horizon; a guard against rules such as
 # FREQ=HOURLY;BYMINUTE=0,1,...,59 that no cap on stored rows would make cheap to expand.
 MAX_SCANNED = 300_000
@@ -158,7 +167,7 @@ def _rule_parts(text: str) -> dict[str, str]:
         if name not in parts:
             continue
         for value in parts[name].split(","):
-            number = int(value) if re.fullmatch(r"[+-]?\d+", value) else None
+            number = int(value) if re.fullmatch(r"[+-]?[0-9]{1,3}", value) else None
             if number is None or not (
                 low <= number <= high or (signed and -high <= number <= -low)
             ):
@@ -166,7 +175,29 @@ def _rule_parts(text: str) -> dict[str, str]:
                     _("%(name)s values must be whole numbers from %(low)s to %(high)s.")
                     % {"name": name, "low": -high if signed else low, "high": high}
                 )
+    if "BYDAY" in parts:
+        _check_byday(parts["BYDAY"], frequency=parts["FREQ"])
+    if "WKST" in parts and parts["WKST"] not in WEEKDAYS:
+        raise RecurrenceError(
+            _("WKST must be a day of the week: %(days)s.") % {"days": ", ".join(WEEKDAYS)}
+        )
     return parts
+
+
+def _check_byday(value: str, *, frequency: str) -> None:
+    limit = ORDINAL_LIMITS.get(frequency, ORDINAL_LIMIT)
+    for day in value.split(","):
+        match = BYDAY_FORMAT.match(day)
+        ordinal = match and match.group(1)
+        if not match or (ordinal and not 1 <= abs(int(ordinal)) <= limit):
+            raise RecurrenceError(
+                _(
+                    "BYDAY values are days such as MO, or a number and a day: 1MO is the "
+                    "first Monday, -1FR the last Friday; in a %(frequency)s rule the number "
+                    "goes from -%(limit)s to %(limit)s, 0 excepted."
+                )
+                % {"frequency": frequency, "limit": limit}
+            )
 
 
 def _local_until(value: str, tz: ZoneInfo, *, all_day: bool) -> str:
@@ -181,6 +212,15 @@ def _local_until(value: str, tz: ZoneInfo, *, all_day: bool) -> str:
             _("UNTIL must be a date such as 20261231 or a time such as 20261231T230000Z.")
         )
     day, clock, utc = match.groups()
+    if not FIRST_YEAR <= int(day[:4]) < LAST_YEAR:
+        # Converting 9999-12-31T23:59:59Z to a zone east of UTC overflowed.
+        raise RecurrenceError(
+            _(
+                "UNTIL must fall between %(first)s and %(last)s; leave UNTIL out for a rule "
+                "without an end."
+            )
+            % {"first": FIRST_YEAR, "last": LAST_YEAR - 1}
+        )
     try:
         until_date = datetime.strptime(day, "%Y%m%d")
         if clock is None:
@@ -208,8 +248,14 @@ def parse_rule(
     if "UNTIL" in parts:
         parts["UNTIL"] = _local_until(parts["UNTIL"], tz, all_day=all_day)
     for name in ("COUNT", "INTERVAL"):
-        if name in parts and not (parts[name].isdigit() and int(parts[name]) > 0):
+        if name not in parts:
+            continue
+        if not (re.fullmatch(r"[0-9]+", parts[name]) and parts[name].strip("0")):
             raise RecurrenceError(_("%(name)s must be a positive whole number.") % {"name": name})
+        if len(parts[name].lstrip("0")) > COUNT_DIGITS:
+            raise RecurrenceError(
+                _("%(name)s must be below %(limit)s.") % {"name": name, "limit": 10**COUNT_DIGITS}
+            )
     try:
         parsed = du.rrulestr(_rule_text(parts), dtstart=dtstart)
         if "COUNT" in parts and next(_metered_iter(parsed), None) != dtstart:
@@ -221,11 +267,18 @@ def parse_rule(
             )
     except RecurrenceError:
         raise  # over the work budget: its own message
-    except (ValueError, TypeError, IndexError, KeyError) as error:
-        raise RecurrenceError(
-            _("This recurrence rule is not valid: %(error)s") % {"error": error}
-        ) from None
+    except LIBRARY_ERRORS as error:
+        raise _not_valid(error) from None
     return parsed
+
+
+# What dateutil raises on a rule it cannot follow, while parsing it or at any step of its
+# search; every one becomes a RecurrenceError, so no rule makes a door answer 500.
+LIBRARY_ERRORS = (ValueError, TypeError, IndexError, KeyError, OverflowError)
+
+
+def _not_valid(error: Exception) -> RecurrenceError:
+    return RecurrenceError(_("This recurrence rule is not valid: %(error)s") % {"error": error})
 
 
 def rule_for_ical(text: str, *, tz: ZoneInfo, all_day: bool) -> str:
@@ -246,17 +299,23 @@ def _rule_text(parts: dict[str, str]) -> str:
     return ";".join(f"{name}={value}" for name, value in parts.items())
 
 
+def date_count_check(values: Sized) -> None:
+    """At most MAX_LISTED_DATES extra or skipped dates; the API counts them with this before
+    it reads any."""
+    if len(values) > MAX_LISTED_DATES:
+        raise RecurrenceError(
+            _("Give at most %(count)s dates; a rule (RRULE) describes longer series.")
+            % {"count": MAX_LISTED_DATES}
+        )
+
+
 def parse_date_list(values: Iterable[str], *, tz: ZoneInfo) -> list[date | datetime]:
     """Dates (`2026-12-24`) and local datetimes (`2026-12-24T19:00`) of an RDATE/EXDATE list.
 
     A value with a UTC offset is converted to the event's zone; the result is naive local.
     """
     values = list(values)
-    if len(values) > MAX_LISTED_DATES:
-        raise RecurrenceError(
-            _("Give at most %(count)s dates; a rule (RRULE) describes longer series.")
-            % {"count": MAX_LISTED_DATES}
-        )
+    date_count_check(values)
     parsed: list[date | datetime] = []
     for raw in values:
         value = str(raw).strip()
@@ -368,21 +427,26 @@ _metered_iter = types.FunctionType(
 
 def _rule_dates(rule: du.rrule, horizon: datetime, upcoming_from: datetime, cap: int) -> Iterator:
     upcoming = 0
-    for scanned, local in enumerate(_metered_iter(rule), start=1):
-        if local > horizon:
-            return
-        if scanned > MAX_SCANNED:
-            raise RecurrenceError(
-                _(
-                    "This rule yields too many dates to list. Use a larger INTERVAL, fewer BY… "
-                    "values, or a COUNT or UNTIL."
-                )
-            )
-        if local >= upcoming_from:
-            upcoming += 1
-            if upcoming > cap:
+    try:
+        for scanned, local in enumerate(_metered_iter(rule), start=1):
+            if local > horizon:
                 return
-        yield local
+            if scanned > MAX_SCANNED:
+                raise RecurrenceError(
+                    _(
+                        "This rule yields too many dates to list. Use a larger INTERVAL, fewer "
+                        "BY… values, or a COUNT or UNTIL."
+                    )
+                )
+            if local >= upcoming_from:
+                upcoming += 1
+                if upcoming > cap:
+                    return
+            yield local
+    except RecurrenceError:
+        raise
+    except LIBRARY_ERRORS as error:
+        raise _not_valid(error) from None
 
 
 def local_start_of(start: datetime, tz: ZoneInfo, *, all_day: bool) -> datetime:

@@ -14,6 +14,7 @@ read them. A text is stored only while its event carries the journal stamp it wa
 rendered from (`ical_store`).
 """
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +32,8 @@ from common.translation import CODES, active_language, to_attribute, translated
 from diary import recurrence
 from diary.models import Event
 from diary.text import CONTROL_BUT_LINES, one_line
+
+logger = logging.getLogger(__name__)
 
 PRODID = "-//City agenda//Event diary//EN"
 STATUS = {
@@ -83,8 +86,14 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
         if event.end:
             vevent.add("dtend", event.end.astimezone(tz).replace(microsecond=0))
     if event.rrule:
-        rule = recurrence.rule_for_ical(event.rrule, tz=tz, all_day=event.all_day)
-        vevent.add("rrule", icalendar.vRecur.from_ical(rule))
+        try:
+            rule = recurrence.rule_for_ical(event.rrule, tz=tz, all_day=event.all_day)
+        except recurrence.RecurrenceError as error:
+            # Stored before its rule was refused (diary.W001 lists it): its stored dates
+            # stay in the agenda; the feed carries no rule it cannot state.
+            logger.warning("Event %s: rule left out of the feed: %s", event.pk, error)
+        else:
+            vevent.add("rrule", icalendar.vRecur.from_ical(rule))
     for name, values in (("rdate", event.rdates), ("exdate", event.exdates)):
         moments = _date_list(values, event)
         if moments:

@@ -29,6 +29,14 @@ class OrderingFilter(filters.OrderingFilter):
     """DRF's `ordering`, where a translated text (`title`) orders by its text in the
     language asked for (or a fallback), as the answer shows it."""
 
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        """Each field once, as first given: `ordering=-title,-title,…` repeated 800 times
+        sorted by 800 expressions (half a second for five events)."""
+        first: dict[str, str] = {}
+        for term in super().remove_invalid_fields(queryset, fields, view, request):
+            first.setdefault(term.lstrip("-"), term)
+        return list(first.values())
+
     def filter_queryset(self, request, queryset, view):
         ordering = self.get_ordering(request, queryset, view)
         if not ordering:

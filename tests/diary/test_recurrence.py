@@ -259,7 +259,17 @@ def test_an_ongoing_instance_counts_as_upcoming():
         ("FREQ=SECONDLY", "FREQ must be one of"),
         ("FREQ=SECONDLY", "FREQ must be one of"),
         ("INTERVAL=2", "needs a FREQ"),
-        ("FREQ=WEEKLY;BYDAY=XX", "not valid"),
+        ("FREQ=WEEKLY;BYDAY=XX", "BYDAY values are days"),
+        ("FREQ=MONTHLY;BYDAY=99MO", "in a MONTHLY rule the number goes from -5 to 5"),
+        ("FREQ=MONTHLY;BYDAY=6MO", "in a MONTHLY rule the number goes from -5 to 5"),
+        ("FREQ=YEARLY;BYDAY=-54MO", "in a YEARLY rule the number goes from -53 to 53"),
+        ("FREQ=MONTHLY;BYDAY=0MO", "BYDAY values are days"),
+        ("FREQ=WEEKLY;WKST=XX", "WKST must be a day of the week"),
+        ("FREQ=DAILY;UNTIL=99991231T235959Z", "UNTIL must fall between 1900 and 2099"),
+        ("FREQ=DAILY;UNTIL=00010101", "UNTIL must fall between 1900 and 2099"),
+        ("FREQ=DAILY;COUNT=9999999999", "COUNT must be below 1000000000"),
+        ("FREQ=DAILY;INTERVAL=²", "INTERVAL must be a positive whole number"),
+        ("FREQ=DAILY;BYHOUR=" + "1" * 5000, "BYHOUR values"),
         ("FREQ=WEEKLY;COUNT=0", "COUNT must be a positive whole number"),
         ("FREQ=WEEKLY;INTERVAL=-1", "INTERVAL must be a positive whole number"),
         ("FREQ=WEEKLY;COUNT=2;UNTIL=20261231", "COUNT or UNTIL, not both"),
@@ -277,6 +287,20 @@ def test_an_ongoing_instance_counts_as_upcoming():
 def test_bad_rules_are_refused_with_a_message(rule, message):
     with pytest.raises(RecurrenceError, match=message):
         starts(at(2026, 1, 5, 19), rule)
+
+
+@pytest.mark.parametrize(
+    ("rule", "count"),
+    [
+        ("FREQ=MONTHLY;BYDAY=5FR,-5FR;COUNT=4", 4),
+        ("FREQ=YEARLY;BYDAY=53MO,-53SU;COUNT=3", 3),
+        ("FREQ=DAILY;UNTIL=20991231T235959Z", None),
+        ("FREQ=DAILY;COUNT=999999999", None),
+    ],
+)
+def test_rules_at_the_edges_of_their_ranges_expand(rule, count):
+    moments = starts(at(2026, 1, 5, 19), rule, horizon=datetime(2060, 1, 1, tzinfo=UTC))
+    assert len(moments) == (count or 10_000)
 
 
 def test_dtstart_counts_as_the_first_of_count_even_off_rule():
