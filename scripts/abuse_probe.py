@@ -68,6 +68,19 @@ HOSTILE = {
     "PNG 16,000,000 × 1 RGBA 16-bit": hostile_images.png_wide_16_bit,
 }
 
+# The largest of each costly kind that images.MEMORY_BUDGET still lets through (3:2).
+AT_BUDGET = {
+    "JPEG 4900 × 3266 progressive (the budget)": lambda: hostile_images.jpeg(
+        (4900, 3266), progressive=True
+    ),
+    "JPEG 2800 × 1866 CMYK, progressive (the budget)": lambda: hostile_images.jpeg_cmyk_progressive(
+        (2800, 1866)
+    ),
+    "PNG 3300 × 2200 RGBA (the budget)": lambda: hostile_images.png(3300, 2200, colour_type=6),
+    "WebP 2400 × 1600 lossless (the budget)": lambda: hostile_images.webp_lossless((2400, 1600)),
+}
+HOSTILE |= AT_BUDGET
+
 KINDS = [
     "JPEG 1600 × 1200 (a photo)",
     "JPEG 7700 × 5100 (the JPEG cap)",
