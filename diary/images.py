@@ -249,15 +249,17 @@ def decoding_bytes(
     image: Image.Image, data: bytes, size: tuple[int, int], small: tuple[int, int]
 ) -> int:
     """What decoding `image` (opened, nothing decoded yet; a JPEG's draft scale set; `size`
-    its header's) and shrinking it to `small` costs at most, from its header: the decoded
-    image, what its decoder keeps besides, the copies shrinking makes, and the small
+    its header's) and shrinking it to `small` costs at most, from its header: the file, the
+    decoded image, what its decoder keeps besides, the copies shrinking makes, and the small
     image's."""
     width, height = image.size  # a JPEG's at its draft scale
+    if image.format == "JPEG" and jpeg_decoded_whole(data):
+        width, height = size
     cost = len(data) + stored_bytes(image.mode, width, height) + SMALL_IMAGE_BYTES
     if image.format == "JPEG" and jpeg_buffers_whole_image(image, data):
         cost += jpeg_coefficient_bytes(image.layer, size)
     elif image.format == "PNG":
-        cost += 2 * (8 * width + 1)  # the decoder's row and the one before (16-bit RGBA)
+        cost += 2 * (8 * width + 1)  # the decoder's row and the one before (16-bit RGBA at most)
     elif image.format == "WEBP":
         # libwebp's canvas and its previous frame's, and the frame it hands Pillow.
         cost += 3 * width * height * 4
@@ -269,27 +271,43 @@ def decoding_bytes(
     return cost
 
 
-def jpeg_buffers_whole_image(image: Image.Image, data: bytes) -> bool:
-    """Whether libjpeg keeps the coefficients of the whole image while it decodes `data`:
-    when the JPEG is progressive (Pillow tells) or its first scan carries fewer components
-    than the image (libjpeg's own test; Pillow stops reading at that scan, so its header is
-    read here). A header that cannot be followed counts as yes."""
-    if image.info.get("progressive") or image.info.get("progression"):
-        return True
-    at = 2
+def jpeg_frame(data: bytes) -> tuple[int | None, int] | None:
+    """The JPEG's frame marker (0xC0 baseline, 0xC2 progressive, 0xC3 lossless…) and the
+    number of components of its first scan, read from the markers before that scan (Pillow
+    stops reading at it and keeps neither); None for markers that cannot be followed."""
+    frame, at = None, 2
     while at + 4 < len(data) and data[at] == 0xFF:
         marker = data[at + 1]
         if marker == 0xFF:  # fill byte
             at += 1
         elif marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
             at += 2
-        elif marker == 0xDA:  # the first scan: its number of components
-            return data[at + 4] < len(image.layer)
+        elif marker == 0xDA:
+            return frame, data[at + 4]
         elif marker in (0xD8, 0xD9):
-            return True
+            return None
         else:
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                frame = marker
             at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
-    return True
+    return None
+
+
+def jpeg_buffers_whole_image(image: Image.Image, data: bytes) -> bool:
+    """Whether libjpeg keeps the coefficients of the whole image while it decodes `data`:
+    when the JPEG is progressive (Pillow tells) or its first scan carries fewer components
+    than the image (libjpeg's own test). A header that cannot be followed counts as yes."""
+    if image.info.get("progressive") or image.info.get("progression"):
+        return True
+    frame = jpeg_frame(data)
+    return frame is None or frame[1] < len(image.layer)
+
+
+def jpeg_decoded_whole(data: bytes) -> bool:
+    """Whether libjpeg decodes this JPEG at its full size whatever the draft: a lossless one
+    (it has no scaled decoding without DCT), or one whose header cannot be followed."""
+    frame = jpeg_frame(data)
+    return frame is None or frame[0] in (None, 0xC3, 0xC7, 0xCB, 0xCF)
 
 
 def jpeg_coefficient_bytes(layers: list[tuple], size: tuple[int, int]) -> int:

@@ -239,6 +239,19 @@ def test_libjpeg_buffers_the_whole_image_for_progressive_jpegs_and_split_scans_o
         assert jpeg_coefficient_bytes(image.layer, (4000, 3000)) == 4000 * 3000 * 2 * 4
 
 
+def test_a_lossless_jpeg_counts_at_its_full_size_whatever_the_draft():
+    from diary.images import jpeg_decoded_whole, jpeg_frame
+    from tests import hostile_images
+
+    baseline = hostile_images.jpeg((400, 300))
+    assert jpeg_frame(baseline) == (0xC0, 3)
+    assert not jpeg_decoded_whole(baseline)
+    assert not jpeg_decoded_whole(hostile_images.jpeg((400, 300), progressive=True))
+    at = baseline.index(b"\xff\xc0")
+    assert jpeg_decoded_whole(baseline[:at] + b"\xff\xc3" + baseline[at + 2 :])  # lossless
+    assert jpeg_decoded_whole(baseline[:2] + b"junk" + baseline[2:])  # unreadable: the worst
+
+
 def test_pillow_keeps_a_pointer_per_row():
     from diary.images import stored_bytes
 
