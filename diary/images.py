@@ -47,6 +47,9 @@ MEMORY_BUDGET = 100 * 1024 * 1024
 # copies of MAX_SIDE × MAX_SIDE pixels of 4 bytes.
 SMALL_IMAGE_BYTES = 3 * MAX_SIDE * MAX_SIDE * 4
 FORMATS = set(MAX_PIXELS)
+# Scans a JPEG may have (a progressive one has about 10): libjpeg goes over the whole image
+# for each, and a scan can be a dozen bytes, so 5 MB of them would take a worker minutes.
+MAX_SCANS = 100
 # Pillow's own guard, for anything that gets past ours (it warns at half, raises beyond).
 Image.MAX_IMAGE_PIXELS = max(MAX_PIXELS.values())
 
@@ -198,6 +201,8 @@ def image_process(upload) -> ContentFile:
             with Image.open(BytesIO(data)) as image:  # the header only, so far
                 small = fitted(image.size)
                 if image.format == "JPEG":
+                    if data.count(b"\xff\xda") > MAX_SCANS:  # start-of-scan markers, or more
+                        raise ImageError(_("This file is not an image we can read."))
                     image.draft("RGB", small)  # decode at 1/2, 1/4 or 1/8 of its size
                 needed = decoding_bytes(image, data, (width, height), small)
                 if needed > MEMORY_BUDGET:

@@ -62,6 +62,15 @@ def jpeg_in_three_scans(size=JPEG_SIZE) -> bytes:
     return b"\xff\xd8" + b"".join(tables) + b"\xff\xc0" + frame + b"".join(scans) + b"\xff\xd9"
 
 
+def jpeg_in_many_scans(size=(400, 300), scans: int = 150) -> bytes:
+    """A progressive JPEG whose last scan comes again and again: libjpeg goes over the whole
+    image for each one."""
+    data = jpeg(size, progressive=True)
+    end = data.rindex(b"\xff\xd9")
+    last = data[data.rindex(b"\xff\xda") : end]
+    return data[:end] + last * (scans - 10) + b"\xff\xd9"
+
+
 def webp_lossless(size=(4000, 4000)) -> bytes:
     """A lossless WebP of one colour: a few hundred bytes; Pillow decodes WebP whole."""
     return _saved(Image.new("RGB", size), "WEBP", lossless=True)

@@ -63,6 +63,12 @@ def test_small_images_that_cost_a_worker_hundreds_of_mb_are_refused_from_their_h
     assert "1600 pixels" in str(refused.value)
 
 
+def test_a_jpeg_in_hundreds_of_scans_is_refused_before_decoding():
+    data = hostile_images.jpeg_in_many_scans()
+    with no_decoding(), pytest.raises(ImageError, match="not an image we can read"):
+        image_process(upload(data))
+
+
 def test_the_refusal_is_the_forms_message_not_a_server_error(client):
     data = hostile_images.jpeg_cmyk_progressive((5000, 4000))
     with no_decoding():
