@@ -207,14 +207,14 @@ def image_process(upload) -> ContentFile:
                 needed = decoding_bytes(image, data, (width, height), small)
                 if needed > MEMORY_BUDGET:
                     logger.info("Image refused: %s %s needs %d MB", image.format,
-                                (width, height), needed >> 20)  # fmt: skip
+                                (width, height), -(-needed >> 20))  # fmt: skip
                     raise ImageError(
                         _(
                             "This image needs too much memory to open (%(needed)d MB; we allow "
                             "%(budget)d MB). Please send a smaller one: 1600 pixels on its "
                             "longest side is plenty."
                         )
-                        % {"needed": needed >> 20, "budget": MEMORY_BUDGET >> 20}
+                        % {"needed": -(-needed >> 20), "budget": MEMORY_BUDGET >> 20}
                     )
                 image.thumbnail((MAX_SIDE, MAX_SIDE))  # the first frame of an animation
                 ImageOps.exif_transpose(image, in_place=True)  # not another copy

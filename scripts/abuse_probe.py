@@ -70,10 +70,10 @@ HOSTILE = {
 
 # The largest of each costly kind that images.MEMORY_BUDGET still lets through (3:2).
 AT_BUDGET = {
-    "JPEG 4900 × 3266 progressive (the budget)": lambda: hostile_images.jpeg(
-        (4900, 3266), progressive=True
+    "JPEG 4800 × 3200 progressive (the budget)": lambda: hostile_images.jpeg(
+        (4800, 3200), progressive=True
     ),
-    "JPEG 2800 × 1866 CMYK, progressive (the budget)": lambda: hostile_images.jpeg_cmyk_progressive(
+    "JPEG 2700 × 1800 CMYK, progressive (the budget)": lambda: hostile_images.jpeg_cmyk_progressive(
         (2800, 1866)
     ),
     "PNG 3300 × 2200 RGBA (the budget)": lambda: hostile_images.png(3300, 2200, colour_type=6),
