@@ -74,7 +74,7 @@ AT_BUDGET = {
         (4800, 3200), progressive=True
     ),
     "JPEG 2700 × 1800 CMYK, progressive (the budget)": lambda: hostile_images.jpeg_cmyk_progressive(
-        (2800, 1866)
+        (2700, 1800)
     ),
     "PNG 3300 × 2200 RGBA (the budget)": lambda: hostile_images.png(3300, 2200, colour_type=6),
     "WebP 2400 × 1600 lossless (the budget)": lambda: hostile_images.webp_lossless((2400, 1600)),
