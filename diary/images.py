@@ -2,10 +2,13 @@
 their metadata, and resized for the page, in bounded memory.
 
 A small file can describe a huge image (a 77 KB PNG of 6300 × 6300 pixels decodes to 160 MB
-and more with each copy), so the size is read from the header and checked before anything
-is decoded. JPEG photos are decoded straight at a reduced scale (Pillow's draft mode, up to
-1/8), so a 40-megapixel photo costs a few megabytes; PNG and WebP decode whole, so their cap
-is lower. Every step after the first works on the small image.
+and more with each copy; a 684-byte WebP to 250 MB), so what decoding it would cost is read
+from the header and checked against MEMORY_BUDGET before anything is decoded
+(`decoding_bytes`: the pixels as Pillow stores them, by mode, and what the decoder keeps
+besides). JPEG photos are decoded straight at a reduced scale (Pillow's draft mode, up to
+1/8), so a 40-megapixel photo costs a few megabytes, unless it is progressive (or in several
+scans): libjpeg then keeps the whole image's coefficients. PNG and WebP decode whole. Only the
+first frame of an animation is decoded. Every step after the first works on the small image.
 """
 
 import logging
@@ -34,10 +37,19 @@ logger = logging.getLogger(__name__)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 1600
-# Pixels a header may announce, by format: larger than any photo or poster, and a bounded
-# decode (docs/security.md: about 75 MB of pixels for a PNG or WebP, far less for a JPEG).
+# Pixels a header may announce, by format: larger than any photo or poster (the memory
+# budget below is the finer bound; this one bounds a JPEG's decoding time).
 MAX_PIXELS = {"JPEG": 40_000_000, "PNG": 16_000_000, "WEBP": 16_000_000}
+# What turning an upload into the page's image may cost a worker, decoding included,
+# estimated from the header (docs/security.md, *Measured*: a worker's growth stays under it).
+MEMORY_BUDGET = 100 * 1024 * 1024
+# What the small image costs once decoded: flattened on white and encoded, at most three
+# copies of MAX_SIDE × MAX_SIDE pixels of 4 bytes.
+SMALL_IMAGE_BYTES = 3 * MAX_SIDE * MAX_SIDE * 4
 FORMATS = set(MAX_PIXELS)
+# Scans a JPEG may have (a progressive one has about 10): libjpeg goes over the whole image
+# for each, and a scan can be a dozen bytes, so 5 MB of them would take a worker minutes.
+MAX_SCANS = 100
 # Pillow's own guard, for anything that gets past ours (it warns at half, raises beyond).
 Image.MAX_IMAGE_PIXELS = max(MAX_PIXELS.values())
 
@@ -186,11 +198,26 @@ def image_process(upload) -> ContentFile:
                 if width * height > MAX_PIXELS[probe.format]:
                     raise ImageError(_("This image has too many pixels to be a photo."))
                 probe.verify()
-            with Image.open(BytesIO(data)) as image:
+            with Image.open(BytesIO(data)) as image:  # the header only, so far
+                small = fitted(image.size)
                 if image.format == "JPEG":
-                    image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8
-                image.thumbnail((MAX_SIDE, MAX_SIDE))
-                image = ImageOps.exif_transpose(image)
+                    if data.count(b"\xff\xda") > MAX_SCANS:  # start-of-scan markers, or more
+                        raise ImageError(_("This file is not an image we can read."))
+                    image.draft("RGB", small)  # decode at 1/2, 1/4 or 1/8 of its size
+                needed = decoding_bytes(image, data, (width, height), small)
+                if needed > MEMORY_BUDGET:
+                    logger.info("Image refused: %s %s needs %d MB", image.format,
+                                (width, height), -(-needed >> 20))  # fmt: skip
+                    raise ImageError(
+                        _(
+                            "This image needs too much memory to open (%(needed)d MB; we allow "
+                            "%(budget)d MB). Please send a smaller one: 1600 pixels on its "
+                            "longest side is plenty."
+                        )
+                        % {"needed": -(-needed >> 20), "budget": MEMORY_BUDGET >> 20}
+                    )
+                image.thumbnail((MAX_SIDE, MAX_SIDE))  # the first frame of an animation
+                ImageOps.exif_transpose(image, in_place=True)  # not another copy
                 if image.mode != "RGB":
                     background = Image.new("RGB", image.size, "white")
                     rgba = image.convert("RGBA")
@@ -205,6 +232,103 @@ def image_process(upload) -> ContentFile:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageError(_("This file is not an image we can read.")) from None
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.jpg")
+
+
+def fitted(size: tuple[int, int]) -> tuple[int, int]:
+    """`size` shrunk to fit MAX_SIDE × MAX_SIDE, keeping its proportions (as thumbnail)."""
+    width, height = size
+    longest = max(width, height)
+    if longest <= MAX_SIDE:
+        return size
+    return max(1, width * MAX_SIDE // longest), max(1, height * MAX_SIDE // longest)
+
+
+def stored_bytes(mode: str, width: int, height: int) -> int:
+    """The memory Pillow takes for an image: its pixels (1, 2 or 4 bytes, by mode) and a
+    pointer per row (which is what a 1 × 16,000,000 image costs)."""
+    pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    return width * height * pixel + 8 * height
+
+
+def decoding_bytes(
+    image: Image.Image, data: bytes, size: tuple[int, int], small: tuple[int, int]
+) -> int:
+    """What decoding `image` (opened, nothing decoded yet; a JPEG's draft scale set; `size`
+    its header's) and shrinking it to `small` costs at most, from its header: the file, the
+    decoded image, what its decoder keeps besides, the copies shrinking makes, and the small
+    image's."""
+    width, height = image.size  # a JPEG's at its draft scale
+    if image.format == "JPEG" and jpeg_decoded_whole(data):
+        width, height = size
+    cost = len(data) + stored_bytes(image.mode, width, height) + SMALL_IMAGE_BYTES
+    if image.format == "JPEG" and jpeg_buffers_whole_image(image, data):
+        cost += jpeg_coefficient_bytes(image.layer, size)
+    elif image.format == "PNG":
+        cost += 2 * (8 * width + 1)  # the decoder's row and the one before (16-bit RGBA at most)
+    elif image.format == "WEBP":
+        # libwebp's canvas and its previous frame's, and the frame it hands Pillow.
+        cost += 3 * width * height * 4
+    if (width, height) != small:
+        if image.mode in ("RGBA", "LA", "PA"):
+            cost += stored_bytes("RGBA", width, height)  # resized premultiplied: a copy
+        if width != small[0]:
+            cost += stored_bytes("RGBA", small[0], height)  # resized across, then down
+    return cost
+
+
+def jpeg_frame(data: bytes) -> tuple[int | None, int] | None:
+    """The JPEG's frame marker (0xC0 baseline, 0xC2 progressive, 0xC3 lossless…) and the
+    number of components of its first scan, read from the markers before that scan (Pillow
+    stops reading at it and keeps neither); None for markers that cannot be followed."""
+    frame, at = None, 2
+    while at + 4 < len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
+            at += 2
+        elif marker == 0xDA:
+            return frame, data[at + 4]
+        elif marker in (0xD8, 0xD9):
+            return None
+        else:
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                frame = marker
+            at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return None
+
+
+def jpeg_buffers_whole_image(image: Image.Image, data: bytes) -> bool:
+    """Whether libjpeg keeps the coefficients of the whole image while it decodes `data`:
+    when the JPEG is progressive (Pillow tells) or its first scan carries fewer components
+    than the image (libjpeg's own test). A header that cannot be followed counts as yes."""
+    if image.info.get("progressive") or image.info.get("progression"):
+        return True
+    frame = jpeg_frame(data)
+    return frame is None or frame[1] < len(image.layer)
+
+
+def jpeg_decoded_whole(data: bytes) -> bool:
+    """Whether libjpeg decodes this JPEG at its full size whatever the draft: a lossless one
+    (it has no scaled decoding without DCT), or one whose header cannot be followed."""
+    frame = jpeg_frame(data)
+    return frame is None or frame[0] in (None, 0xC3, 0xC7, 0xCB, 0xCF)
+
+
+def jpeg_coefficient_bytes(layers: list[tuple], size: tuple[int, int]) -> int:
+    """libjpeg's whole-image coefficient buffers for an image of `size` (full scale, whatever
+    the draft) with components `layers` (Pillow's: id, horizontal and vertical sampling):
+    2 bytes a coefficient, 64 a block of 8 × 8 samples, rows rounded to whole MCUs."""
+    width, height = size
+    most_across = max(layer[1] for layer in layers)
+    most_down = max(layer[2] for layer in layers)
+    total = 0
+    for _id, across, down, *_table in layers:
+        columns = -(-width * across // (8 * most_across))
+        rows = -(-height * down // (8 * most_down))
+        columns, rows = -(-columns // across) * across, -(-rows // down) * down
+        total += columns * rows * 64 * 2
+    return total
 
 
 def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) -> int:

@@ -3,8 +3,9 @@
     .venv/bin/python scripts/abuse_probe.py
 
 Starts gunicorn (DEBUG off, 2 sync workers) on a throwaway SQLite database, then
-- posts four images at once, for each kind, to /submit/ and reads each worker's peak memory
-  (VmHWM) before and after;
+- posts four images at once, for each kind (ordinary ones, those at the caps, and the small
+  hostile files of tests/hostile_images.py), to /submit/ and reads each worker's peak memory
+  (VmHWM) before and after; the workers are restarted and warmed up before each kind;
 - submits each pathological recurrence rule of docs/security.md (finding 2) through the
   organiser API and times the refusal.
 Prints a Markdown table of each. Traffic goes to 127.0.0.1 only, a bounded number of requests.
@@ -13,6 +14,7 @@ Prints a Markdown table of each. Traffic goes to 127.0.0.1 only, a bounded numbe
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,8 +27,11 @@ import requests
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests import hostile_images  # noqa: E402
+
 PYTHON = sys.executable
-PORT = 8765
+PORT = int(os.environ.get("PROBE_PORT", 8765))
 BASE = f"http://127.0.0.1:{PORT}"
 MINUTES = ",".join(str(minute) for minute in range(60))
 RULES = [
@@ -39,6 +44,8 @@ RULES = [
 
 def image_bytes(kind: str) -> tuple[str, bytes]:
     out = BytesIO()
+    if kind in HOSTILE:
+        return kind, HOSTILE[kind]()
     if kind == "PNG 6300 × 6300 (the finding)":
         Image.new("RGB", (6300, 6300), "white").save(out, format="PNG")
     elif kind == "PNG 4000 × 4000 RGBA (the PNG cap)":
@@ -50,12 +57,46 @@ def image_bytes(kind: str) -> tuple[str, bytes]:
     return kind, out.getvalue()
 
 
+# Issue 29, finding 2: small files within those caps that cost a worker hundreds of MB.
+HOSTILE = {
+    "JPEG 7700 × 5100 CMYK, progressive": hostile_images.jpeg_cmyk_progressive,
+    "JPEG 7700 × 5100 4:4:4, progressive": hostile_images.jpeg_444_progressive,
+    "JPEG 7700 × 5100 in three scans": hostile_images.jpeg_in_three_scans,
+    "WebP 4000 × 4000 lossless": hostile_images.webp_lossless,
+    "WebP 4000 × 4000, 100 frames": hostile_images.webp_animated,
+    "PNG 1 × 16,000,000": hostile_images.png_tall,
+    "PNG 16,000,000 × 1 RGBA 16-bit": hostile_images.png_wide_16_bit,
+}
+
+# The largest of each costly kind that images.MEMORY_BUDGET still lets through (3:2).
+AT_BUDGET = {
+    "JPEG 4800 × 3200 progressive (the budget)": lambda: hostile_images.jpeg(
+        (4800, 3200), progressive=True
+    ),
+    "JPEG 2700 × 1800 CMYK, progressive (the budget)": lambda: hostile_images.jpeg_cmyk_progressive(
+        (2700, 1800)
+    ),
+    "PNG 3300 × 2200 RGBA (the budget)": lambda: hostile_images.png(3300, 2200, colour_type=6),
+    "WebP 2400 × 1600 lossless (the budget)": lambda: hostile_images.webp_lossless((2400, 1600)),
+}
+HOSTILE |= AT_BUDGET
+
 KINDS = [
     "JPEG 1600 × 1200 (a photo)",
     "JPEG 7700 × 5100 (the JPEG cap)",
     "PNG 4000 × 4000 RGBA (the PNG cap)",
     "PNG 6300 × 6300 (the finding)",
+    *HOSTILE,
 ]
+
+
+def _tiny() -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(out, "JPEG")
+    return out.getvalue()
+
+
+TINY = _tiny()
 
 
 def peak_rss_mb(pids: list[int]) -> list[float]:
@@ -109,10 +150,9 @@ def main() -> None:
             try:
                 requests.get(f"{BASE}/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting
                 time.sleep(0.1)
-        pids = workers(server.pid)
-        uploads(pids)
+        uploads(server.pid)
         rules(key)
     finally:
         server.terminate()
@@ -143,11 +183,28 @@ def one_upload(image: bytes) -> tuple[int, float]:
     return response.status_code, time.perf_counter() - begin
 
 
-def uploads(pids: list[int]) -> None:
+def fresh_workers(master: int, old: list[int]) -> list[int]:
+    """New workers (gunicorn restarts them on SIGHUP), each past its first request, so that
+    each kind is measured from a worker's ordinary baseline, not from the last kind's peak."""
+    if old:
+        os.kill(master, signal.SIGHUP)
+    for _ in range(300):
+        pids = workers(master)
+        if len(pids) == 2 and not set(pids) & set(old):
+            break
+        time.sleep(0.1)
+    with ThreadPoolExecutor(4) as pool:  # warm both up with a small image
+        list(pool.map(one_upload, [TINY] * 4))
+    return pids
+
+
+def uploads(master: int) -> None:
     print("| image (four at once) | file | answer | slowest | worker peak RSS before → after |")
     print("|---|---|---|---|---|")
+    pids: list[int] = []
     for kind in KINDS:
         _, image = image_bytes(kind)
+        pids = fresh_workers(master, pids)
         before = peak_rss_mb(pids)
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(one_upload, [image] * 4))

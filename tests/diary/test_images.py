@@ -218,3 +218,43 @@ def test_an_event_with_a_picture_shares_its_own(client, drawn):
     assert shared["image"].endswith(".jpg") and "/CACHE/images/" in shared["image"]
     assert (shared["image:width"], shared["image:height"]) == ("960", "600")
     assert shared["image:alt"] == "The band"
+
+
+def test_libjpeg_buffers_the_whole_image_for_progressive_jpegs_and_split_scans_only():
+    from diary.images import jpeg_buffers_whole_image, jpeg_coefficient_bytes
+    from tests import hostile_images
+
+    def whole(data: bytes) -> bool:
+        with Image.open(BytesIO(data)) as image:
+            return jpeg_buffers_whole_image(image, data)
+
+    assert not whole(hostile_images.jpeg((400, 300)))
+    assert whole(hostile_images.jpeg((400, 300), progressive=True))
+    assert whole(hostile_images.jpeg_in_three_scans((400, 300)))
+    with Image.open(BytesIO(hostile_images.jpeg((400, 300)))) as image:
+        assert jpeg_buffers_whole_image(image, b"\xff\xd8\x00junk")  # unreadable: the worst
+        # 2 bytes a sample: Y whole, Cb and Cr a quarter each (4:2:0; whole MCUs of 16 × 16).
+        assert jpeg_coefficient_bytes(image.layer, (4096, 3072)) == 4096 * 3072 * 2 * 3 // 2
+    with Image.open(BytesIO(hostile_images.jpeg_cmyk_progressive((400, 300)))) as image:
+        assert jpeg_coefficient_bytes(image.layer, (4000, 3000)) == 4000 * 3000 * 2 * 4
+
+
+def test_a_lossless_jpeg_counts_at_its_full_size_whatever_the_draft():
+    from diary.images import jpeg_decoded_whole, jpeg_frame
+    from tests import hostile_images
+
+    baseline = hostile_images.jpeg((400, 300))
+    assert jpeg_frame(baseline) == (0xC0, 3)
+    assert not jpeg_decoded_whole(baseline)
+    assert not jpeg_decoded_whole(hostile_images.jpeg((400, 300), progressive=True))
+    at = baseline.index(b"\xff\xc0")
+    assert jpeg_decoded_whole(baseline[:at] + b"\xff\xc3" + baseline[at + 2 :])  # lossless
+    assert jpeg_decoded_whole(baseline[:2] + b"junk" + baseline[2:])  # unreadable: the worst
+
+
+def test_pillow_keeps_a_pointer_per_row():
+    from diary.images import stored_bytes
+
+    assert stored_bytes("L", 1, 16_000_000) == 16_000_000 * 9
+    assert stored_bytes("RGB", 1000, 1000) == stored_bytes("CMYK", 1000, 1000) == 4_008_000
+    assert stored_bytes("I;16", 1000, 1000) == 2_008_000
