@@ -642,24 +642,25 @@ def import_vouched(organiser, publish: bool, stored: Event | None = None) -> boo
 
 
 def imported_stored(*, source: str, uids: list[str]) -> dict[str, Event]:
-    """The events this source imported under these UIDs, by UID (one query a thousand)."""
-    found: dict[str, Event] = {}
-    for start in range(0, len(uids), 1000):
-        batch = uids[start : start + 1000]
-        found.update(
-            (event.source_uid, event)
-            for event in Event.objects.filter(source=source, source_uid__in=batch)
-        )
-    return found
+    """The events this source imported under these UIDs, by UID."""
+    return _events_by("source_uid", uids, source=source)
 
 
 def uids_held(uids: list[str]) -> dict[str, Event]:
-    """The events that hold these UIDs as their own, by UID (one query a thousand): a new
-    imported event cannot take one of them."""
+    """The events that hold these UIDs as their own, by UID: a new imported event cannot
+    take one of them."""
+    return _events_by("uid", uids)
+
+
+def _events_by(field: str, values: list[str], **filters) -> dict[str, Event]:
+    """The events whose `field` is one of `values` (and that match `filters`), by that
+    value: one query a thousand values."""
     found: dict[str, Event] = {}
-    for start in range(0, len(uids), 1000):
-        batch = uids[start : start + 1000]
-        found.update((event.uid, event) for event in Event.objects.filter(uid__in=batch))
+    for start in range(0, len(values), 1000):
+        batch = {f"{field}__in": values[start : start + 1000]}
+        found.update(
+            (getattr(event, field), event) for event in Event.objects.filter(**filters, **batch)
+        )
     return found
 
 
