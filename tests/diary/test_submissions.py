@@ -70,7 +70,8 @@ def submit(client, **overrides):
 # The workflow
 
 
-def test_a_weekly_event_lands_pending_with_its_dates_and_an_email(client, mailoutbox):
+def test_a_weekly_event_lands_pending_with_its_dates_and_an_email(client, mailoutbox, still_clock):
+    # The manage link is signed with the second it was made in: a still clock keeps it one.
     response = submit(client)
     event = Event.objects.get()
     assert response.status_code == 302
