@@ -605,10 +605,14 @@ def imported_event(
     source imported under that UID, or new), checked and unsaved, with the imported fields it
     changes; None when the stored event would not change, so importing the same file twice
     changes nothing. A new event keeps the source's UID as its own, unless another event
-    holds it (`clash`): then it has a UID of ours and waits for an editor, whoever vouches.
+    holds it (`clash`): then it has a UID of ours and waits for an editor, whoever vouches,
+    however often the file is imported again.
     Raises ValidationError (with the reason) when the data is invalid."""
     if stored is not None and (stored.source, stored.source_uid) != (source, uid):
         raise ValueError("An import updates only the events of its own source.")
+    # An event of this source that does not carry its UID as its own came in over another
+    # event's: it waits for an editor, on this import and on every later one.
+    clash = clash or (stored is not None and stored.uid != uid)
     event = stored or Event(
         uid=new_uid() if clash else uid, source=source, source_uid=uid, organiser=organiser
     )

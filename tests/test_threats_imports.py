@@ -123,6 +123,21 @@ def test_1_publish_does_not_publish_an_event_over_another_events_uid():
     assert copy.publication_state == Event.PublicationState.PENDING
 
 
+def test_1_importing_the_file_again_with_publish_still_does_not_publish_the_copy():
+    """A cron job that imports a feed hourly with --publish: the copy it made over another
+    event's UID, with the file's ticket address, still waits for an editor."""
+    victim = published_event_of_another_organiser()
+    data = calendar(vevent(victim.uid, "Jazz", extra="URL:https://evil.test/tickets\r\n"))
+    for _ in range(3):
+        import_calendar(data, source="https://evil.test/cal", publish=True)
+    changed = calendar(vevent(victim.uid, "Jazz tonight", extra="URL:https://evil.test/t\r\n"))
+    assert import_calendar(changed, source="https://evil.test/cal", publish=True).updated == 1
+    copy = Event.objects.get(source="https://evil.test/cal")
+    assert copy.publication_state == Event.PublicationState.PENDING
+    assert copy.duplicate_of == victim
+    assert not Event.objects.published().filter(pk=copy.pk).exists()
+
+
 def test_1_two_real_calendars_that_share_uids_never_touch_each_other():
     """Two venues' exports of copied events: the same UIDs, each venue's own texts."""
     shared = ["copied-1@calendar.example", "copied-2@calendar.example"]
