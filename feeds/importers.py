@@ -27,7 +27,7 @@ import re
 import urllib.request
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -36,14 +36,14 @@ from typing import Any
 import icalendar
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.utils.html import linebreaks
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from common.translation import columns
 from diary import journal, recurrence, services
 from diary.models import Category, Event, Organiser, available_timezones
-from diary.text import CONTROL_BUT_LINES, one_line
+from diary.text import CONTROL, CONTROL_BUT_LINES, one_line
 from feeds.ical import BATCH, batched
 from venues.models import Venue
 
@@ -54,7 +54,22 @@ MAX_BYTES = 20 * 1024 * 1024
 # took the parser a minute and 700 MB.
 MAX_COMPONENTS = {"VEVENT": 50_000, "VTIMEZONE": 100}
 MAX_ALL_COMPONENTS = 150_000
-COMPONENT = re.compile(rb"^[ \t]*BEGIN[ \t]*:[ \t]*([A-Za-z0-9-]+)", re.MULTILINE)
+# RFC 5545 3.1: a line break followed by a space or a tab continues the line (icalendar
+# also takes blank lines before the space as part of the fold).
+_FOLD = rb"(?:(?:\r?\n)+[ \t])"
+FOLD = re.compile(_FOLD)
+# A begin line as the parser reads it, folded anywhere, BEGIN in any case, with parameters
+# or not: the delimiter after BEGIN, and the rest of the line (still folded).
+BEGIN_LINE = re.compile(
+    b"^"
+    + b"".join(bytes([letter]) + _FOLD + b"*" for letter in b"BEGIN")
+    + rb"(?:[ \t]|"
+    + _FOLD
+    + rb")*([;:])((?:[^\r\n]+|\r(?!\n)|"
+    + _FOLD
+    + rb")*)",
+    re.IGNORECASE | re.MULTILINE,
+)
 STATUS = {"CANCELLED": Event.Status.CANCELLED}
 WORD_CHARACTER = re.compile(r"\w")
 
@@ -105,18 +120,48 @@ def source_key(path_or_url: str) -> str:
     return str(Path(path_or_url).resolve())
 
 
+def components(data: bytes) -> Iterator[tuple[str, int]]:
+    """The name of each component the file begins (VEVENT, VTIMEZONE…), upper case, and the
+    line it begins on, found as the parser finds them: in lines unfolded (a begin line may be
+    folded anywhere) and whatever the case or the parameters of BEGIN. One pass over the
+    bytes, nothing kept: asked before the parser builds anything."""
+    line, at = 1, 0
+    for match in BEGIN_LINE.finditer(data):
+        line += data.count(b"\n", at, match.start())
+        at = match.start()
+        delimiter, rest = match.groups()
+        value = FOLD.sub(b"", rest)
+        if delimiter == b";":  # parameters first, then the value
+            value = value.rsplit(b":", 1)[-1] if b":" in value else b""
+        yield value.decode("ascii", "replace").upper(), line
+
+
 def vevent_lines(data: bytes) -> list[int]:
-    """The line number of each BEGIN:VEVENT, in order: the n-th is the n-th VEVENT."""
-    return [
-        number
-        for number, line in enumerate(data.splitlines(), start=1)
-        if line.strip().upper() == b"BEGIN:VEVENT"
-    ]
+    """The line number of each VEVENT, in order: the n-th is the n-th VEVENT."""
+    return [number for name, number in components(data) if name == "VEVENT"]
+
+
+def uid_problem(uid: str) -> str:
+    """Why a UID cannot be an event's (`Event.source_uid` holds 255 characters, without
+    control characters, which PostgreSQL refuses even in a query); "" when it can."""
+    if not uid:
+        return "no UID"
+    if len(uid) > 255:
+        return "a UID longer than 255 characters"
+    if CONTROL.search(uid):
+        return "a UID with control characters"
+    return ""
+
+
+def where(line: int | None, uid: str = "") -> str:
+    """An event's place in its file, for the report: "line 12 (UID …)"."""
+    place = f"line {line}" if line else "an event"
+    return f"{place} (UID {uid})" if uid else place
 
 
 @dataclass
 class Row:
-    line: int
+    line: int | None  # None when the file's lines could not be matched to its events
     uid: str
     fields: dict
     recurrence_id: date | datetime | None = None
@@ -215,14 +260,14 @@ class Reader:
         code = tag.split("-")[0]
         return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
-    def row(self, component, line: int) -> Row:
+    def row(self, component, line: int | None) -> Row:
         errors = getattr(component, "errors", [])
         if errors:
             name, message = errors[0]
             raise RowError(f"{name}: {message}")
         uid = str(component.get("UID", "")).strip()
-        if not uid:
-            raise RowError("no UID")
+        if problem := uid_problem(uid):
+            raise RowError(problem)
         if "DTSTART" not in component:
             raise RowError("no DTSTART")
         start, zone, all_day = self.moment(component["DTSTART"])
@@ -334,19 +379,23 @@ def import_calendar(
     masters: dict[str, Row] = {}
     overrides: dict[str, list[Row]] = defaultdict(list)
     seen: set[str] = set()
-    for component, line in zip(calendar.walk("VEVENT"), vevent_lines(data), strict=False):
+    vevents = calendar.walk("VEVENT")
+    lines: list[int | None] = vevent_lines(data)
+    if len(lines) != len(vevents):  # read otherwise than the parser did: no line is certain
+        lines = [None] * len(vevents)
+    for component, line in zip(vevents, lines, strict=True):
         uid = str(component.get("UID", "")).strip()
-        seen.add(uid)
+        if not uid_problem(uid):  # no stored event has another: nor can a query take it
+            seen.add(uid)
         try:
             row = reader.row(component, line)
         except (RowError, ValueError, TypeError, AttributeError) as error:
-            report.errors.append(f"line {line}{f' (UID {uid})' if uid else ''}: {error}")
+            report.errors.append(f"{where(line, uid)}: {error}")
             continue
         except Exception as error:  # as in `imported`: one event, never the whole file
             logger.exception("Reading line %s (UID %s) failed", line, uid)
             report.errors.append(
-                f"line {line}{f' (UID {uid})' if uid else ''}: could not be read "
-                f"({type(error).__name__}: {error})"
+                f"{where(line, uid)}: could not be read ({type(error).__name__}: {error})"
             )
             continue
         if row.recurrence_id is None:
@@ -391,7 +440,7 @@ def import_calendar(
         for batch in batched(new, BATCH):
             try:
                 services.events_import_new([event for _row, event in batch], clashes=held)
-            except IntegrityError:  # a slug or UID taken meanwhile: one at a time
+            except (IntegrityError, DataError):  # a slug or UID taken meanwhile: one at a time
                 outcomes = [(row, imported(report, row, saved)) for row, _event in batch]
             else:
                 outcomes = [(row, "created") for row, _event in batch]
@@ -415,8 +464,7 @@ def too_large(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         return f"The file is larger than {MAX_BYTES // 1_000_000} MB: split it."
     counts: dict[str, int] = defaultdict(int)
-    for total, match in enumerate(COMPONENT.finditer(data), start=1):
-        name = match.group(1).decode("ascii").upper()
+    for total, (name, _line) in enumerate(components(data), start=1):
         counts[name] += 1
         if counts[name] > MAX_COMPONENTS.get(name, MAX_ALL_COMPONENTS):
             return f"The file holds more than {MAX_COMPONENTS[name]:,} {name} components: split it."
@@ -428,7 +476,7 @@ def too_large(data: bytes) -> str:
 def clash_line(row: Row, holder: Event) -> str:
     """What the report says of an event whose UID another event holds."""
     return (
-        f"line {row.line} (UID {row.uid}): this UID is another event's, “{holder.title}” "
+        f"{where(row.line, row.uid)}: this UID is another event's, “{holder.title}” "
         f"({holder.source or 'sent by its organiser'}), which this import leaves alone; "
         "imported as a new event, waiting for an editor as its likely duplicate"
     )
@@ -440,13 +488,13 @@ def imported(report: ImportReport, row: Row, action: Callable[[Row], Any]) -> An
     try:
         return action(row)
     except ValidationError as error:
-        report.errors.append(f"line {row.line} (UID {row.uid}): {_messages(error)}")
+        report.errors.append(f"{where(row.line, row.uid)}: {_messages(error)}")
     except (recurrence.RecurrenceError, IntegrityError, ValueError) as error:
-        report.errors.append(f"line {row.line} (UID {row.uid}): {error}")
+        report.errors.append(f"{where(row.line, row.uid)}: {error}")
     except Exception as error:  # a stranger's file finds what no test did: one row fails
         logger.exception("Importing line %s (UID %s) failed", row.line, row.uid)
         report.errors.append(
-            f"line {row.line} (UID {row.uid}): could not be imported "
+            f"{where(row.line, row.uid)}: could not be imported "
             f"({type(error).__name__}: {error}); the other events were"
         )
     return None

@@ -1,6 +1,7 @@
 """Findings 1 and 12 of issue 29 (docs/security.md), as the attacker tried them, refused:
 every imported event is somebody's source, and an import file costs a bounded amount."""
 
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -288,6 +289,94 @@ def test_12_a_file_of_too_many_components_is_refused_before_it_is_parsed(
     report = import_calendar(data, source="big.ics")
     assert len(report.errors) == 1 and message in report.errors[0]
     assert report.errors[0].endswith("split it.")
+
+
+BEGIN_LINES = [
+    "BEG\r\n IN:VTIMEZONE",  # folded, as RFC 5545 allows anywhere in a line
+    "BEGIN\r\n\r\n :VTIMEZONE",  # icalendar folds over blank lines too
+    "B\r\n\tEGIN:VTIME\r\n ZONE",
+    'BEGIN;X-A="a:b":VTIMEZONE',  # parameters, one quoting a colon
+    "begin:vtimezone",
+]
+
+
+@pytest.mark.parametrize("begin", BEGIN_LINES)
+def test_12_a_begin_line_folded_or_with_parameters_is_still_counted(begin, monkeypatch):
+    """The bounds were counted on raw lines: 60,000 VTIMEZONEs with folded begin lines
+    (8.4 MB) passed them, and the parser took 16 s and 428 MB."""
+    import icalendar
+
+    one = calendar(f"{begin}\r\nTZID:Europe/Brussels\r\nEND:VTIMEZONE\r\n")
+    assert [c.name for c in icalendar.Calendar.from_ical(one).subcomponents] == ["VTIMEZONE"]
+    monkeypatch.setattr(
+        icalendar.Calendar, "from_ical", lambda data: pytest.fail("the file was parsed")
+    )
+    data = calendar(f"{begin}\r\nTZID:Europe/Brussels\r\nEND:VTIMEZONE\r\n" * 101)
+    report = import_calendar(data, source="big.ics")
+    assert report.errors == ["The file holds more than 100 VTIMEZONE components: split it."]
+
+
+def three_events() -> bytes:
+    return calendar(
+        vevent("u0@calendar.example", "Zero", offset=10),
+        vevent("u1@calendar.example", "One", offset=11),
+        vevent("u2@calendar.example", "Two", offset=12),
+    )
+
+
+@pytest.mark.parametrize(
+    "begin",
+    ["BEG\r\n IN:VEVENT", "BEGIN\r\n\r\n :VEVENT", "B\r\n\tEGIN:VEV\r\n ENT"],
+)
+def test_12_a_folded_begin_line_loses_no_event_and_cancels_none(begin):
+    """Events were paired with their lines by counting raw begin lines: one folded begin
+    line left the file's last event unread, and the import told subscribers it was off."""
+    import_calendar(three_events(), source="https://venue.example/cal.ics")
+    folded = three_events().replace(b"BEGIN:VEVENT", begin.encode(), 1)
+    report = import_calendar(folded, source="https://venue.example/cal.ics")
+    assert (report.unchanged, report.cancelled, report.errors) == (3, 0, [])
+    assert not Event.objects.filter(status=Event.Status.CANCELLED).exists()
+
+
+def test_12_an_error_names_the_line_its_event_begins_on_after_a_folded_one():
+    data = three_events().replace(b"BEGIN:VEVENT", b"BEG\r\n IN:VEVENT", 1)
+    data = data.replace(
+        b"UID:u2@calendar.example\r\nDTSTAMP", b"UID:u2@calendar.example\r\nX-DTSTAMP"
+    )
+    data = re.sub(
+        rb"(UID:u2@calendar.example\r\nX-DTSTAMP:[^\r]*\r\n)DTSTART[^\r]*\r\n", rb"\1", data
+    )
+    lines = data.split(b"\r\n")
+    begins = lines.index(b"UID:u2@calendar.example")  # the line before it, counted from 1
+    report = import_calendar(data, source="https://venue.example/cal.ics")
+    assert report.errors == [f"line {begins} (UID u2@calendar.example): no DTSTART"]
+    assert report.created == 2
+
+
+@pytest.mark.parametrize(
+    "uid, message",
+    [
+        ("x" * 250 + "@calendar.example", "a UID longer than 255 characters"),
+        ("bad\x00@calendar.example", "a UID with control characters"),
+    ],
+)
+def test_9_a_uid_no_column_can_hold_is_a_reported_line_not_an_aborted_import(uid, message):
+    """PostgreSQL refused the 300-character UID (and a NUL in any query) in the middle of
+    the import: the valid events of its batch were lost, the missing ones never cancelled."""
+    source = "https://venue.example/cal.ics"
+    import_calendar(calendar(vevent("kept@calendar.example", "Kept")), source=source)
+    data = calendar(
+        vevent("kept@calendar.example", "Kept"),
+        vevent(uid, "Bad"),
+        vevent("new@calendar.example", "New", offset=21),
+    )
+    report = import_calendar(data, source=source)
+    assert (report.created, report.unchanged, report.cancelled) == (1, 1, 0)
+    assert len(report.errors) == 1 and report.errors[0].endswith(message)
+    assert set(Event.objects.values_list("source_uid", flat=True)) == {
+        "kept@calendar.example",
+        "new@calendar.example",
+    }
 
 
 def test_12_a_file_over_the_size_limit_is_refused(monkeypatch):
