@@ -384,6 +384,12 @@ def manage_token(event: Event, *, proven: bool = True) -> str:
     return signing.dumps({"uid": event.uid, "proven": proven}, salt=MANAGE_SALT)
 
 
+def signed_at(token: str) -> int:
+    """When a token of `signing.dumps` (checked by `signing.loads`) was made, in whole
+    seconds: Django writes it as its second-to-last part (value:timestamp:signature)."""
+    return signing.b62_decode(token.rsplit(":", 2)[-2])
+
+
 def manage_url(event: Event) -> str:
     return settings.SITE_URL + reverse("diary:submission-manage", args=[manage_token(event)])
 
@@ -402,6 +408,10 @@ def event_for_token(token: str) -> ManageAccess:
     event = Event.objects.filter(uid=data.get("uid")).select_related("organiser").first()
     if event is None:
         raise signing.BadSignature("no such event")
+    if event.created.timestamp() >= signed_at(token) + 1:
+        # A UID can be given again once its event is deleted (an import takes its source's
+        # UID when it is free): a link made before this event was is another event's.
+        raise signing.BadSignature("the link is older than the event")
     return ManageAccess(event=event, proven=data.get("proven", False) is True)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from diary import letters, services
 from diary.models import Event, LetterStop, LetterSubscription
@@ -165,6 +166,28 @@ def test_a_form_sent_with_someones_address_does_not_show_their_name(client):
     # The link mailed to the organiser shows who it is.
     proven = client.get(f"/submit/manage/{services.manage_token(event)}/").content.decode()
     assert 'name="organiser_name" value="Trusted Venue"' in proven
+
+
+def test_a_link_to_a_deleted_event_never_opens_the_event_given_its_uid_later(client, time_machine):
+    """A UID is free again once its event is deleted, and an import takes its source's UID
+    when it is free: a proven link mailed for a spam event that squatted a venue's next UID
+    opened the venue's real event, its address, and cancelled it."""
+    time_machine.move_to(timezone.now(), tick=False)
+    uid = "event-1235@venue.example"
+    squatter = EventFactory(uid=uid, organiser=OrganiserFactory(email="mallory@example.org"))
+    link = f"/submit/manage/{services.manage_token(squatter)}/"
+    squatter.delete()
+    time_machine.shift(timedelta(hours=1))
+    venue = OrganiserFactory(name="The Venue", email="boss@venue.example", is_trusted=True)
+    real = EventFactory(uid=uid, organiser=venue)
+    response = client.get(link)
+    assert response.status_code == 404
+    assert b"boss@venue.example" not in response.content
+    client.post(link, {"action": "cancel", "confirmed": "yes"})
+    real.refresh_from_db()
+    assert real.status == Event.Status.SCHEDULED
+    # Its own links, made after it, open it, even in the second it was created.
+    assert client.get(f"/submit/manage/{services.manage_token(real)}/").status_code == 200
 
 
 # 13. Every image proposed through the manage link stayed on disk
