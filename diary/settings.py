@@ -165,7 +165,7 @@ else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "shared": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "diary.file_cache.CountersFileBasedCache",
             "LOCATION": os.environ.get("DIARY_SHARED_CACHE_DIR", BASE_DIR / "var" / "cache"),
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         },

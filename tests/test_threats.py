@@ -355,7 +355,7 @@ def test_without_redis_counters_and_the_data_version_are_shared_by_every_worker(
         REDIS_URL="",
         _print="s.CACHES['shared']['BACKEND']",
     )
-    assert result.stdout.strip() == "django.core.cache.backends.filebased.FileBasedCache"
+    assert result.stdout.strip() == "diary.file_cache.CountersFileBasedCache"
 
 
 def test_a_worker_that_forgets_its_own_memory_still_holds_the_submission_limit(client, settings):

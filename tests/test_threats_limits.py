@@ -111,6 +111,41 @@ def test_every_hourly_counter_keeps_its_hour(prefix, time_machine):
     assert spam.count_this_hour(key) == 1
 
 
+def small_shared_cache(path) -> dict:
+    """The file cache the workers share without Redis, as settings make it, but full at 60
+    entries (settings: 10,000), so that a test can flood it."""
+    return {
+        "BACKEND": "diary.file_cache.CountersFileBasedCache",
+        "LOCATION": str(path),
+        "OPTIONS": {"MAX_ENTRIES": 60},
+    }
+
+
+def test_a_flood_from_many_addresses_culls_no_live_counter(settings, tmp_path, time_machine):
+    """Django's file cache, once full, deleted a third of its entries at random: the API's
+    throttle leaves a counter per client address, so requests from many addresses (cheap
+    with IPv6) culled the hourly counters with them, and the limit began again."""
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    with override_settings(CACHES={**settings.CACHES, "shared": small_shared_cache(tmp_path)}):
+        assert [spam.count_this_hour("letter:email:someone") for _ in range(4)] == [1, 2, 3, 4]
+        for n in range(1500):  # 50 minutes of the throttle's minute counters, 30 at a time
+            window_count(f"throttle:anon:2001:db8::{n:x}", seconds=60)
+            time_machine.shift(timedelta(seconds=2))
+            assert len(list(tmp_path.glob("*.djcache"))) <= 60
+        assert spam.count_this_hour("letter:email:someone") == 5
+
+
+def test_a_cache_full_of_live_counters_stays_within_its_bound(settings, tmp_path, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    with override_settings(CACHES={**settings.CACHES, "shared": small_shared_cache(tmp_path)}):
+        for n in range(300):
+            window_count(f"throttle:anon:2001:db8::{n:x}", seconds=60)
+            assert len(list(tmp_path.glob("*.djcache"))) <= 60
+        # A cull leaves two thirds of the entries: the next one is 20 writes away.
+        assert len(list(tmp_path.glob("*.djcache"))) >= 40
+
+
 def test_in_redis_a_counter_keeps_the_expiry_of_its_first_hit(shared_redis, time_machine):
     """Redis keeps its own clock: the key's time to live is set once, at the first hit, and
     counting never renews or drops it."""
