@@ -226,6 +226,24 @@ def test_1_events_imported_before_keep_their_identity(tmp_path):
     assert Event.objects.get().title == "Renamed"
 
 
+def test_1_a_calendar_that_moves_keeps_its_events_under_its_source_name(tmp_path):
+    """`--source NAME` binds the events to a name, not to the file's path: the calendar
+    read from another place updates them, and cancels none."""
+    for folder, title in (("2026", "Concert"), ("2027", "Concert, new room")):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "venue.ics"
+        path.write_bytes(calendar(vevent("a@venue.example", title)))
+        out = StringIO()
+        call_command("import_ics", str(path), "--source", " venue ", "--publish", stdout=out)
+    assert "0 created, 1 updated, 0 unchanged, 0 cancelled" in out.getvalue()
+    event = Event.objects.get()
+    assert (event.source, event.source_uid, event.title) == (
+        "venue",
+        "a@venue.example",
+        "Concert, new room",
+    )
+
+
 # 9. A rule the parser chokes on aborted the whole import.
 
 

@@ -21,13 +21,14 @@ class Command(BaseCommand):
         parser.add_argument("--publish", action="store_true", help="publish them at once")
         parser.add_argument(
             "--source",
+            dest="source_name",
             metavar="NAME",
             help="the name its events are bound to (default: the URL, or the file's full "
             "path): keep it when the calendar moves",
         )
 
     def handle(self, *args, source: str, organiser: str | None, publish: bool, **options):
-        name = (options.get("source") or "").strip() or source_key(source)
+        name = (options["source_name"] or "").strip() or source_key(source)
         try:
             data = read_source(source)
         except (OSError, URLError, ValueError) as error:
