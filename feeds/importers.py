@@ -442,6 +442,7 @@ def import_calendar(
                 services.events_import_new([event for _row, event in batch], clashes=held)
             except (IntegrityError, DataError):  # a slug or UID taken meanwhile: one at a time
                 outcomes = [(row, imported(report, row, saved)) for row, _event in batch]
+                held.update(taken_meanwhile(source, [row.uid for row, _event in batch]))
             else:
                 outcomes = [(row, "created") for row, _event in batch]
             for row, outcome in outcomes:
@@ -471,6 +472,16 @@ def too_large(data: bytes) -> str:
         if total > MAX_ALL_COMPONENTS:
             return f"The file holds more than {MAX_ALL_COMPONENTS:,} components: split it."
     return ""
+
+
+def taken_meanwhile(source: str, uids: list[str]) -> dict[str, Event]:
+    """Of these UIDs, those another source's event holds (taken while the file was read),
+    with that event: the report names the clash as it names those found before."""
+    return {
+        uid: holder
+        for uid, holder in services.uids_held(uids).items()
+        if (holder.source, holder.source_uid) != (source, uid)
+    }
 
 
 def clash_line(row: Row, holder: Event) -> str:

@@ -215,6 +215,29 @@ def test_1_the_organiser_named_vouches_only_for_its_own_events_of_the_source():
     assert event.pending_change["fields"]["title_en"] == "Concert, new title"  # waits for an editor
 
 
+def test_1_a_uid_taken_while_the_file_was_read_is_reported_as_a_clash(monkeypatch):
+    """The batch insert fails on a UID taken meanwhile and the events go in one at a time:
+    the copy made beside the other event is reported as the others are."""
+    from feeds import importers
+
+    victim = published_event_of_another_organiser()
+    looked_up = []
+    real = services.uids_held
+
+    def not_yet(uids):  # as if the victim's event were saved just after this lookup
+        looked_up.append(uids)
+        return {} if len(looked_up) == 1 else real(uids)
+
+    monkeypatch.setattr(importers.services, "uids_held", not_yet)
+    report = import_calendar(
+        calendar(vevent(victim.uid, "Same UID"), vevent("own@evil.test", "Own")),
+        source="https://evil.test/cal",
+    )
+    assert report.created == 2
+    assert len(report.clashes) == 1 and report.clashes[0].startswith(f"line 6 (UID {victim.uid})")
+    assert as_it_was(victim)[0] == "Jazz at the Marni"
+
+
 def test_1_events_imported_before_keep_their_identity(tmp_path):
     """The migration gave every imported event its source's UID: a new import finds it."""
     event = EventFactory(uid="old@venue.example", source="/srv/old.ics")
