@@ -38,6 +38,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError
 from django.utils.html import linebreaks
+from icalendar.parser import Contentline
+from icalendar.parser.content_line import UFOLD
+from icalendar.parser_tools import to_unicode
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from common.translation import columns
@@ -54,20 +57,12 @@ MAX_BYTES = 20 * 1024 * 1024
 # took the parser a minute and 700 MB.
 MAX_COMPONENTS = {"VEVENT": 50_000, "VTIMEZONE": 100}
 MAX_ALL_COMPONENTS = 150_000
-# RFC 5545 3.1: a line break followed by a space or a tab continues the line (icalendar
-# also takes blank lines before the space as part of the fold).
-_FOLD = rb"(?:(?:\r?\n)+[ \t])"
-FOLD = re.compile(_FOLD)
-# A begin line as the parser reads it, folded anywhere, BEGIN in any case, with parameters
-# or not: the delimiter after BEGIN, and the rest of the line (still folded).
-BEGIN_LINE = re.compile(
-    b"^"
-    + b"".join(bytes([letter]) + _FOLD + b"*" for letter in b"BEGIN")
-    + rb"(?:[ \t]|"
-    + _FOLD
-    + rb")*([;:])((?:[^\r\n]+|\r(?!\n)|"
-    + _FOLD
-    + rb")*)",
+# A line the parser could read as a BEGIN (icalendar strips a content line's name, drops its
+# spaces and tabs and compares it in upper case): BEGIN's letters in any case, whitespace
+# anywhere, then a delimiter. A superset, read again by the parser's own code (`begun`).
+MAYBE_BEGIN = re.compile(
+    r"^[^\S\n]*B[^\S\n]*E[^\S\n]*G[^\S\n]*I[^\S\n]*N[^\S\n]*[;:]"
+    r"[^\r\n]*(?:\r(?!\n)[^\r\n]*)*",  # to the line's end (CRLF or LF; a lone CR is text)
     re.IGNORECASE | re.MULTILINE,
 )
 STATUS = {"CANCELLED": Event.Status.CANCELLED}
@@ -120,25 +115,50 @@ def source_key(path_or_url: str) -> str:
     return str(Path(path_or_url).resolve())
 
 
-def components(data: bytes) -> Iterator[tuple[str, int]]:
-    """The name of each component the file begins (VEVENT, VTIMEZONE…), upper case, and the
-    line it begins on, found as the parser finds them: in lines unfolded (a begin line may be
-    folded anywhere) and whatever the case or the parameters of BEGIN. One pass over the
-    bytes, nothing kept: asked before the parser builds anything."""
-    line, at = 1, 0
-    for match in BEGIN_LINE.finditer(data):
-        line += data.count(b"\n", at, match.start())
-        at = match.start()
-        delimiter, rest = match.groups()
-        value = FOLD.sub(b"", rest)
-        if delimiter == b";":  # parameters first, then the value
-            value = value.rsplit(b":", 1)[-1] if b":" in value else b""
-        yield value.decode("ascii", "replace").upper(), line
+def unfolded(data: bytes) -> str:
+    """The file's text as icalendar reads it: decoded, its folded lines joined (RFC 5545
+    3.1), with the parser's own expression."""
+    return UFOLD.sub("", to_unicode(data))
+
+
+def components(text: str) -> Iterator[tuple[str, int]]:
+    """Each line of the unfolded `text` that could begin a component, in order: the name of
+    the component the parser begins there (VEVENT, VTIMEZONE…; "" when the line begins
+    none), and the line's place in `text`. The lines are found with an expression that runs
+    in C (nothing is built for the others), then read by the parser's own code."""
+    for match in MAYBE_BEGIN.finditer(text):
+        yield begun(match.group()), match.start()
+
+
+def begun(line: str) -> str:
+    """The component a content line begins, as icalendar names it, or ""."""
+    try:
+        name, _params, value = Contentline(line).parts()
+    except ValueError:
+        return ""
+    return value.upper() if name.upper() == "BEGIN" else ""
 
 
 def vevent_lines(data: bytes) -> list[int]:
-    """The line number of each VEVENT, in order: the n-th is the n-th VEVENT."""
-    return [number for name, number in components(data) if name == "VEVENT"]
+    """The line of the file each VEVENT begins on, in the parser's order (the document's):
+    the n-th is the n-th VEVENT. Folds joined lines, so their line breaks are counted back."""
+    raw = to_unicode(data)
+    folds = []  # where each fold was in the unfolded text, and the line breaks it held
+    removed = 0
+    for fold in UFOLD.finditer(raw):
+        folds.append((fold.start() - removed, fold.group().count("\n")))
+        removed += fold.end() - fold.start()
+    text = UFOLD.sub("", raw)
+    lines, line, at, fold = [], 1, 0, 0
+    for name, place in components(text):
+        line += text.count("\n", at, place)
+        at = place
+        while fold < len(folds) and folds[fold][0] < place:
+            line += folds[fold][1]
+            fold += 1
+        if name == "VEVENT":
+            lines.append(line)
+    return lines
 
 
 def uid_problem(uid: str) -> str:
@@ -375,6 +395,12 @@ def import_calendar(
     except ValueError as error:
         report.errors.append(f"The file is not an iCalendar file: {error}")
         return report
+    except Exception as error:  # the library failed on a stranger's file: the import reports it
+        logger.exception("Parsing an iCalendar file failed")
+        report.errors.append(
+            f"The file could not be read as an iCalendar file ({type(error).__name__}: {error})."
+        )
+        return report
     reader = Reader(calendar)
     masters: dict[str, Row] = {}
     overrides: dict[str, list[Row]] = defaultdict(list)
@@ -465,9 +491,11 @@ def too_large(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         return f"The file is larger than {MAX_BYTES // 1_000_000} MB: split it."
     counts: dict[str, int] = defaultdict(int)
-    for total, (name, _line) in enumerate(components(data), start=1):
+    # Every line that could begin a component counts towards the total, whether it does or
+    # not: each costs the parser's reading of it.
+    for total, (name, _place) in enumerate(components(unfolded(data)), start=1):
         counts[name] += 1
-        if counts[name] > MAX_COMPONENTS.get(name, MAX_ALL_COMPONENTS):
+        if name in MAX_COMPONENTS and counts[name] > MAX_COMPONENTS[name]:
             return f"The file holds more than {MAX_COMPONENTS[name]:,} {name} components: split it."
         if total > MAX_ALL_COMPONENTS:
             return f"The file holds more than {MAX_ALL_COMPONENTS:,} components: split it."

@@ -8,6 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from diary import services
 from diary.models import Event
@@ -287,6 +289,23 @@ def test_9_one_bad_rule_never_aborts_an_import(tmp_path):
     assert "Error" not in err.getvalue()  # no Python exception's name for the editor
 
 
+def test_9_a_file_the_library_fails_on_is_reported_not_raised(tmp_path, caplog):
+    """A VTIMEZONE whose parts icalendar cannot follow raised AttributeError from the parser:
+    the import stopped with a traceback."""
+    path = tmp_path / "odd.ics"
+    path.write_bytes(
+        calendar(
+            "BEGIN:X\r\nTZID:Nowhere/Else\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+            "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n",
+            vevent("a@t", "Concert", extra=""),
+        )
+    )
+    out, err = StringIO(), StringIO()
+    call_command("import_ics", str(path), stdout=out, stderr=err)  # no exception
+    assert "could not be read as an iCalendar file" in err.getvalue()
+    assert "1 with errors" in out.getvalue()
+
+
 def test_9_an_unexpected_error_in_one_event_is_reported_and_the_rest_imported(monkeypatch):
     from feeds import importers
 
@@ -338,6 +357,15 @@ BEGIN_LINES = [
     "B\r\n\tEGIN:VTIME\r\n ZONE",
     'BEGIN;X-A="a:b":VTIMEZONE',  # parameters, one quoting a colon
     "begin:vtimezone",
+    # icalendar strips a name of any whitespace at its ends, of spaces and tabs within, and
+    # compares it in upper case ("ı".upper() is "I"); so does the count.
+    "B E G I N:VTIMEZONE",
+    "BEG\tIN:VTIMEZONE",
+    "\x0cBEGIN:VTIMEZONE",
+    "\u00a0BEGIN:VTIMEZONE",
+    "BEGIN\x1c:VTIMEZONE",
+    "BEG\u0131N:VTIMEZONE",
+    "BEGIN:VT\u0131MEZONE",
 ]
 
 
@@ -392,6 +420,73 @@ def test_12_an_error_names_the_line_its_event_begins_on_after_a_folded_one():
     report = import_calendar(data, source="https://venue.example/cal.ics")
     assert report.errors == [f"line {begins} (UID u2@calendar.example): no DTSTART"]
     assert report.created == 2
+
+
+def test_12_events_are_paired_with_their_lines_as_the_parser_reads_them():
+    """A line the parser reads as a VEVENT's beginning and one it does not (its value is
+    "VTODO:VEVENT") made the counts agree while the events did not: an error named the
+    line of another event."""
+    data = three_events().replace(b"BEGIN:VEVENT", b"B EGIN:VEVENT", 1)
+    data = data.replace(
+        b"END:VCALENDAR", b"BEGIN;X-A=b:VTODO:VEVENT\r\nEND:VTODO:VEVENT\r\nEND:VCALENDAR"
+    )
+    data = re.sub(
+        rb"(UID:u2@calendar.example\r\n)DTSTAMP:[^\r]*\r\nDTSTART[^\r]*\r\n", rb"\1", data
+    )
+    begins = data.split(b"\r\n").index(b"UID:u2@calendar.example")  # the line before it
+    report = import_calendar(data, source="https://venue.example/cal.ics")
+    assert report.errors == [f"line {begins} (UID u2@calendar.example): no DTSTART"]
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "B",
+                "b",
+                "E",
+                "e",
+                "G",
+                "I",
+                "i",
+                "\u0131",
+                "N",
+                "n",
+                " ",
+                "\t",
+                "\x0c",
+                "\u00a0",
+                "\x1c",
+                "\r\n ",
+                "\r\n\r\n\t",
+                "\n ",
+                '"',
+                ";",
+                "X=1",
+                ":",
+                "\\",
+            ]
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["VTIMEZONE", "vtimezone", "VT\u0131MEZONE", "VTIME\r\n ZONE", "VEVENT"]),
+)
+def test_12_the_count_and_the_parser_agree_on_every_begin_line(pieces, name):
+    """Lines built of BEGIN's letters, whitespace, folds, quotes and delimiters: the bounds
+    count as many VTIMEZONEs as icalendar makes (or the parser refuses the file)."""
+    import icalendar
+
+    from feeds.importers import components, unfolded
+
+    begin = "".join(pieces) + ":" + name
+    data = calendar(f"{begin}\r\nTZID:Europe/Brussels\r\nEND:VTIMEZONE\r\n")
+    try:
+        parsed = icalendar.Calendar.from_ical(data)
+    except ValueError:
+        return  # the import reports the file unreadable: nothing is parsed twice
+    made = [component.name for component in parsed.walk()]
+    counted = [found for found, _place in components(unfolded(data)) if found]
+    assert counted == made
 
 
 @pytest.mark.parametrize(
