@@ -372,6 +372,9 @@ def event_status_by_link(*, event: Event, cancelled: bool) -> Event:
 
 
 MANAGE_SALT = "diary.manage"
+# How far the clock of the server that signs a manage link may be behind the one that saved
+# its event (a link is always made after): a link signed longer before is another event's.
+LINK_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def manage_token(event: Event, *, proven: bool = True) -> str:
@@ -408,7 +411,7 @@ def event_for_token(token: str) -> ManageAccess:
     event = Event.objects.filter(uid=data.get("uid")).select_related("organiser").first()
     if event is None:
         raise signing.BadSignature("no such event")
-    if event.created.timestamp() >= signed_at(token) + 1:
+    if event.created.timestamp() >= signed_at(token) + LINK_CLOCK_SKEW.total_seconds():
         # A UID can be given again once its event is deleted (an import takes its source's
         # UID when it is free): a link made before this event was is another event's.
         raise signing.BadSignature("the link is older than the event")

@@ -146,6 +146,34 @@ def test_a_cache_full_of_live_counters_stays_within_its_bound(settings, tmp_path
         assert len(list(tmp_path.glob("*.djcache"))) >= 40
 
 
+def test_an_unreadable_entry_never_fails_a_write(settings, tmp_path, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    with override_settings(CACHES={**settings.CACHES, "shared": small_shared_cache(tmp_path)}):
+        window_count("throttle:anon:2001:db8::1", seconds=60)
+        (tmp_path / "not-an-entry.djcache").write_bytes(b"not a pickle")
+        for n in range(200):
+            window_count(f"throttle:anon:2001:db8::{n:x}", seconds=60)
+        assert len(list(tmp_path.glob("*.djcache"))) <= 60
+
+
+def test_one_worker_culls_at_a_time(settings, tmp_path, time_machine):
+    """Two workers culling at once each deleted their share of live entries: two thirds of
+    the live entries went instead of one third."""
+    import fcntl
+
+    time_machine.move_to(timezone.now(), tick=False)
+    with override_settings(CACHES={**settings.CACHES, "shared": small_shared_cache(tmp_path)}):
+        for n in range(59):
+            window_count(f"throttle:anon:2001:db8::{n:x}", seconds=60)
+        with open(tmp_path / "cull.lock", "ab") as lock:  # another worker is culling
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for n in range(59, 65):
+                window_count(f"throttle:anon:2001:db8::{n:x}", seconds=60)
+            assert len(list(tmp_path.glob("*.djcache"))) == 65
+        window_count("throttle:anon:2001:db8::ffff", seconds=60)
+        assert 40 <= len(list(tmp_path.glob("*.djcache"))) <= 41
+
+
 def test_in_redis_a_counter_keeps_the_expiry_of_its_first_hit(shared_redis, time_machine):
     """Redis keeps its own clock: the key's time to live is set once, at the first hit, and
     counting never renews or drops it."""
