@@ -134,7 +134,7 @@ def begun(line: str) -> str:
     """The component a content line begins, as icalendar names it, or ""."""
     try:
         name, _params, value = Contentline(line).parts()
-    except ValueError:
+    except Exception:  # a line the parser cannot read begins nothing (the parse says why)
         return ""
     return value.upper() if name.upper() == "BEGIN" else ""
 
