@@ -115,19 +115,28 @@ def source_key(path_or_url: str) -> str:
     return str(Path(path_or_url).resolve())
 
 
-def unfolded(data: bytes) -> str:
-    """The file's text as icalendar reads it: decoded, its folded lines joined (RFC 5545
-    3.1), with the parser's own expression."""
-    return UFOLD.sub("", to_unicode(data))
-
-
-def components(text: str) -> Iterator[tuple[str, int]]:
-    """Each line of the unfolded `text` that could begin a component, in order: the name of
-    the component the parser begins there (VEVENT, VTIMEZONE…; "" when the line begins
-    none), and the line's place in `text`. The lines are found with an expression that runs
-    in C (nothing is built for the others), then read by the parser's own code."""
+def components(data: bytes) -> Iterator[tuple[str, int]]:
+    """Each line of the file that could begin a component, in order: the name of the
+    component the parser begins there (VEVENT, VTIMEZONE…; "" when the line begins none),
+    and the line of the file it begins on. Read as icalendar reads the file: decoded, its
+    folded lines joined with the parser's own expression (RFC 5545 3.1), the lines found by
+    an expression that runs in C (nothing is built for the others) and read by the parser's
+    own code. Folds joined lines, so their line breaks are counted back."""
+    raw = to_unicode(data)
+    folds = []  # where each fold was in the unfolded text, and the line breaks it held
+    removed = 0
+    for fold in UFOLD.finditer(raw):
+        folds.append((fold.start() - removed, fold.group().count("\n")))
+        removed += fold.end() - fold.start()
+    text = UFOLD.sub("", raw)
+    line, at, fold = 1, 0, 0
     for match in MAYBE_BEGIN.finditer(text):
-        yield begun(match.group()), match.start()
+        line += text.count("\n", at, match.start())
+        at = match.start()
+        while fold < len(folds) and folds[fold][0] < at:
+            line += folds[fold][1]
+            fold += 1
+        yield begun(match.group()), line
 
 
 def begun(line: str) -> str:
@@ -137,28 +146,6 @@ def begun(line: str) -> str:
     except Exception:  # a line the parser cannot read begins nothing (the parse says why)
         return ""
     return value.upper() if name.upper() == "BEGIN" else ""
-
-
-def vevent_lines(data: bytes) -> list[int]:
-    """The line of the file each VEVENT begins on, in the parser's order (the document's):
-    the n-th is the n-th VEVENT. Folds joined lines, so their line breaks are counted back."""
-    raw = to_unicode(data)
-    folds = []  # where each fold was in the unfolded text, and the line breaks it held
-    removed = 0
-    for fold in UFOLD.finditer(raw):
-        folds.append((fold.start() - removed, fold.group().count("\n")))
-        removed += fold.end() - fold.start()
-    text = UFOLD.sub("", raw)
-    lines, line, at, fold = [], 1, 0, 0
-    for name, place in components(text):
-        line += text.count("\n", at, place)
-        at = place
-        while fold < len(folds) and folds[fold][0] < place:
-            line += folds[fold][1]
-            fold += 1
-        if name == "VEVENT":
-            lines.append(line)
-    return lines
 
 
 def uid_problem(uid: str) -> str:
@@ -387,8 +374,9 @@ def import_calendar(
     """Import every event of an iCalendar file; `progress(done, total)` follows the events
     (a progress bar on a terminal)."""
     report = ImportReport()
-    if reason := too_large(data):
-        report.errors.append(reason)
+    refused, lines = outline(data)
+    if refused:
+        report.errors.append(refused)
         return report
     try:
         calendar = icalendar.Calendar.from_ical(data)
@@ -406,10 +394,10 @@ def import_calendar(
     overrides: dict[str, list[Row]] = defaultdict(list)
     seen: set[str] = set()
     vevents = calendar.walk("VEVENT")
-    lines: list[int | None] = vevent_lines(data)
-    if len(lines) != len(vevents):  # read otherwise than the parser did: no line is certain
-        lines = [None] * len(vevents)
-    for component, line in zip(vevents, lines, strict=True):
+    places: list[int | None] = list(lines)
+    if len(places) != len(vevents):  # read otherwise than the parser did: no line is certain
+        places = [None] * len(vevents)
+    for component, line in zip(vevents, places, strict=True):
         uid = str(component.get("UID", "")).strip()
         if not uid_problem(uid):  # no stored event has another: nor can a query take it
             seen.add(uid)
@@ -486,20 +474,26 @@ def import_calendar(
     return report
 
 
-def too_large(data: bytes) -> str:
-    """Why a file is more than one import may read, from its bytes alone; "" when it is not."""
+def outline(data: bytes) -> tuple[str, list[int]]:
+    """Why a file is more than one import may read, from its text alone ("" when it is not),
+    and the line each of its VEVENTs begins on, in the parser's order (the document's): the
+    n-th is the n-th VEVENT."""
     if len(data) > MAX_BYTES:
-        return f"The file is larger than {MAX_BYTES // 1_000_000} MB: split it."
+        return f"The file is larger than {MAX_BYTES // 1_000_000} MB: split it.", []
     counts: dict[str, int] = defaultdict(int)
+    vevents: list[int] = []
     # Every line that could begin a component counts towards the total, whether it does or
     # not: each costs the parser's reading of it.
-    for total, (name, _place) in enumerate(components(unfolded(data)), start=1):
+    for total, (name, line) in enumerate(components(data), start=1):
         counts[name] += 1
         if name in MAX_COMPONENTS and counts[name] > MAX_COMPONENTS[name]:
-            return f"The file holds more than {MAX_COMPONENTS[name]:,} {name} components: split it."
+            limit = MAX_COMPONENTS[name]
+            return f"The file holds more than {limit:,} {name} components: split it.", []
         if total > MAX_ALL_COMPONENTS:
-            return f"The file holds more than {MAX_ALL_COMPONENTS:,} components: split it."
-    return ""
+            return f"The file holds more than {MAX_ALL_COMPONENTS:,} components: split it.", []
+        if name == "VEVENT":
+            vevents.append(line)
+    return "", vevents
 
 
 def taken_meanwhile(source: str, uids: list[str]) -> dict[str, Event]:
