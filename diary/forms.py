@@ -15,6 +15,25 @@ from diary.models import Event, available_timezones, too_many, validate_agenda_d
 from diary.text import validate_one_line
 
 
+class DateTimeLocalInput(forms.DateTimeInput):
+    """`<input type="datetime-local">`: its value is in the one format HTML allows, whatever
+    the language of the page (a French "02/01/2027 10:00:00" is dropped by the browser)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class HTMLDateInput(forms.DateInput):
+    """`<input type="date">`, valued as HTML requires (ISO) in every language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class DateListField(forms.CharField):
     """A list of dates or local date-times, typed one per line."""
 
@@ -188,13 +207,11 @@ class SubmissionForm(EventDatesForm):
         validators=[validate_one_line],
         help_text=_("Its name, address and area; an editor will add it."),
     )
-    start = forms.DateTimeField(
-        label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    start = forms.DateTimeField(label=_("Starts"), widget=DateTimeLocalInput())
     end = forms.DateTimeField(
         label=_("Ends"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=DateTimeLocalInput(),
     )
     repeat = forms.ChoiceField(
         label=_("Repeats"),
@@ -213,7 +230,7 @@ class SubmissionForm(EventDatesForm):
     repeat_until = forms.DateField(
         label=_("Until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=HTMLDateInput(),
         validators=[validate_agenda_date],
     )
     rdates = DateListField(label=_("Extra dates"), required=False)

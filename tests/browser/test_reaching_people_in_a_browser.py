@@ -118,6 +118,30 @@ def test_the_builder_previews_and_hands_out_the_snippet(live_server, page, progr
     screenshot(page, "embed-builder.png", full_page=True)
 
 
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_the_builders_iframe_snippet_follows_every_choice(
+    live_server, page, page_without_js, programme, language
+):
+    """With JavaScript the snippets change as the partner chooses; the iframe's is what the
+    server writes for the same choices (without JavaScript, the form reloads the page)."""
+    page.goto(f"{live_server.url}/{language}/embed/builder/")
+    page.locator("input[name=category][value=music]").check()
+    page.locator("select[name=theme]").select_option("dark")
+    page.locator("input[name=limit]").fill("8")
+    page.locator("input[name=limit]").dispatch_event("change")
+    iframe = page.locator("#embed-iframe")
+    expect(iframe).to_have_value(re.compile(r"category=music&amp;theme=dark&amp;limit=8"))
+    if language != "en":
+        expect(iframe).to_have_value(re.compile(rf"limit=8&amp;lang={language}\""))
+    chosen = f"?category=music&theme=dark&limit=8&lang={language}"
+    page_without_js.goto(f"{live_server.url}/{language}/embed/builder/{chosen}")
+    served = page_without_js.locator("#embed-iframe").input_value()
+    assert iframe.input_value() == served
+    assert page.locator("#embed-snippet").input_value() == (
+        page_without_js.locator("#embed-snippet").input_value()
+    )
+
+
 def test_the_subscribe_panel_warns_before_a_feed_too_large_for_google(
     live_server, page, programme, settings
 ):
