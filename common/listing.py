@@ -27,13 +27,20 @@ def group_by_day(occurrences: Iterable, since: date | None = None) -> list[tuple
     ]
 
 
-def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dict[str, str]:
-    """An iCal feed (by default the agenda's, for the same selection) as an https link and a
-    webcal:// one, which calendar apps open as a subscription; in the page's language when
-    it is not the site's (`lang=nl`: calendar apps send no Accept-Language of the reader's)."""
+def in_page_language(query: str = "") -> str:
+    """A feed's query string in the page's language when it is not the site's (`lang=nl`:
+    calendar apps send no Accept-Language of the reader's): every link to a feed or an
+    .ics file carries it."""
     language = translation.get_language()
     if language != settings.LANGUAGE_CODE:
-        query = "&".join(filter(None, (query, f"lang={language}")))
+        return "&".join(filter(None, (query, f"lang={language}")))
+    return query
+
+
+def feed_links(request, query: str = "", path: str = "/feeds/events.ics") -> dict[str, str]:
+    """An iCal feed (by default the agenda's, for the same selection) as an https link and a
+    webcal:// one, which calendar apps open as a subscription; in the page's language."""
+    query = in_page_language(query)
     https = request.build_absolute_uri(path) + (f"?{query}" if query else "")
     return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
 

@@ -20,6 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from common.caching import cacheable
 from common.listing import group_by_day
+from diary import runs
 from diary.filters import AgendaFilter, describe, selection
 from diary.models import Occurrence
 from diary.views import filter_choices
@@ -64,13 +65,14 @@ def embed(request):
     look = EmbedLook(request.GET).look()
     params = selection(request.GET, *THEME_PARAMETERS, "lang")
     agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
-    occurrences = list(agenda.qs[: look["limit"]]) if agenda.is_valid() else []
+    occurrences = list(runs.listed(agenda)[: look["limit"]]) if agenda.is_valid() else []
     query = params.urlencode()
     site = request.build_absolute_uri("/").rstrip("/")
     context = {
         "filter": agenda,
         "look": look,
         "site_url": site,
+        "runs": runs.runs_on(agenda, categories=[], shown=0),  # counted, not named
         "days": group_by_day(occurrences, since=agenda.first_day()),
         "selection": describe(agenda) if agenda.is_valid() else "",
         "more_url": site + reverse("diary:agenda") + (f"?{query}" if query else ""),

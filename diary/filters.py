@@ -38,6 +38,18 @@ class WhenChoices:
     ]
 
 
+class KindChoices:
+    """Happenings and runs (diary.runs): a date with a time on its day, or one on for more
+    than a day (`Occurrence.is_run`)."""
+
+    HAPPENING = "happening"
+    RUN = "run"
+    choices = [
+        (HAPPENING, _("Happenings (with a time on their day)")),
+        (RUN, _("Runs (exhibitions, festivals: on for days)")),
+    ]
+
+
 def local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -241,6 +253,9 @@ class AgendaFilter(django_filters.FilterSet):
     )
     family = TrueOnlyFilter(field_name="event__family_friendly", label=_("Family-friendly"))
     pick = TrueOnlyFilter(field_name="event__is_pick", label=_("Editors' picks"))
+    kind = django_filters.ChoiceFilter(
+        choices=KindChoices.choices, method="filter_kind", label=_("Kind"), empty_label=None
+    )
 
     class Meta:
         model = Occurrence
@@ -271,6 +286,14 @@ class AgendaFilter(django_filters.FilterSet):
             return queryset  # dates typed after choosing a preset say what the person wants
         start, end = when_window(value, self.now)
         return queryset.filter(ends_after(start), start__lt=end)
+
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(is_run=value == KindChoices.RUN)
+
+    @property
+    def kind_chosen(self) -> bool:
+        """Whether the selection names a `kind`: then a list shows exactly that (diary.runs)."""
+        return bool(getattr(self.form, "cleaned_data", {}).get("kind"))
 
     @property
     def dates_chosen(self) -> bool:
@@ -304,12 +327,27 @@ class AgendaFilter(django_filters.FilterSet):
 
     @property
     def error_messages(self) -> list[str]:
-        """One readable sentence per bad parameter, naming it."""
+        """One readable sentence per bad parameter, naming it as the URL does (feeds)."""
         messages = []
         for name, errors in self.form.errors.items():
             for error in errors:
                 messages.append(f"{name}: {error}")
         return messages
+
+    @property
+    def labelled_errors(self) -> list[str]:
+        """One sentence per bad parameter, naming it as the page's form does, in the page's
+        language ("Lieu : « Flag » ne fait pas partie des choix.")."""
+        return [
+            _("%(parameter)s: %(error)s")
+            % {"parameter": self.form.fields[name].label if name in self.form.fields else name,
+               "error": error}
+            for name, errors in self.form.errors.items()
+            for error in errors
+        ]  # fmt: skip
+
+
+KINDS_DESCRIBED = {KindChoices.HAPPENING: _("happenings"), KindChoices.RUN: _("runs")}
 
 
 def describe(agenda: AgendaFilter) -> str:
@@ -322,6 +360,8 @@ def describe(agenda: AgendaFilter) -> str:
     ]
     if data.get("when"):
         parts.append(str(dict(WhenChoices.choices)[data["when"]]).lower())
+    if data.get("kind"):
+        parts.append(str(KINDS_DESCRIBED[data["kind"]]))
     parts += [
         str(label)
         for name, label in (

@@ -31,6 +31,7 @@ from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFit
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from common.translation import CODES
 from diary.text import validate_one_line
 
 logger = logging.getLogger(__name__)
@@ -338,6 +339,7 @@ def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) 
     deleted events or forgotten ones (diary.sharing). Files younger than `older_than` stay:
     a submission may be saving with one right now."""
     from diary.models import Article, Event
+    from diary.sharing import sharing_name
     from venues.models import Venue
 
     now = now or timezone.now()
@@ -345,6 +347,10 @@ def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) 
     for model, field in ((Event, "image"), (Event, "sharing_image"), (Article, "image"),
                          (Venue, "image")):  # fmt: skip
         referenced |= set(model.objects.exclude(**{field: ""}).values_list(field, flat=True))
+    referenced |= {  # each sharing picture's siblings in the other languages
+        sharing_name(name, code) for name in list(referenced) if name.startswith("sharing/")
+        for code in CODES
+    }  # fmt: skip
     for change in Event.objects.filter(pending_change__isnull=False).values_list(
         "pending_change", flat=True
     ):

@@ -241,7 +241,7 @@ SHOWN_FIELDS = {
     Language: {"code"},
 }  # fmt: skip
 # Those whose names an event's search text holds (Event.search_text_refresh).
-SEARCHED = (Venue, Category)
+SEARCHED = (Venue, Municipality, Category)
 # Those an event's sharing picture names or is coloured by (diary.sharing).
 DRAWN = (Venue, Municipality, Category)
 # Kept out of the comparison: bookkeeping no page shows.
@@ -303,14 +303,14 @@ def shown_object_deleting(sender, instance, **kwargs) -> None:
 
 
 def search_texts_refresh(events) -> None:
-    """Write the search text of `events` again, in batches (their venue or category was
-    renamed)."""
-    named = events.select_related("venue", "category").only(
+    """Write the search text of `events` again, in batches (their venue, area or category
+    was renamed)."""
+    named = events.select_related("venue__municipality", "category").only(
         *columns("title", "summary"),
         "search_text",
         *(
             f"{related}__{column}"
-            for related in ("venue", "category")
+            for related in ("venue", "venue__municipality", "category")
             for column in columns("name")
         ),
     )

@@ -740,11 +740,12 @@ class Event(images.Pictured):
         return proposed
 
     def search_text_refresh(self) -> None:
-        """What `q` searches: title, summary, venue and category names in every language, one
-        per line, as `searchable` folds them (diary.journal calls this when a venue or
-        category is renamed)."""
+        """What `q` searches: title, summary, venue, area (municipality) and category names
+        in every language, one per line, as `searchable` folds them (diary.journal calls
+        this when a venue, an area or a category is renamed)."""
         texts = [getattr(self, column) for column in columns("title", "summary")]
-        for related in (self.venue, self.category):
+        area = self.venue.municipality if self.venue else None
+        for related in (self.venue, area, self.category):
             if related:
                 texts += dict.fromkeys(getattr(related, column) for column in columns("name"))
         self.search_text = searchable("\n".join(text for text in texts if text))
@@ -886,6 +887,11 @@ class Submission(Event):
 images.sized(Event)
 
 
+# A date longer than this is a run (`Occurrence.is_run`): a day, and the hour a day gains
+# when the clocks go back.
+RUN_LONGER_THAN = timedelta(hours=25)
+
+
 class Occurrence(models.Model):
     """One dated instance of an event, materialised so every agenda question is a range query.
 
@@ -901,9 +907,10 @@ class Occurrence(models.Model):
     all_day = models.BooleanField(_("all day"), default=False)
     # A copy of the event's publication, kept by Event.save(), for the indexes below.
     published = models.BooleanField(default=False, editable=False)
-    # Listed on every day it covers (all day, or longer than a day: an exhibition), where a
-    # concert ending after midnight belongs to its evening; kept by `spans_days_of`.
-    spans_days = models.BooleanField(default=False, editable=False)
+    # A run (an exhibition, a festival: on for more than a day), not a happening (a concert
+    # at 20:00, a market all Saturday, a party until 04:00): lists show the happenings and
+    # group the runs that are on; the month lists a run once. Kept by `is_run_of`.
+    is_run = models.BooleanField(default=False, editable=False)
 
     objects = OccurrenceQuerySet.as_manager()
 
@@ -918,7 +925,7 @@ class Occurrence(models.Model):
         indexes = [
             # The agenda in order (a page of it), and date-range counts from the index alone.
             models.Index(
-                fields=["start", "end", "event", "published", "spans_days"],
+                fields=["start", "end", "event", "published", "is_run"],
                 condition=Q(published=True),
                 # PostgreSQL: a page's ids from the index alone (SQLite's indexes hold them).
                 include=["id"],
@@ -930,11 +937,11 @@ class Occurrence(models.Model):
                 condition=Q(published=True),
                 name="occurrence_public_end",
             ),
-            # The few long dates a month grid spreads over its days.
+            # The runs: the few long dates a list groups and a month shows apart.
             models.Index(
-                fields=["start", "end", "published", "spans_days"],
-                condition=Q(published=True, spans_days=True),
-                name="occurrence_public_spans",
+                fields=["start", "end", "published", "is_run"],
+                condition=Q(published=True, is_run=True),
+                name="occurrence_public_runs",
             ),
         ]
         constraints = [
@@ -951,9 +958,10 @@ class Occurrence(models.Model):
         return self.event.get_absolute_url()
 
     @staticmethod
-    def spans_days_of(start: datetime, end: datetime, all_day: bool) -> bool:
-        """Whether a date is listed on every day it covers (`spans_days`)."""
-        return all_day or end - start > timedelta(days=1)
+    def is_run_of(start: datetime, end: datetime) -> bool:
+        """Whether a date is a run (`is_run`): on for more than a day. Over RUN_LONGER_THAN,
+        so that an all-day date on the day the clocks go back (25 hours) is one day."""
+        return end - start > RUN_LONGER_THAN
 
 
 class Weekday(models.IntegerChoices):

@@ -15,7 +15,9 @@ from PIL import Image, ImageDraw, ImageFont
 FONTS = Path(__file__).resolve().parent / "fonts"
 SIZE = (960, 640)
 WIDE = (960, 540)  # a story's: its card is 16:9
-# A colour per category (the demo's, and any city's first ones), and one for the rest.
+# A colour per category (the demo's, and any city's first ones), and one for the rest. Each
+# carries white text (a card's name, a poster's title) at WCAG AA's 4.5:1 at least
+# (tests/diary/test_pictured.py measures it).
 COLOURS = {
     "music": "#1d3557",
     "exhibition": "#6a4c93",
@@ -23,18 +25,18 @@ COLOURS = {
     "dance": "#c9184a",
     "film": "#212529",
     "talk": "#005f73",
-    "festival": "#e85d04",
-    "family": "#2a9d8f",
-    "food-drink": "#bc6c25",
+    "festival": "#b04a00",
+    "family": "#1f7a70",
+    "food-drink": "#97561d",
     "market": "#606c38",
     "nightlife": "#3c096c",
     "sport": "#0077b6",
     "guided-tour": "#386641",
     "workshop": "#7f5539",
     # The magazine's sections (Article.Section), for its stories without a picture.
-    "urban-life": "#0a9396",
+    "urban-life": "#08737a",
     "culture-creativity": "#ae2012",
-    "discover-meet": "#ca6702",
+    "discover-meet": "#9e5100",
     "europolitan-trends": "#264653",
 }
 OTHER = "#343a40"
@@ -96,15 +98,24 @@ def poster(*, title: str, label: str, ground: str, key: str, size: tuple[int, in
 SHARING_SIZE = (1200, 630)
 
 
-def sharing_card(*, title: str, when: str, where: str, category: str, mark: str) -> bytes:
+def sharing_card(
+    *, title: str, when: str, where: str, category: str, mark: str, status: str = ""
+) -> bytes:
     """The picture a link to an event shows where it is shared (Open Graph), for an event
-    without one of its own: its title, date and place on its category's colour, and the
-    magazine's mark."""
+    without one of its own: its title, date and place on its category's colour, the
+    magazine's mark, and its status (Cancelled) when it is not on as planned."""
     image = Image.new("RGB", SHARING_SIZE, colour(category))
     draw = ImageDraw.Draw(image, "RGBA")
     width, height = SHARING_SIZE
     draw.rectangle((0, 0, width, 96), fill=(0, 0, 0, 90))
     draw.text((64, 26), mark, font=font(40, bold=True), fill="white")
+    if status:
+        band = font(40, bold=True)
+        label = status.upper()
+        right = width - 64
+        left = right - draw.textlength(label, font=band) - 48
+        draw.rectangle((left, 16, right, 80), fill="white")
+        draw.text((left + 24, 26), label, font=band, fill=colour(category))
     title_font = font(68, bold=True)
     for number, line in enumerate(wrapped(title, title_font, width - 128, lines=3)):
         draw.text((64, 140 + number * 86), line, font=title_font, fill="white")

@@ -15,6 +15,7 @@ from functools import reduce
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 
+from common.translation import columns
 from diary.models import Article, Event
 
 LIMIT = 5
@@ -78,7 +79,10 @@ def related_articles(event: Event, *, limit: int = LIMIT, today: date | None = N
         )
         results = results + list(by_tags)
         taken |= {article.pk for article in results}
-    words = significant_words(f"{event.title} {event.summary}")
+    # The event's words in every language, in one fixed order: its page in French, Dutch
+    # or English shows the same stories.
+    texts = (getattr(event, column) or "" for column in columns("title", "summary"))
+    words = significant_words(" ".join(texts))
     if len(results) < limit and words:
         results = results + list(
             _by_words(visible.exclude(pk__in=taken), words)[: limit - len(results)]

@@ -93,7 +93,7 @@ def occurrences_materialise(*, event: Event, now: datetime | None = None) -> Mat
         instance = wanted.get(start)
         if instance and (occurrence.end, occurrence.all_day) != (instance.end, event.all_day):
             occurrence.end, occurrence.all_day = instance.end, event.all_day
-            occurrence.spans_days = Occurrence.spans_days_of(start, instance.end, event.all_day)
+            occurrence.is_run = Occurrence.is_run_of(start, instance.end)
             changed.append(occurrence)
     new = [
         _occurrence(event, instance) for start, instance in wanted.items() if start not in existing
@@ -101,7 +101,7 @@ def occurrences_materialise(*, event: Event, now: datetime | None = None) -> Mat
     if stale:
         Occurrence.objects.filter(pk__in=stale).delete()
     if changed:
-        Occurrence.objects.bulk_update(changed, ["end", "all_day", "spans_days"])
+        Occurrence.objects.bulk_update(changed, ["end", "all_day", "is_run"])
     Occurrence.objects.bulk_create(new)
     return MaterialiseResult(created=len(new), updated=len(changed), deleted=len(stale))
 
@@ -113,7 +113,7 @@ def _occurrence(event: Event, instance) -> Occurrence:
         start=instance.start,
         end=instance.end,
         all_day=event.all_day,
-        spans_days=Occurrence.spans_days_of(instance.start, instance.end, event.all_day),
+        is_run=Occurrence.is_run_of(instance.start, instance.end),
         published=event.is_published,
     )
 

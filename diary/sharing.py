@@ -1,15 +1,18 @@
-"""Links that hand an event to other services: calendars, and sharing."""
+"""An event handed to others: links that add it to a calendar or share it, and the
+pictures a shared link shows (one per language)."""
 
 import hashlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import formats, timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext
 
+from common.translation import CODES
 from diary import images, posters
 from diary.models import Event, Occurrence
 
@@ -67,42 +70,61 @@ def share_links(title: str, url: str) -> list[tuple[str, str]]:
     ]
 
 
-def sharing_card_text(event: Event) -> dict[str, str]:
-    """What an event's sharing picture says, in the language of its texts: its title, its
-    (first) date, its place, and the magazine's mark."""
-    with translation.override(event.text_language):
-        start = timezone.localtime(event.start, event.tzinfo)
-        when = formats.date_format(start, "l j F Y" if event.all_day else "l j F Y, H:i")
-        if event.is_recurring:
-            when = gettext("From %(date)s") % {"date": when}
+def sharing_card_text(event: Event, language: str, shown: Occurrence | None) -> dict[str, str]:
+    """What an event's sharing picture says in `language`: its title, the date `shown` (its
+    next, so a running exhibition's card does not give the day it opened), its place, its
+    status when it is not on as planned, and the magazine's mark."""
+    with translation.override(language):
+        start = timezone.localtime(shown.start if shown else event.start, event.tzinfo)
+        if shown and shown.is_run:
+            last = timezone.localtime(shown.end, event.tzinfo) - timedelta(days=shown.all_day)
+            when = f"{formats.date_format(start, 'j F')} – {formats.date_format(last, 'j F Y')}"
+        else:
+            when = formats.date_format(start, "l j F Y" if event.all_day else "l j F Y, H:i")
+            if event.is_recurring:
+                when = gettext("From %(date)s") % {"date": when}
         return {
-            "title": event.own_title,
+            "title": event.title,
             "when": when,
             "where": event.location_text,
             "category": event.category.slug if event.category_id else "",
+            "status": "" if event.status == Event.Status.SCHEDULED else event.get_status_display(),
             "mark": gettext("Event Diary"),
         }
 
 
-def sharing_image_refresh(event: Event) -> None:
-    """Draw the picture a shared link to the event shows (Open Graph), when what it says
-    changed: a file named after its text, so a save that changes none of it draws nothing,
-    and the one it replaces is deleted. An event with a picture of its own shares that one
-    and needs none. Called by services.event_save; never on a request."""
+def sharing_name(name: str, language: str) -> str:
+    """The sharing picture `name` (the site's language) in `language`: a file beside it."""
+    if not name or language == settings.LANGUAGE_CODE:
+        return name
+    return name.removesuffix(".jpg") + f".{language}.jpg"
+
+
+def sharing_image_refresh(event: Event, *, now: datetime | None = None) -> None:
+    """Draw the pictures a shared link to the event shows (Open Graph), one per language,
+    when what they say changed: files named after their texts, so a save that changes none
+    of it draws nothing, and those they replace are deleted. An event with a picture of its
+    own shares that one and needs none. Called by services.event_save and by
+    `sharing_images_draw` (daily: the next date moves on); never on a request."""
     wanted = ""
     if not event.image:
-        text = sharing_card_text(event)
-        digest = hashlib.sha1(repr(sorted(text.items())).encode()).hexdigest()[:16]
+        shown = event.occurrences.upcoming(now).order_by("start").first()
+        texts = {code: sharing_card_text(event, code, shown) for code in CODES}
+        digest = hashlib.sha1(repr(sorted(texts.items())).encode()).hexdigest()[:16]
         wanted = f"sharing/{event.pk}-{digest}.jpg"
-        if not default_storage.exists(wanted):
-            default_storage.save(wanted, ContentFile(posters.sharing_card(**text)))
+        for code, text in texts.items():
+            if not default_storage.exists(sharing_name(wanted, code)):
+                default_storage.save(
+                    sharing_name(wanted, code), ContentFile(posters.sharing_card(**text))
+                )
     replaced = event.sharing_image.name
     if replaced == wanted:
         return
     Event.objects.filter(pk=event.pk).update(sharing_image=wanted)
     event.sharing_image.name = wanted
     if replaced:
-        default_storage.delete(replaced)
+        for code in CODES:
+            default_storage.delete(sharing_name(replaced, code))
 
 
 def sharing_images_forget(events) -> int:
@@ -126,7 +148,7 @@ def sharing_images_draw(*, now: datetime | None = None) -> int:
     drawn = 0
     for event in waiting.iterator(chunk_size=500):
         before = event.sharing_image.name
-        sharing_image_refresh(event)
+        sharing_image_refresh(event, now=now)
         drawn += event.sharing_image.name != before
     return drawn
 
@@ -142,5 +164,6 @@ def shared_picture(event: Event) -> tuple[str, int | None, int | None]:
     if event.image:
         return event.image.url, None, None
     if event.sharing_image:
-        return event.sharing_image.url, *posters.SHARING_SIZE
+        name = sharing_name(event.sharing_image.name, translation.get_language())
+        return default_storage.url(name), *posters.SHARING_SIZE
     return "", None, None

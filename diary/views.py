@@ -3,7 +3,6 @@
 import calendar as pycalendar
 import logging
 from datetime import date, datetime, timedelta
-from itertools import accumulate, islice
 
 from django.core.cache import cache
 from django.db import connection
@@ -20,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from common.caching import cacheable
 from common.listing import IdsFirstPaginator, feed_links, group_by_day, page_number
 from common.translation import in_any_language, named
-from diary import recurrence
+from diary import recurrence, runs
 from diary.cache import remembered_as
 from diary.filters import (
     AgendaFilter,
@@ -47,6 +46,7 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 40
 COUNT_UP_TO = 1000  # "More than 1000 dates": a count that stops there, whatever the city holds
 MONTH_SHOWN = 3  # dates a month grid lists in a day; the rest are a link to that day
+MONTH_RUNS_SHOWN = 12  # runs listed beside a month's grid; the rest are a link
 PICKS_SHOWN = 4  # editors' picks the agenda opens with
 # The picks' dates read to find PICKS_SHOWN events: a pick on every evening of the week
 # takes seven of them.
@@ -101,16 +101,22 @@ def agenda(request):
         query = chosen.urlencode()
         return redirect(reverse("diary:agenda") + (f"?{query}" if query else ""))
     agenda = AgendaFilter(request.GET, queryset=Occurrence.objects.public().listed())
-    paginator = IdsFirstPaginator(agenda.qs, PAGE_SIZE, count_up_to=COUNT_UP_TO, narrow=True)
+    # A selection with a bad value lists nothing: every date, as if nothing had been asked,
+    # would read as its answer. The message says what to correct.
+    dates = runs.listed(agenda) if agenda.is_valid() else agenda.queryset.none()
+    paginator = IdsFirstPaginator(dates, PAGE_SIZE, count_up_to=COUNT_UP_TO, narrow=True)
     page = paginator.get_page(request.GET.get("page"))
     query = selection_query(request)
     selected = request.GET.copy()
     if agenda.dates_chosen:
         selected.pop("when", None)  # the form shows what applies: the dates
+    choices = filter_choices()
     context = {
         "filter": agenda,
         "selected": selected,
+        "suggested_venues": suggested_venues(agenda),
         "page": page,
+        "runs": runs.runs_on(agenda, choices["categories"]) if page.number == 1 else None,
         "picks": week_picks(agenda, query) if page.number == 1 else [],
         "picks_query": selection_query(request, "when", "start", "end", "pick"),
         "days": group_by_day(page.object_list, since=agenda.first_day()),
@@ -120,7 +126,7 @@ def agenda(request):
     if is_htmx(request):
         response = render(request, "diary/_results.html", context)
     else:
-        response = render(request, "diary/agenda.html", context | filter_choices())
+        response = render(request, "diary/agenda.html", context | choices)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -159,6 +165,24 @@ def week_picks(agenda: AgendaFilter, query: str) -> list[Occurrence]:
 
 
 VENUE_OPTIONS = 20
+VENUES_SUGGESTED = 5
+
+
+def suggested_venues(agenda: AgendaFilter) -> list[tuple[str, str]]:
+    """For a `venue` that names none ("Flag"), the venues whose names hold it, each with
+    the agenda's address for the same selection at that venue: (name, URL)."""
+    if "venue" not in agenda.form.errors:
+        return []
+    typed = [value.strip() for value in agenda.data.getlist("venue") if len(value.strip()) >= 2]
+    if not typed:
+        return []
+    holding = Venue.objects.filter(in_any_language("name", "icontains", typed[0]))
+    suggestions = []
+    for slug, name in named(holding)[:VENUES_SUGGESTED]:
+        query = selection(agenda.data)
+        query.setlist("venue", [slug])
+        suggestions.append((name, reverse("diary:agenda") + "?" + query.urlencode()))
+    return suggestions
 
 
 @cacheable
@@ -186,19 +210,18 @@ def month_start(value: str | None) -> date:
     return first
 
 
-def day_number(field: str, midnights: list[datetime], lookup: str = "lt") -> Case:
+def day_number(field: str, midnights: list[datetime]) -> Case:
     """Which of the days between `midnights` a moment falls on, as a number from 0 (any
     moment before the first day counts as the first, any after the last as the last): a
     balanced CASE, so that a row is placed in five comparisons, not one per day, and without
-    a time-zone function per row (SQLite calls Python for each). `lookup` "lte" places a
-    moment that is a midnight on the day it ends (an end), "lt" on the day it begins."""
+    a time-zone function per row (SQLite calls Python for each)."""
 
     def between(low: int, high: int):
         if low == high:
             return Value(low)
         middle = (low + high + 1) // 2
         return Case(
-            When(**{f"{field}__{lookup}": midnights[middle]}, then=between(low, middle - 1)),
+            When(**{f"{field}__lt": midnights[middle]}, then=between(low, middle - 1)),
             default=between(middle, high),
         )
 
@@ -206,26 +229,24 @@ def day_number(field: str, midnights: list[datetime], lookup: str = "lt") -> Cas
 
 
 def month_days(agenda: AgendaFilter, first: date, last: date) -> dict[date, tuple[list, int]]:
-    """Each day of [first, last] with its first MONTH_SHOWN dates of the selection and how
-    many there are in all, however many the month holds. A date is listed on its start day,
-    and one that spans days (all day, or over a day: an exhibition) on every day it covers;
-    a concert ending after midnight belongs to its evening. Three queries:
+    """Each day of [first, last] with its first MONTH_SHOWN happenings of the selection and
+    how many there are in all, however many the month holds. A happening is listed on the
+    day it begins (a concert ending after midnight belongs to its evening); runs are shown
+    beside the grid, once each (diary.runs). Two queries:
 
-    - the other dates, counted and ranked per day by the database (a window), read from the
-      index's range of the month alone;
-    - the long ones, as the numbers of their first and last days, spread here;
+    - the month's happenings, counted and ranked per day by the database (a window), read
+      from the index's range of the month alone;
     - only the dates shown are loaded whole.
     """
     agenda.is_valid()  # filter_queryset reads the cleaned selection (an invalid part is left out)
     base = agenda.queryset.order_by()
     midnights = [local_midnight(first + timedelta(days=n)) for n in range((last - first).days + 2)]
     # The month's bounds come first: SQLite ranges over the first bound it is given on an
-    # index (the selection's own is a year earlier, for the long dates).
-    within = base.filter(start__gte=midnights[0], start__lt=midnights[-1], spans_days=False)
-    day = day_number("start", midnights)
-    short = (
+    # index (the selection's own is a year earlier, for the runs).
+    within = base.filter(start__gte=midnights[0], start__lt=midnights[-1], is_run=False)
+    ranked = (
         agenda.filter_queryset(within)
-        .annotate(day=day)
+        .annotate(day=day_number("start", midnights))
         .annotate(
             place=Window(RowNumber(), partition_by=F("day"), order_by=(F("start"), F("pk"))),
             total=Window(Count("pk"), partition_by=F("day")),
@@ -234,36 +255,18 @@ def month_days(agenda: AgendaFilter, first: date, last: date) -> dict[date, tupl
         .values_list("day", "total", "pk")
     )
     totals: dict[int, int] = {}
-    candidates: dict[int, list[int]] = {}
-    for n, total, pk in short:
+    shown: dict[int, list[int]] = {}
+    for n, total, pk in ranked:
         totals[n] = total
-        candidates.setdefault(n, []).append(pk)
-    # The long dates, earliest first: a day counts the spans over it (a running sum of where
-    # they begin and end) and lists the first few of them, which come early in that order.
-    spans = list(
-        agenda.filter_queryset(base.filter(spans_days=True))
-        .order_by("start", "pk")
-        .values_list(day_number("start", midnights), day_number("end", midnights, "lte"), "pk")
-    )
-    length = len(midnights) - 1
-    changes = [0] * (length + 1)
-    for begin, end, _pk in spans:
-        if begin <= end:
-            changes[begin] += 1
-            changes[end + 1] -= 1
-    for n, over in enumerate(accumulate(changes[:length])):
-        if over:
-            totals[n] = totals.get(n, 0) + over
-            covering = (pk for begin, end, pk in spans if begin <= n <= end)
-            candidates.setdefault(n, []).extend(islice(covering, MONTH_SHOWN))
-    loaded = base.filter(pk__in=[pk for pks in candidates.values() for pk in pks])
+        shown.setdefault(n, []).append(pk)
+    loaded = base.filter(pk__in=[pk for pks in shown.values() for pk in pks])
     loaded = {occurrence.pk: occurrence for occurrence in loaded}
     return {
         first + timedelta(days=n): (
-            sorted((loaded[pk] for pk in pks), key=lambda o: (o.start, o.pk))[:MONTH_SHOWN],
+            sorted((loaded[pk] for pk in pks if pk in loaded), key=lambda o: (o.start, o.pk)),
             totals[n],
         )
-        for n, pks in candidates.items()
+        for n, pks in shown.items()
     }
 
 
@@ -277,7 +280,10 @@ def agenda_month(request):
         params.pop(name, None)
     params["start"], params["end"] = first.isoformat(), last.isoformat()
     agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_day_lists())
-    by_day = month_days(agenda, first, last)
+    by_day, month_runs = {}, None
+    if agenda.is_valid():  # a bad value shows nothing, as on the agenda
+        by_day = month_days(agenda, first, last)
+        month_runs = runs.runs_on(agenda, filter_choices()["categories"], shown=MONTH_RUNS_SHOWN)
     weeks = []
     for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month):
         cells = []
@@ -295,6 +301,7 @@ def agenda_month(request):
             "filter": agenda,
             "month": first,
             "weeks": weeks,
+            "runs": month_runs,
             "query": query,
             "previous_month": previous_month,
             "next_month": next_month,

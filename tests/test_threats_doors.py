@@ -283,6 +283,7 @@ BAD_VALUES = {
     "accessible": "maybe",
     "family": "maybe",
     "pick": "maybe",
+    "kind": "exhibition",
     "lang": "xx",
 }
 

@@ -347,7 +347,7 @@ def test_a_repeatable_parameter_takes_at_most_fifty_values(client, name):
 def test_the_agenda_page_names_a_parameter_given_too_many_values(client):
     query = "&".join(f"tag=t{n}" for n in range(51))
     response = client.get(f"/?{query}")
-    assert "tag: Give at most 50 values." in response.content.decode()
+    assert "Tag: Give at most 50 values." in response.content.decode()
 
 
 def test_an_ordering_field_repeated_is_sorted_by_once(client, monkeypatch):

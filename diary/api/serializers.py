@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from common.translation import CODES, active_language, to_attribute, translations
 from diary import duplicates, recurrence, services
+from diary.filters import KindChoices
 from diary.models import (
     MAX_LANGUAGES,
     MAX_TAGS,
@@ -103,12 +104,20 @@ class OccurrenceSerializer(LinksMixin, serializers.ModelSerializer):
     event = EventSummarySerializer(read_only=True)
     status = serializers.CharField(source="event.status", read_only=True)
     venue = VenueSummarySerializer(source="event.venue", read_only=True, allow_null=True)
+    kind = serializers.SerializerMethodField(
+        help_text="`happening` (a time on its day) or `run` (on for more than a day: an "
+        "exhibition, a festival); the `kind` parameter selects one."
+    )
     url = serializers.SerializerMethodField()
     ics_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Occurrence
-        fields = ["id", "event", "start", "end", "all_day", "status", "venue", "url", "ics_url"]
+        fields = ["id", "event", "start", "end", "all_day", "kind", "status", "venue", "url",
+                  "ics_url"]  # fmt: skip
+
+    def get_kind(self, occurrence: Occurrence) -> str:
+        return KindChoices.RUN if occurrence.is_run else KindChoices.HAPPENING
 
     def get_url(self, occurrence: Occurrence) -> str:
         return self.event_url(occurrence.event)

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from common.listing import in_page_language
 from common.translation import IN_LANGUAGE, active_language, shown_language, translated
 from diary import images, posters, rows
 from diary.models import Event, Occurrence
@@ -27,10 +28,10 @@ def time_range(occurrence: Occurrence) -> str:
     """How an occurrence's time reads in a list of one day: 19:00–21:00, All day, …"""
     start, end = timezone.localtime(occurrence.start), timezone.localtime(occurrence.end)
     if occurrence.all_day:
-        last_day = (end - timedelta(days=1)).date()
-        if last_day <= start.date():
+        if last_day(occurrence) <= start.date():
             return _("All day")
-        return _("Until %(day)s") % {"day": formats.date_format(last_day, str(DAY_MONTH))}
+        day = formats.date_format(last_day(occurrence), str(DAY_MONTH))
+        return _("Until %(day)s") % {"day": day}
     if end <= start:
         return formats.time_format(start, "H:i")
     if end.date() != start.date():
@@ -40,15 +41,28 @@ def time_range(occurrence: Occurrence) -> str:
     return f"{formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
 
 
+def last_day(occurrence: Occurrence):
+    """The local day an occurrence ends on (an all-day one's end is the midnight after)."""
+    end = timezone.localtime(occurrence.end)
+    return (end - timedelta(days=1)).date() if occurrence.all_day else end.date()
+
+
+@register.filter
+def run_dates(occurrence: Occurrence) -> str:
+    """A run's days, short: 12 Dec – 10 Jan (diary.runs)."""
+    pattern = str(DAY_MONTH)
+    first = formats.date_format(timezone.localtime(occurrence.start), pattern)
+    return f"{first} – {formats.date_format(last_day(occurrence), pattern)}"
+
+
 @register.filter
 def date_range(occurrence: Occurrence) -> str:
     """An occurrence's dates in full, for an event page: Tue 1 Dec 2026, 19:00–21:00."""
     start = timezone.localtime(occurrence.start)
     day = formats.date_format(start, str(SHORT_DATE))
     if occurrence.all_day:
-        last_day = (timezone.localtime(occurrence.end) - timedelta(days=1)).date()
-        if last_day > start.date():
-            return f"{day} – {formats.date_format(last_day, str(SHORT_DATE))}"
+        if last_day(occurrence) > start.date():
+            return f"{day} – {formats.date_format(last_day(occurrence), str(SHORT_DATE))}"
         return day
     return f"{day}, {time_range(occurrence)}"
 
@@ -66,6 +80,14 @@ def price(event: Event) -> str:
     if event.price_min is not None:
         return euros(event.price_min)
     return ""
+
+
+@register.filter
+def feed_in_page_language(url: str) -> str:
+    """A feed's or an .ics file's address in the page's language (common.listing)."""
+    path, _sep, query = str(url).partition("?")
+    query = in_page_language(query)
+    return f"{path}?{query}" if query else path
 
 
 @register.filter

@@ -82,6 +82,21 @@ def test_an_occurrence_carries_what_design_md_promises(api):
     assert row["ics_url"] == f"http://testserver/events/{event.slug}.ics"
 
 
+def test_occurrences_say_their_kind_and_the_kind_parameter_selects_one(api):
+    EventFactory(title="Concert", start=local(2026, 12, 1, 19))
+    EventFactory(title="Market", start=local(2026, 12, 2), end=local(2026, 12, 3), all_day=True)
+    EventFactory(title="Show", start=local(2026, 12, 1), end=local(2026, 12, 20), all_day=True)
+
+    def kinds(query: str = "") -> dict[str, str]:
+        rows = api.get(f"/api/v1/occurrences/?start=2026-12-01{query}").json()["results"]
+        return {row["event"]["title"]: row["kind"] for row in rows}
+
+    assert kinds() == {"Concert": "happening", "Market": "happening", "Show": "run"}
+    assert kinds("&kind=run") == {"Show": "run"}
+    assert kinds("&kind=happening") == {"Concert": "happening", "Market": "happening"}
+    assert api.get("/api/v1/occurrences/?kind=exhibition").status_code == 400
+
+
 def test_an_occurrence_without_venue_says_null(api):
     EventFactory(venue=None, online_url="https://stream.example")
     [row] = api.get("/api/v1/occurrences/").json()["results"]
@@ -169,11 +184,21 @@ def test_a_bad_parameter_is_a_400_naming_it(api, query, field):
     ],
 )
 def test_the_api_and_the_agenda_page_return_the_same_occurrences(api, client, query):
+    """The page lists the happenings and groups the runs (diary.runs); the API lists both
+    unless `kind` is given, and with it gives exactly what the page lists."""
     demo_city_seed(events=120, venues=18, seed=9)
-    page = client.get(f"/?{query}").context["page"]
-    results = api.get(f"/api/v1/occurrences/?{query}&page_size=100").json()
-    assert results["count"] == page.paginator.count
-    assert [row["id"] for row in results["results"][: len(page)]] == [o.pk for o in page]
+    listed = client.get(f"/?{query}").context
+    for kind, page in (("happening", listed["page"]), ("run", None)):
+        if page is None:
+            page = client.get(f"/?{query}&kind={kind}").context["page"]
+        results = api.get(f"/api/v1/occurrences/?{query}&kind={kind}&page_size=100").json()
+        assert results["count"] == page.paginator.count
+        assert [row["id"] for row in results["results"][: len(page)]] == [o.pk for o in page]
+        if kind == "run":
+            runs = {row["event"]["id"] for row in results["results"]}
+            assert listed["runs"].total == len(runs)
+    both = api.get(f"/api/v1/occurrences/?{query}").json()["count"]
+    assert both == listed["page"].paginator.count + page.paginator.count
 
 
 def test_the_events_list_is_the_events_of_the_matching_occurrences(api):

@@ -1,8 +1,11 @@
 """The agenda on partner sites: /embed/ may be framed anywhere, nothing else may; its look
 takes validated values only; it sets no cookie; the builder hands out the snippet."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import CategoryFactory, EventFactory, VenueFactory
 
@@ -95,7 +98,7 @@ def test_the_embed_runs_a_constant_number_of_queries(client, django_assert_max_n
     from django.core.cache import cache
 
     cache.clear()
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         assert client.get("/embed/?limit=50").status_code == 200
 
 
@@ -128,3 +131,16 @@ def test_the_builder_gives_the_snippet_for_the_selection_and_look(client, settin
 def test_the_builders_snippet_cannot_carry_markup(client):
     response = client.get(reverse("diary:embed-builder"), {"q": '"><script>alert(1)</script>'})
     assert "<script>alert" not in response.content.decode()
+
+
+def test_the_embed_lists_happenings_and_counts_the_runs_on_with_a_link(client):
+    soon = timezone.now() + timedelta(days=1)
+    EventFactory(title="Concert", start=soon, end=soon + timedelta(hours=2))
+    EventFactory(title="Exhibition", start=soon, end=soon + timedelta(days=20))
+    html = client.get("/embed/?layout=compact").content.decode()
+    assert "Concert" in html and "Exhibition" not in html
+    assert "Also on: 1 exhibition, festival or other run" in html
+    assert 'href="http://testserver/?layout=compact&amp;kind=run"' not in html  # no look
+    assert 'href="http://testserver/?kind=run"' in html
+    runs_only = client.get("/embed/?kind=run").content.decode()
+    assert "Exhibition" in runs_only and "Concert" not in runs_only

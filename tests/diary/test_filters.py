@@ -220,6 +220,20 @@ def test_q_follows_edits_to_the_event_and_to_its_venue():
     assert titles("q=harpsichord+quatre") == ["Harpsichord"]
 
 
+def test_q_finds_areas_in_every_language_and_follows_their_renaming():
+    ixelles = MunicipalityFactory(slug="ixelles", name_fr="Ixelles", name_nl="Elsene")
+    on(2, title="Piano", venue=VenueFactory(name="Flagey", municipality=ixelles))
+    on(2, title="Organ", venue=VenueFactory(name="Bozar"))
+    on(2, title="Online", venue=None)
+    assert titles("q=ixelles") == titles("q=ELSENE") == titles("q=elsene+piano") == ["Piano"]
+    ixelles.name_nl = "Élsène"
+    ixelles.save()
+    assert titles("q=elsene") == ["Piano"]
+    ixelles.name_nl = "Elsene-Oost"
+    ixelles.save()
+    assert titles("q=oost") == ["Piano"]
+
+
 def test_parameters_combine():
     music = CategoryFactory(slug="music", name="Music")
     on(4, title="Free gig", category=music, is_free=True)

@@ -21,7 +21,13 @@ from diary.images import orphan_images_remove
 from diary.models import Event
 from tests.diary.test_submissions import form_data, png
 from tests.diary.test_views import html_of
-from tests.factories import CategoryFactory, EventFactory, local
+from tests.factories import (
+    CategoryFactory,
+    EventFactory,
+    MunicipalityFactory,
+    VenueFactory,
+    local,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,9 +144,11 @@ def test_a_deleted_events_sharing_picture_is_removed_and_no_other(settings):
     kept, deleted = EventFactory(), EventFactory()
     card = Path(settings.MEDIA_ROOT) / deleted.sharing_image.name
     deleted.delete()
-    assert orphan_images_remove(older_than=timedelta(0)) == 1
+    assert orphan_images_remove(older_than=timedelta(0)) == 3  # its card in each language
     assert not card.exists()
-    assert (Path(settings.MEDIA_ROOT) / kept.sharing_image.name).exists()
+    kept_card = Path(settings.MEDIA_ROOT) / kept.sharing_image.name
+    assert kept_card.exists()
+    assert kept_card.with_suffix(".fr.jpg").exists() and kept_card.with_suffix(".nl.jpg").exists()
 
 
 def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
@@ -167,8 +175,8 @@ def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
 # What a shared link shows (Open Graph)
 
 
-def og(client, event) -> dict[str, str]:
-    html = html_of(client.get(event.get_absolute_url()))
+def og(client, event, prefix: str = "") -> dict[str, str]:
+    html = html_of(client.get(prefix + event.get_absolute_url()))
     return dict(re.findall(r'<meta property="og:(image[:a-z]*)" content="([^"]*)">', html))
 
 
@@ -181,9 +189,10 @@ def drawn():
 
 def test_an_event_without_a_picture_is_shared_with_one_drawn_once(client, settings, drawn):
     event = EventFactory(title="Jazz Session", start=local(2026, 12, 12, 20))
-    assert drawn.call_count == 1
-    assert drawn.call_args.kwargs["title"] == "Jazz Session"
-    assert drawn.call_args.kwargs["when"] == "Saturday 12 December 2026, 20:00"
+    assert drawn.call_count == 3  # one per language
+    english = drawn.call_args_list[0].kwargs
+    assert english["title"] == "Jazz Session"
+    assert english["when"] == "Saturday 12 December 2026, 20:00"
     shared = og(client, event)
     assert shared["image"] == f"http://testserver/media/{event.sharing_image.name}"
     assert (shared["image:width"], shared["image:height"]) == ("1200", "630")
@@ -194,20 +203,54 @@ def test_an_event_without_a_picture_is_shared_with_one_drawn_once(client, settin
     services.event_save(event=event)
     for _ in range(3):
         og(client, event)  # nor by any request
-    assert drawn.call_count == 1
+    assert drawn.call_count == 3
 
 
 def test_the_sharing_picture_is_drawn_again_when_what_it_says_changes(settings, drawn):
     event = EventFactory(title="Jazz Session")
     first = Path(settings.MEDIA_ROOT) / event.sharing_image.name
+    siblings = [first.with_suffix(f".{code}.jpg") for code in ("fr", "nl")]
+    assert all(sibling.exists() for sibling in siblings)
     event.title = "Jazz Session, second set"
     services.event_save(event=event)
-    assert drawn.call_count == 2
-    assert not first.exists()  # replaced, not left behind
+    assert drawn.call_count == 6
+    assert not first.exists() and not any(sibling.exists() for sibling in siblings)
     assert (Path(settings.MEDIA_ROOT) / event.sharing_image.name).exists()
     with translation.override("fr"):
-        assert services.event_save(event=event)  # saved from a French page: same picture
-    assert drawn.call_count == 2
+        assert services.event_save(event=event)  # saved from a French page: same pictures
+    assert drawn.call_count == 6
+
+
+def test_each_language_shares_its_own_picture_with_the_next_date_and_the_status(
+    client, settings, drawn, time_machine
+):
+    """A French page shared its English card, and a running exhibition's card gave the day
+    it opened, weeks ago."""
+    time_machine.move_to(local(2026, 12, 7, 12))
+    ixelles = MunicipalityFactory(slug="ixelles", name_en="Ixelles", name_nl="Elsene")
+    show = EventFactory(
+        title="Young Painters",
+        title_fr="Jeunes peintres",
+        title_nl="Jonge schilders",
+        venue=VenueFactory(name="Flagey", municipality=ixelles),
+        start=local(2026, 11, 25),
+        end=local(2026, 12, 23),
+        all_day=True,
+    )
+    cards = {call.kwargs["title"]: call.kwargs for call in drawn.call_args_list}
+    assert cards["Jeunes peintres"]["when"] == "25 novembre – 22 décembre 2026"
+    assert cards["Jonge schilders"]["when"] == "25 november – 22 december 2026"
+    assert cards["Young Painters"]["when"] == "25 November – 22 December 2026"
+    assert "Elsene" in cards["Jonge schilders"]["where"]
+    assert cards["Jeunes peintres"]["mark"] == "Agenda"
+    assert {card["status"] for card in cards.values()} == {""}
+    french = og(client, show, prefix="/fr")["image"]
+    assert french == f"http://testserver/media/{show.sharing_image.name[:-4]}.fr.jpg"
+    assert (Path(settings.MEDIA_ROOT) / french.split("/media/")[1]).exists()
+    show.status = Event.Status.CANCELLED
+    services.event_save(event=show)
+    statuses = {call.kwargs["status"] for call in drawn.call_args_list[-3:]}
+    assert statuses == {"Cancelled", "Annulé", "Geannuleerd"}
 
 
 def test_an_event_with_a_picture_shares_its_own(client, drawn):

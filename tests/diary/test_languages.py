@@ -8,7 +8,7 @@ from django.utils import translation
 
 from diary import services
 from diary.models import Change, Event
-from tests.factories import EventFactory, local
+from tests.factories import ArticleFactory, CategoryFactory, EventFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +242,31 @@ def test_structured_data_says_the_texts_language(client):
 def test_the_api_says_each_events_texts_language(client):
     event = EventFactory(text_language="nl")
     assert client.get(f"/api/v1/events/{event.pk}/").json()["text_language"] == "nl"
+
+
+def test_every_feed_link_of_a_french_page_carries_its_language(client):
+    """ "S'abonner à tous les événements « En famille »" gave the feed in English."""
+    family = CategoryFactory(slug="family", name_en="Family", name_fr="En famille")
+    event = EventFactory(title="Conte", category=family, rrule="FREQ=WEEKLY;COUNT=3")
+    page = client.get(f"/fr/events/{event.slug}/").content.decode()
+    assert 'href="/feeds/categories/family.ics?lang=fr"' in page
+    assert f'href="/fr/events/{event.slug}.ics?lang=fr" download' in page or (
+        f'href="/events/{event.slug}.ics?lang=fr" download' in page
+    )
+    agenda = client.get("/nl/?category=family").content.decode()
+    assert 'href="/feeds/events.rss?category=family&amp;lang=nl"' in agenda
+    english = client.get(f"/events/{event.slug}/").content.decode()
+    assert 'href="/feeds/categories/family.ics"' in english
+    assert "lang=" not in english.split("<main")[1].split("</main>")[0]
+
+
+def test_an_events_stories_are_the_same_on_every_languages_page(client):
+    """*Vous aimerez aussi* showed on the English page of an event and not on its French one:
+    the stories were found from the title in the page's language."""
+    ArticleFactory(title="Why Brussels loves its brass bands", url="https://mag.example/brass")
+    event = EventFactory(title="Brass Band Night", category=CategoryFactory())
+    event.title_fr, event.title_nl = "Soirée fanfare", "Fanfareavond"
+    services.event_save(event=event)
+    for prefix in ("", "/fr", "/nl"):
+        page = client.get(f"{prefix}/events/{event.slug}/").content.decode()
+        assert "https://mag.example/brass" in page, prefix

@@ -180,8 +180,24 @@ def test_events_inserted_in_bulk_get_their_sharing_pictures_from_the_command(
     shutil.rmtree(Path(settings.MEDIA_ROOT) / "sharing")
     drawn.reset_mock()
     call_command("draw_sharing_images", stdout=StringIO())
-    assert drawn.call_count == 1
+    assert drawn.call_count == 3  # in each language
     for event in (soon, past, pending, pictured):
         event.refresh_from_db()
     assert soon.sharing_image
     assert not (past.sharing_image or pending.sharing_image or pictured.sharing_image)
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2's relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("name", [*posters.COLOURS, "other"])
+def test_every_category_colour_carries_white_text_at_wcag_aa(name):
+    """Cards without a picture show the category's name in white on its colour (axe found
+    Festival at 3.5:1, Family at 3.3:1)."""
+    ground = posters.COLOURS.get(name, posters.OTHER)
+    contrast = (1 + 0.05) / (relative_luminance(ground) + 0.05)
+    assert contrast >= 4.5, f"{name} {ground}: {contrast:.2f}:1"

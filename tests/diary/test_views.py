@@ -1,6 +1,7 @@
 import json
 import re
 from datetime import date, timedelta
+from html import escape as html_escape
 
 import pytest
 from django.db import connection, transaction
@@ -97,15 +98,26 @@ def test_times_are_shown_in_the_city_time_zone_across_dst(client, time_machine):
     assert "2026-10-28T19:00:00+01:00" in html
 
 
-def test_an_event_still_on_is_listed_under_today(client, time_machine):
+def test_runs_are_grouped_apart_and_listed_under_today_when_asked_for(client, time_machine):
     time_machine.move_to(local(2026, 6, 1, 12))
     EventFactory(title="Exhibition", start=local(2026, 5, 20), end=local(2026, 6, 30), all_day=True)
     EventFactory(title="Tonight", start=local(2026, 6, 1, 20), end=None)
+    EventFactory(title="Market", start=local(2026, 6, 2), end=local(2026, 6, 3), all_day=True)
     response = client.get("/")
+    [(_, happening), (_, market)] = response.context["days"]
+    assert (titles(happening), titles(market)) == (["Tonight"], ["Market"])  # all day: one day
+    runs = response.context["runs"]
+    assert (runs.total, titles(runs.closing)) == (1, ["Exhibition"])
+    html = html_of(response)
+    assert "Also on: 1 exhibition, festival or other run" in html
+    assert "20 May – 29 Jun" in html
+    assert 'href="/?kind=run"' in html
+    response = client.get("/?kind=run")
     [(day, occurrences)] = response.context["days"]
     assert day.isoformat() == "2026-06-01"
-    assert titles(occurrences) == ["Exhibition", "Tonight"]
-    assert "Until 29 Jun" in html_of(response)
+    assert titles(occurrences) == ["Exhibition"]
+    assert response.context["runs"] is None
+    assert "Also on" not in html_of(response)
 
 
 @pytest.mark.parametrize(
@@ -128,12 +140,39 @@ def test_an_event_still_on_is_listed_under_today(client, time_machine):
     ],
 )
 def test_bad_values_show_the_agenda_with_a_message_never_an_error(client, query):
-    EventFactory(title="Still listed")
+    """A bad value is named as the form names it, and nothing is listed (every date, as if
+    nothing had been asked, would read as the answer)."""
+    EventFactory(title="Listed")
     html = html_of(client.get(f"/?{query}"))
-    assert "Still listed" in html or query.startswith("q=")
-    if not query.startswith(("page", "q")):
-        assert "Some filters could not be used" in html
-        assert query.split("=")[0] + ":" in html
+    if query.startswith(("page", "q")):
+        assert "Listed" in html or query.startswith("q=")
+        return
+    assert "Nothing is listed until this is corrected" in html
+    assert "Listed" not in html.split("</form>")[-1]
+    label = AgendaFilter().form.fields[query.split("=")[0]].label
+    assert f"{label}: " in html
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "Lieu : «\xa0Flag\xa0» ne fait pas partie des choix."),
+        ("nl", "Locatie: “Flag” is geen geldige keuze."),
+        ("en", "Venue: “Flag” is not one of the choices."),
+    ],
+)
+def test_a_venue_that_names_none_is_named_in_the_pages_language_with_suggestions(
+    client, language, expected
+):
+    flagey = VenueFactory(name="Flagey", slug="flagey")
+    VenueFactory(name="Studio Flagey 4", slug="studio-4")
+    EventFactory(title="Piano at Flagey", venue=flagey)
+    prefix = "" if language == "en" else f"/{language}"
+    html = html_of(client.get(f"{prefix}/?venue=Flag&free=true"))
+    assert html_escape(expected) in html
+    assert "Piano at Flagey" not in html
+    assert f'href="{prefix}/?venue=flagey&amp;free=true">Flagey</a>' in html
+    assert "studio-4" in html
 
 
 def test_the_agenda_paginates_and_keeps_the_filters(client):
@@ -154,7 +193,7 @@ def test_a_long_agenda_counts_up_to_a_bound_and_every_page_stays_reachable(
     monkeypatch.setattr("diary.views.COUNT_UP_TO", 10)
     monkeypatch.setattr("diary.views.PAGE_SIZE", 4)
     EventFactory(title="Daily", rrule="FREQ=DAILY;COUNT=30")
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         first = html_of(client.get("/"))
     assert "More than 10 dates" in first
     assert "Page 1 of more than 3" in first
@@ -262,32 +301,40 @@ def test_a_busy_month_shows_every_day_with_its_right_count(
     EventFactory(
         title="Summer show", start=local(2026, 7, 20), end=local(2026, 8, 10), all_day=True
     )
+    EventFactory(
+        title="Closed show",
+        start=local(2026, 7, 2),
+        end=local(2026, 7, 5),
+        all_day=True,
+        status=Event.Status.CANCELLED,
+    )
     with django_assert_max_num_queries(8):
         html = html_of(client.get("/month/", {"month": "2026-07"}))
     cells = re.findall(r'<td class="[^"]*">(.*?)</td>', html, re.S)
     july = [cell for cell in cells if "2026-07-" in cell]
     assert len(july) == 31
     for day, cell in enumerate(july, start=1):
-        on_show = day >= 20
         assert cell.count("<li>") == 3, day
-        assert f"{70 + on_show - 3} more" in cell, day
+        assert "67 more" in cell, day
         assert f"start=2026-07-{day:02d}&amp;end=2026-07-{day:02d}" in cell
-        assert ("Summer show" in cell) is on_show  # what is on is listed first
+        assert "show" not in cell  # the runs are listed once, beside the grid
     assert "Daily 00" in july[0] and "Daily 03" not in july[0]
+    runs = html[html.index('class="month-runs"') :]
+    assert "Also on: 2 exhibitions, festivals and other runs" in runs
+    closed = r'class="is-cancelled">.*Closed show</a> <strong class="status">Cancelled'
+    assert re.search(closed, runs)
+    assert "2 Jul – 4 Jul" in runs and "20 Jul – 9 Aug" in runs
+    assert "?start=2026-07-01&amp;end=2026-07-31&amp;kind=run" in runs
 
 
 def days_listed(occurrence, first: date, last: date) -> list[date]:
-    """The month grid's rule, plainly: a long date (all day, or over a day) on every day of
-    [first, last] it covers, any other on its start day, in the city's time zone."""
+    """The month grid's rule, plainly: a happening (on for a day at most: 25 hours when the
+    clocks go back) on its start day, in the city's time zone, if that day is in [first,
+    last]; a run on none (it is listed beside the grid)."""
     start_day = timezone.localdate(occurrence.start)
-    end_day = start_day
-    if occurrence.all_day or occurrence.end - occurrence.start > timedelta(days=1):
-        end_day = timezone.localdate(occurrence.end - timedelta(microseconds=1))
-    day, days = max(start_day, first), []
-    while day <= min(end_day, last):
-        days.append(day)
-        day += timedelta(days=1)
-    return days
+    if occurrence.end - occurrence.start > timedelta(hours=25):
+        return []
+    return [start_day] if first <= start_day <= last else []
 
 
 DATES = st.lists(
@@ -304,9 +351,9 @@ DATES = st.lists(
 @given(dates=DATES)
 @hypothesis_settings(max_examples=40)
 def test_each_day_of_a_month_lists_its_first_dates_and_counts_them_all(dates):
-    """The grid's counts and first dates, worked out by the database and a running sum,
-    agree with the plain rule day by day: in October 2026 (summer time ends on the 25th),
-    with dates across midnight, all-day ones and exhibitions from before the month."""
+    """The grid's counts and first dates, worked out by the database, agree with the plain
+    rule day by day: in October 2026 (summer time ends on the 25th), with dates across
+    midnight, all-day ones and exhibitions from before the month."""
     first, last = date(2026, 10, 1), date(2026, 10, 31)
     with transaction.atomic():
         event = EventFactory(start=local(2026, 10, 1, 20))
@@ -323,14 +370,14 @@ def test_each_day_of_a_month_lists_its_first_dates_and_counts_them_all(dates):
                 )
             else:
                 end = start + timedelta(minutes=minutes)
-            spans_days = Occurrence.spans_days_of(start, end, all_day)
+            is_run = Occurrence.is_run_of(start, end)
             rows.append(
                 Occurrence(
                     event=event,
                     start=start,
                     end=end,
                     all_day=all_day,
-                    spans_days=spans_days,
+                    is_run=is_run,
                     published=True,
                 )
             )
@@ -509,8 +556,8 @@ def count_queries(client, url: str) -> int:
 @pytest.mark.parametrize(
     ("page", "ceiling"),
     [
-        (lambda: "/", 8),
-        (lambda: "/?when=month&category=music&tag=smart-city&free=true&language=fr", 12),
+        (lambda: "/", 10),  # the runs that are on: counted, and those closing soonest
+        (lambda: "/?when=month&category=music&tag=smart-city&free=true&language=fr", 14),
         (lambda: "/month/", 8),
         (lambda: Event.objects.published().exclude(rrule="").first().get_absolute_url(), 8),
         (lambda: "/venues/", 3),
@@ -519,8 +566,8 @@ def count_queries(client, url: str) -> int:
         (lambda: "/sitemap.xml", 6),
         (lambda: "/sitemap-events.xml", 3),
         # The same pages in French and Dutch cost the same.
-        (lambda: "/fr/", 8),
-        (lambda: "/nl/?when=month&category=music&tag=smart-city&free=true&language=fr", 12),
+        (lambda: "/fr/", 10),
+        (lambda: "/nl/?when=month&category=music&tag=smart-city&free=true&language=fr", 14),
         (lambda: "/fr/month/", 8),
         (lambda: f"/nl/events/{Event.objects.published().exclude(rrule='').first().slug}/", 8),
         (lambda: "/fr/venues/tour-taxis/", 3),

@@ -187,7 +187,7 @@ def test_the_subscribe_page_of_a_small_selection_only_counts(client, settings):
 def test_the_subscribe_page_names_a_bad_parameter(client):
     response = client.get("/subscribe/?category=nope")
     assert response.status_code == 200
-    assert "category: “nope” is not one of the choices." in response.content.decode()
+    assert "Category: “nope” is not one of the choices." in response.content.decode()
 
 
 def test_the_agendas_panel_loads_the_same_options(client, settings):

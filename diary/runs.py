@@ -1,0 +1,77 @@
+"""Happenings and runs (DESIGN.md): what a list shows first, and what it groups.
+
+A *happening* has a time on its day (a concert at 20:00, a market all Saturday, a party
+until 04:00); a *run* is on for more than a day (an exhibition, a festival:
+`Occurrence.is_run`). A capital's week holds hundreds of runs: listed as dates, they fill
+every page of the weekend with "Until 22 Dec" and hide Saturday night. So the agenda, the
+widget and the month list the happenings, and show the runs that are on as one compact
+group: how many, of which kinds, the ones closing soonest, and a link to them all
+(`kind=run`, a parameter of AgendaFilter on every door). A selection that names a `kind`
+gets exactly that, and no group.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+
+from diary.filters import AgendaFilter, KindChoices, selection
+from diary.models import Category, Occurrence
+
+RUNS_SHOWN = 5  # the runs a group names (those closing soonest); the rest are a link
+# Dates read per run named: a weekend market every weekend of the window is one event.
+RUNS_READ_PER_SHOWN = 8
+
+
+@dataclass
+class RunsOn:
+    """The runs of a selection that are on in its window."""
+
+    total: int  # events, each counted once
+    kinds: list[tuple[Category, int]] = field(default_factory=list)  # most first
+    closing: list[Occurrence] = field(default_factory=list)  # each event once
+    query: str = ""  # the selection, runs only: the link to them all
+
+
+def listed(agenda: AgendaFilter) -> QuerySet:
+    """The dates a list shows: the selection, without its runs unless it names a `kind`."""
+    if agenda.kind_chosen:
+        return agenda.qs
+    return agenda.qs.filter(is_run=False)
+
+
+def runs_on(
+    agenda: AgendaFilter, categories: list[Category], shown: int = RUNS_SHOWN
+) -> RunsOn | None:
+    """The group of runs beside a list of `agenda`'s happenings (None when the selection
+    names a `kind`, or is invalid), naming the `shown` closing soonest: two queries (one
+    when none is named).
+    `categories`: the filter's choices (named in the page's language), from the cache."""
+    if not agenda.is_valid() or agenda.kind_chosen:
+        return None
+    runs = agenda.filter_queryset(Occurrence.objects.public().filter(is_run=True))
+    counts = dict(
+        runs.order_by()
+        .values_list("event__category_id")
+        .annotate(events=Count("event_id", distinct=True))
+    )
+    total = sum(counts.values())
+    if not total:
+        return RunsOn(total=0)
+    named = {category.pk: category for category in categories}
+    kinds = sorted(
+        ((named[pk], count) for pk, count in counts.items() if pk in named),
+        key=lambda kind: (-kind[1], str(kind[0])),
+    )
+    closing: dict[int, Occurrence] = {}
+    if shown:
+        read = shown * RUNS_READ_PER_SHOWN
+        for occurrence in runs.for_day_lists().order_by("end", "pk")[:read]:
+            closing.setdefault(occurrence.event_id, occurrence)
+    query = selection(agenda.data, "kind")
+    query["kind"] = KindChoices.RUN
+    return RunsOn(
+        total=total,
+        kinds=kinds,
+        closing=list(closing.values())[:shown],
+        query=query.urlencode(),
+    )
