@@ -100,9 +100,12 @@ class TranslatedAttribute(property):
     """The attribute in place of the columns: a property, so that `Model(title=…)` and
     factories set it like a field."""
 
-    def __init__(self, name: str, fields: list[str]):
+    def __init__(self, name: str, fields: list[str], verbose_name=None):
         def fget(obj):
             return translated(obj, name)[0]
+
+        # The admin's column header, in the editor's language (not the attribute's name).
+        fget.short_description = verbose_name or name
 
         def fset(obj, value):
             setattr(obj, to_attribute(name, active_language()), value)
@@ -122,7 +125,7 @@ class Translated(TranslatedField):
 
     def contribute_to_class(self, cls, name):
         super().contribute_to_class(cls, name)
-        setattr(cls, name, TranslatedAttribute(name, self.fields))
+        setattr(cls, name, TranslatedAttribute(name, self.fields, self._field.verbose_name))
 
 
 class NamedInLanguages(models.Model):

@@ -1,5 +1,7 @@
+from datetime import datetime
+
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -7,13 +9,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from common.admin import AgendaAdmin, MissingTextFilter
-from common.translation import columns, translations
+from common.translation import CODES, columns, translations
 from diary import services
-from diary.forms import EventDatesForm
+from diary.forms import EventDatesForm, rule_in_words
 from diary.models import (
     ApiToken,
     Article,
@@ -33,6 +35,15 @@ def thumbnail(event: Event, *, width: int, style: str = "") -> str:
     if not event.image:
         return ""
     return format_html('<img src="{}" alt="" width="{}" style="{}">', event.image.url, width, style)
+
+
+def shown_value(field, value):
+    """A field's value as an editor reads it: times in the city's zone, rules in words."""
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if field.name == "rrule":
+        return rule_in_words(value) or "–"
+    return "–" if value in (None, "") else value
 
 
 class OccurrenceInline(admin.TabularInline):
@@ -232,20 +243,37 @@ class EventAdmin(AgendaAdmin):
             f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[event.pk]
         )
 
+    def _after_moderation(self, request, event: Event) -> HttpResponseRedirect:
+        """Where an editor goes once an event is approved or rejected: back to it while it
+        is still in this list (all events), else on to the next item of the queue after it,
+        or to the queue itself when none follows."""
+        listed = self.get_queryset(request)
+        if listed.filter(pk=event.pk).exists():
+            return HttpResponseRedirect(self._change_url(event))
+        queue = listed.order_by("created", "pk").only("pk")  # the queue's order: oldest first
+        after = Q(created__gt=event.created) | Q(created=event.created, pk__gt=event.pk)
+        following = queue.filter(after).first() or queue.first()
+        if following is not None:
+            return HttpResponseRedirect(self._change_url(following))
+        changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+        return HttpResponseRedirect(reverse(changelist))
+
     def approve_view(self, request, object_id):
         """One event's *Approve and publish* button (POST): the same service as the action."""
         event = self._event_or_404(request, object_id)
         if request.method != "POST":
             return HttpResponseRedirect(self._change_url(event))
         self.approve(request, Event.objects.filter(pk=event.pk))
-        return HttpResponseRedirect(self._change_url(event))
+        return self._after_moderation(request, event)
 
     def reject_view(self, request, object_id):
         """One event's *Reject…* button: the bulk action's reason page and rejection."""
         event = self._event_or_404(request, object_id)
         back_url = self._change_url(event)
         events = Event.objects.filter(pk=event.pk)
-        return self.reject(request, events, back_url=back_url) or HttpResponseRedirect(back_url)
+        return self.reject(request, events, back_url=back_url) or self._after_moderation(
+            request, event
+        )
 
     def preview_view(self, request, object_id):
         """The event's page as it will look, for editors, whatever its state."""
@@ -296,7 +324,7 @@ class EventAdmin(AgendaAdmin):
                 (_("status"), lambda e: e.get_status_display()),
                 (_("start"), lambda e: moment(e.start)),
                 (_("end"), lambda e: moment(e.end)),
-                (_("repeats"), lambda e: e.rrule or "–"),
+                (_("repeats"), lambda e: rule_in_words(e.rrule) or "–"),
                 (
                     _("where"),
                     lambda e: (
@@ -325,11 +353,13 @@ class EventAdmin(AgendaAdmin):
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_preview", args=[obj.pk])
 
     def _moderate(self, request, events, service, message) -> None:
-        count = 0
-        for event in events:
-            service(event=event)
-            count += 1
-        self.message_user(request, message(count) % {"count": count}, messages.SUCCESS)
+        """`service` on each of `events`, and a message saying what was done (to which
+        event, when it was one)."""
+        done = [service(event=event) or event for event in events]
+        said = message(len(done)) % {"count": len(done)}
+        if len(done) == 1:
+            said = _("%(done)s: “%(title)s”.") % {"done": said.rstrip("."), "title": done[0].title}
+        self.message_user(request, said, messages.SUCCESS)
 
     @admin.action(description=_("Approve and publish the selected events"))
     def approve(self, request, queryset) -> None:
@@ -393,14 +423,28 @@ class EventAdmin(AgendaAdmin):
             lambda n: ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", n),
         )
 
-    @admin.action(description=_("Mark the selected events as editors' picks"))
-    def pick(self, request, queryset) -> None:
+    @admin.action(description=_("Mark the selected events as editors' picks (with a reason)"))
+    def pick(self, request, queryset):
+        """Asks why (the card shows it, in each language given), then picks."""
+        events = queryset.filter(is_pick=False)
+        if "picked" not in request.POST:
+            changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+            context = {
+                **self.admin_site.each_context(request),
+                "events": events,
+                "opts": self.opts,
+                "languages": [(code, get_language_info(code)["name_local"]) for code in CODES],
+                "back_url": reverse(changelist),
+            }
+            return render(request, "admin/diary/pick_reason.html", context)
+        reasons = {code: request.POST.get(f"reason_{code}", "") for code in CODES}
         self._moderate(
             request,
-            queryset.filter(is_pick=False),
-            services.event_pick,
+            events,
+            lambda event: services.event_pick(event=event, reasons=reasons),
             lambda n: ngettext("%(count)d event picked.", "%(count)d events picked.", n),
         )
+        return None
 
     @admin.action(description=_("Take the selected events out of the editors' picks"))
     def unpick(self, request, queryset) -> None:
@@ -414,13 +458,28 @@ class EventAdmin(AgendaAdmin):
         )
 
 
+class LikelyDuplicateFilter(admin.SimpleListFilter):
+    title = _("likely duplicate")
+    parameter_name = "duplicate"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Likely duplicates")), ("no", _("Not duplicates"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(duplicate_of__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Submission)
 class SubmissionAdmin(EventAdmin):
     """The moderation queue: pending events, oldest first, approved or rejected in a click."""
 
-    list_display = ("what", "organiser", "when", "where", "texts_in", "duplicate")  # oldest first
+    # What decides first, and narrow: the queue fits 1,280 pixels beside the sidebar.
+    list_display = ("what", "duplicate", "when", "where", "organiser", "texts_in")  # oldest first
     list_select_related = ("venue", "category", "organiser", "duplicate_of")
     list_filter = (
+        LikelyDuplicateFilter,
         "text_language",
         MissingTextFilter.of("title"),
         "category",
@@ -492,6 +551,8 @@ class SubmissionAdmin(EventAdmin):
     @admin.display(description=_("when"), ordering="start")
     def when(self, event: Event) -> str:
         start = date_format(timezone.localtime(event.start), "SHORT_DATETIME_FORMAT")
+        if event.rrule:
+            return format_html("{}<br><small>{}</small>", start, rule_in_words(event.rrule))
         return format_html("{}{}", start, _(" · repeats") if event.is_recurring else "")
 
     @admin.display(description=_("proposed changes"))
@@ -506,8 +567,8 @@ class SubmissionAdmin(EventAdmin):
             rows.append(
                 (
                     field.verbose_name,
-                    field.value_from_object(event),
-                    field.value_from_object(proposed),
+                    shown_value(field, field.value_from_object(event)),
+                    shown_value(field, field.value_from_object(proposed)),
                 )
             )
         for name in ("tags", "languages"):

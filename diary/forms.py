@@ -1,12 +1,14 @@
-from datetime import datetime, time, timedelta
+import calendar
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from common.translation import CODES, active_language, columns
 from diary import recurrence
@@ -383,11 +385,33 @@ class SubmissionForm(EventDatesForm):
             return cleaned
         if "repeat_until" in self.errors:
             return cleaned  # its own error says what is wrong with it
+        if cleaned.get("repeat") == "weekly" and not cleaned.get("weekly_days") and start:
+            cleaned["weekly_days"] = [WEEKDAY_CODES[start.astimezone(self._zone()).weekday()]]
         try:
             cleaned["rrule"] = plain_words_to_rule(cleaned)
         except forms.ValidationError as error:
             self.add_error("repeat", error)
+            return cleaned
+        if (
+            start
+            and cleaned["rrule"]
+            and not starts_on_rule(cleaned, start.astimezone(self._zone()))
+        ):
+            # The first date is a date of its own (RFC 5545): it would be listed beside the
+            # repetition's ("Sat 2 Jan, Mon 4 Jan, Mon 1 Feb") as if the rule said so.
+            self.add_error(
+                "repeat",
+                _(
+                    "The first date, %(date)s, is not one of the days it repeats on: choose "
+                    "them so that it is, or start on one of them."
+                )
+                % {"date": formats.date_format(start.astimezone(self._zone()), "l j F")},
+            )
         return cleaned
+
+    def _zone(self) -> ZoneInfo:
+        name = self.cleaned_data.get("timezone") or self.instance.timezone
+        return ZoneInfo(name if name in available_timezones() else settings.TIME_ZONE)
 
     def _post_clean(self):
         # The model validates the rule written from the plain words.
@@ -455,3 +479,70 @@ def rule_to_plain_words(rule: str) -> dict:
             "repeat_until": until,
         }
     return {}
+
+
+def weekday_name(code: str) -> str:
+    """A weekday as a sentence writes it, in the active language ("mardi", "Tuesday")."""
+    return formats.date_format(date(2024, 1, 1) + timedelta(days=WEEKDAY_CODES.index(code)), "l")
+
+
+WEEKDAY_CODES = [code for code, _label in WEEKDAYS]
+
+
+EVERY = {
+    "DAILY": _("Every day"),
+    "WEEKLY": _("Every week"),
+    "MONTHLY": _("Every month"),
+    "YEARLY": _("Every year"),
+}
+WORDED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "UNTIL", "COUNT", "WKST"}
+
+
+def rule_in_words(rule: str) -> str:
+    """A rule in a sentence, as the organisers' form states it ("Every week on Tuesday,
+    until 22 December 2026", "Every month on the first Saturday, 6 times"): what editors
+    read in the admin. A rule with parts no sentence here says is shown as it is."""
+    parts = dict(part.split("=", 1) for part in (rule or "").split(";") if "=" in part)
+    frequency = parts.get("FREQ")
+    if frequency not in EVERY or set(parts) - WORDED_PARTS or parts.get("INTERVAL", "1") != "1":
+        return rule or ""
+    said = str(EVERY[frequency])
+    days = [day for day in parts.get("BYDAY", "").split(",") if day]
+    ordinal = days[0][:-2] if len(days) == 1 else ""
+    if days and all(day in WEEKDAY_CODES for day in days):
+        names = ", ".join(weekday_name(day) for day in days)
+        said = _("%(every)s on %(days)s") % {"every": said, "days": names}
+    elif ordinal in dict(ORDINALS) and days[0][-2:] in WEEKDAY_CODES:
+        said = _("%(every)s on the %(ordinal)s %(weekday)s") % {
+            "every": said,
+            "ordinal": dict(ORDINALS)[ordinal],
+            "weekday": weekday_name(days[0][-2:]),
+        }
+    elif days:
+        return rule
+    if len(parts.get("UNTIL", "")) >= 8 and parts["UNTIL"][:8].isdigit():
+        until = datetime.strptime(parts["UNTIL"][:8], "%Y%m%d").date()
+        return _("%(rule)s, until %(until)s") % {
+            "rule": said,
+            "until": formats.date_format(until, "j F Y"),
+        }
+    if parts.get("COUNT", "").isdigit():
+        count = int(parts["COUNT"])
+        return ngettext("%(rule)s, %(count)s time", "%(rule)s, %(count)s times", count) % {
+            "rule": said,
+            "count": count,
+        }
+    return said
+
+
+def starts_on_rule(words: dict, start: datetime) -> bool:
+    """Whether the first date (local) is one of the days the plain words repeat on."""
+    code = WEEKDAY_CODES[start.weekday()]
+    if words.get("repeat") == "weekly":
+        return code in (words.get("weekly_days") or [])
+    ordinal = words.get("monthly_ordinal") or "1"
+    if (words.get("monthly_weekday") or "MO") != code:
+        return False
+    if ordinal == "-1":
+        return start.day + 7 > calendar.monthrange(start.year, start.month)[1]
+    return (start.day - 1) // 7 + 1 == int(ordinal)

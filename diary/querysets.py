@@ -104,6 +104,7 @@ class OccurrenceQuerySet(models.QuerySet):
                 "start",
                 "end",
                 "all_day",
+                "is_run",
                 "event_id",
                 *(f"event__{field}" for field in DAY_LIST_EVENT_FIELDS),
                 *(f"event__{column}" for column in columns("title", "summary", "pick_reason")),

@@ -21,12 +21,12 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
-from common.translation import columns
+from common.translation import CODES, columns
 from diary import duplicates, journal, recurrence, sharing
 from diary.clients import shared_cache, window_count
 from diary.images import image_delete
 from diary.models import Event, Occurrence, Organiser, new_uid
-from diary.text import mail_subject
+from diary.text import mail_subject, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -309,11 +309,15 @@ def duplicate_dismiss(*, event: Event) -> Event:
     return event
 
 
-def event_pick(*, event: Event, pick: bool = True) -> Event:
+def event_pick(*, event: Event, pick: bool = True, reasons: dict[str, str] | None = None) -> Event:
     """An editor's pick, or no longer one: the agenda opens with the picks of its selection
-    in the weeks they are on. Only the admin calls this; no organiser's door sets it, and
+    in the weeks they are on, each with why it was picked (`reasons`, by language: those
+    given replace the event's). Only the admin calls this; no organiser's door sets it, and
     calendars are not told (the sequence stays)."""
     event.is_pick = pick
+    for code, reason in (reasons or {}).items():
+        if code in CODES and reason.strip():
+            setattr(event, f"pick_reason_{code}", one_line(reason)[:200])
     return event_save(event=event)
 
 

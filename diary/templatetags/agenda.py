@@ -1,9 +1,13 @@
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from html import escape
 
+from babel import Locale
+from babel.numbers import format_currency, format_decimal
 from django import template
-from django.utils import formats, timezone
+from django.conf import settings
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -48,6 +52,12 @@ def last_day(occurrence: Occurrence):
 
 
 @register.filter
+def day_month(day) -> str:
+    """A day, short, as each language writes it: 7 Dec, 7 déc., 7 dec."""
+    return formats.date_format(day, str(DAY_MONTH))
+
+
+@register.filter
 def run_dates(occurrence: Occurrence) -> str:
     """A run's days, short: 12 Dec – 10 Jan (diary.runs)."""
     pattern = str(DAY_MONTH)
@@ -67,8 +77,19 @@ def date_range(occurrence: Occurrence) -> str:
     return f"{day}, {time_range(occurrence)}"
 
 
-def euros(value) -> str:
-    return "€" + f"{value:.2f}".removesuffix(".00")
+def euros(low, high=None) -> str:
+    """A price, or a range of prices, as the active language writes euros (Babel's locale
+    data): "€20–30", « 20–30 € », "€ 20–30"; cents only where there are some."""
+    locale = Locale.parse(translation.get_language() or settings.LANGUAGE_CODE, sep="-")
+    last = high if high is not None else low
+    whole = all(value == int(value) for value in (low, last))
+    digits = "#,##0" if whole else "#,##0.00"
+    pattern = locale.currency_formats["standard"].pattern.split(";")[0].replace("#,##0.00", digits)
+    written = format_currency(last, "EUR", format=pattern, locale=locale, currency_digits=False)
+    if high is None:
+        return written
+    number = partial(format_decimal, format=digits, locale=locale)
+    return written.replace(number(last), f"{number(low)}–{number(last)}", 1)
 
 
 @register.filter
@@ -76,7 +97,7 @@ def price(event: Event) -> str:
     if event.is_free:
         return _("Free")
     if event.price_min is not None and event.price_max not in (None, event.price_min):
-        return f"{euros(event.price_min)}–{euros(event.price_max)}"
+        return euros(event.price_min, event.price_max)
     if event.price_min is not None:
         return euros(event.price_min)
     return ""

@@ -21,6 +21,33 @@
     }
     repeat.addEventListener("change", update);
     update();
+
+    // The repetition defaults from the start: weekly on its weekday, monthly on its place in
+    // the month ("first Saturday"), until the organiser chooses otherwise.
+    var start = form.querySelector("[name=start]");
+    var ordinal = form.querySelector("[name=monthly_ordinal]");
+    var weekday = form.querySelector("[name=monthly_weekday]");
+    var codes = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
+    var chosen = false;
+    [ordinal, weekday].forEach(function (select) {
+      if (select) select.addEventListener("change", function () { chosen = true; });
+    });
+    function defaults() {
+      var match = /^(\d{4})-(\d{2})-(\d{2})/.exec(start && start.value || "");
+      if (!match) return;
+      var day = new Date(Date.UTC(+match[1], +match[2] - 1, +match[3]));
+      var code = codes[day.getUTCDay()];
+      var place = day.getUTCDate() > 28 ? "-1" : String(Math.ceil(day.getUTCDate() / 7));
+      if (!chosen && ordinal && weekday) {
+        if (ordinal.querySelector('option[value="' + place + '"]')) ordinal.value = place;
+        weekday.value = code;
+      }
+      var days = form.querySelectorAll("[name=weekly_days]");
+      var any = Array.prototype.some.call(days, function (box) { return box.checked; });
+      if (!any) Array.prototype.forEach.call(days, function (box) { box.checked = box.value === code; });
+    }
+    if (start) start.addEventListener("change", defaults);
+    repeat.addEventListener("change", defaults);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();

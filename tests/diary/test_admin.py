@@ -1,6 +1,9 @@
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
+from diary import services
+from diary.forms import rule_in_words
 from diary.models import Event
 from tests.factories import (
     CategoryFactory,
@@ -347,7 +350,7 @@ def test_the_queue_shows_status_repetition_image_and_which_organiser(editor):
     OrganiserFactory(name="Collectif", email="someone-else@example.org")
     html = editor.get(reverse("admin:diary_submission_changelist")).content.decode()
     assert "Cancelled" in html
-    assert "repeats" in html
+    assert "Every week, 4 times" in html
     assert "collectif@example.org" in html
 
 
@@ -416,3 +419,104 @@ def test_the_queue_says_and_filters_the_language_of_each_submission(editor):
     assert "Concert du soir" in page and "Avondconcert" in page
     dutch_only = editor.get(url, {"text_language__exact": "nl"}).content.decode()
     assert "Avondconcert" in dutch_only and "Concert du soir" not in dutch_only
+
+
+# Issue 30, point 6: the editors' flow
+
+
+def test_an_editor_approves_and_rejects_three_items_in_a_row_without_leaving_the_queue(
+    editor, mailoutbox
+):
+    """After *Approve and publish* the editor landed on the admin home with "Submission
+    « 3002 » does not exist" and lost the queue."""
+    first, second, third = (pending_event(title=title) for title in ("One", "Two", "Three"))
+    change = "admin:diary_submission_change"
+    response = editor.post(reverse("admin:diary_submission_approve", args=[first.pk]))
+    assert response["Location"] == reverse(change, args=[second.pk])
+    page = editor.get(response["Location"]).content.decode()
+    assert "1 event published: “One”." in page
+    response = editor.post(
+        reverse("admin:diary_submission_reject", args=[second.pk]), {"reason": "Spam."}
+    )
+    assert response["Location"] == reverse(change, args=[third.pk])
+    assert "1 event rejected: “Two”." in editor.get(response["Location"]).content.decode()
+    response = editor.post(reverse("admin:diary_submission_approve", args=[third.pk]))
+    assert response["Location"] == reverse("admin:diary_submission_changelist")  # none left
+    # From the list of all events, an approved event is still there: back to it.
+    other = pending_event(title="Four")
+    response = editor.post(reverse("admin:diary_event_approve", args=[other.pk]))
+    assert response["Location"] == reverse("admin:diary_event_change", args=[other.pk])
+
+
+def test_the_admin_home_counts_what_waits_and_the_queue_filters_duplicates(editor):
+    original = EventFactory(title="Jazz at Flagey")
+    pending_event(title="New one")
+    copy = pending_event(title="Jazz at Flagey")
+    Event.objects.filter(pk=copy.pk).update(duplicate_of=original)
+    changed = EventFactory(title="Published")
+    Event.objects.filter(pk=changed.pk).update(pending_change={"fields": {"title_en": "New"}})
+    home = editor.get(reverse("admin:index")).content.decode()
+    assert "2 new submissions" in home
+    assert "1 change to a published event" in home
+    assert f'href="{reverse("admin:diary_submission_changelist")}?duplicate=yes"' in home
+    assert "1 likely duplicate" in home
+    listed = editor.get(reverse("admin:diary_submission_changelist"), {"duplicate": "yes"})
+    assert [event.pk for event in listed.context["cl"].result_list] == [copy.pk]
+
+
+def test_the_queue_states_rules_in_words_and_times_in_the_citys_zone(editor):
+    event = pending_event(
+        title="Repair Café",
+        start=local(2026, 12, 1, 10, 30),
+        end=local(2026, 12, 1, 12),
+        rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20261222",
+    )
+    html = editor.get(reverse("admin:diary_submission_changelist")).content.decode()
+    assert "Every week on Tuesday, until 22 December 2026" in html
+    assert "FREQ=WEEKLY" not in html
+    services.event_publish(event=event)
+    event.refresh_from_db()
+    Event.objects.filter(pk=event.pk).update(
+        pending_change={"fields": {"start": "2026-12-01T09:30:00+00:00"}}
+    )
+    page = editor.get(reverse("admin:diary_submission_change", args=[event.pk]))
+    html = page.content.decode()
+    table = html.split("<th>proposed</th>")[1].split("</table>")[0]
+    assert "+00:00" not in table and "09:30" not in table
+    assert "10:30" in table
+    with translation.override("fr"):
+        assert rule_in_words(event.rrule) == "Chaque semaine le mardi, jusqu’au 22 décembre 2026"
+
+
+def test_picking_asks_for_the_reason_the_card_shows(editor):
+    event = EventFactory(title="Jazz")
+    changelist = reverse("admin:diary_event_changelist")
+    asked = editor.post(changelist, {"action": "pick", "_selected_action": [event.pk]})
+    assert 'name="reason_fr"' in asked.content.decode()
+    event.refresh_from_db()
+    assert not event.is_pick
+    editor.post(
+        changelist,
+        {
+            "action": "pick",
+            "_selected_action": [event.pk],
+            "picked": "yes",
+            "reason_fr": "Le meilleur trio de la ville",
+            "reason_nl": "",
+            "reason_en": "The best trio in town\nreally",
+        },
+    )
+    event.refresh_from_db()
+    assert event.is_pick
+    assert event.pick_reason_fr == "Le meilleur trio de la ville"
+    assert event.pick_reason_en == "The best trio in town really"
+
+
+def test_admin_column_headers_are_translated(editor):
+    EventFactory(title="Jazz")
+    html = editor.get(
+        reverse("admin:diary_event_changelist"), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "column-title" in html
+    header = html.split('class="column-title"')[1].split("</th>")[0]
+    assert "titre" in header.lower() and "title" not in header.lower()

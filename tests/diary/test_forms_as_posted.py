@@ -81,7 +81,7 @@ def test_an_organiser_saves_an_edit_from_the_manage_page_in_every_language(clien
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_submission_form_posts_back_what_it_rendered(client, language):
     """A form sent back with errors keeps every value, and posts again as the browser has it."""
-    overrides = {"title": "", "start": "2027-01-02T10:00", "end": None}
+    overrides = {"title": "", "start": "2027-01-02T10:00", "end": None, "weekly_days": ["SA"]}
     overrides["repeat_until"] = "2027-02-27"
     with translation.override(language):
         url = reverse("diary:submit")

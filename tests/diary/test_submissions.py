@@ -518,3 +518,41 @@ def test_a_slug_taken_between_the_check_and_the_insert_is_retried(monkeypatch):
     monkeypatch.setattr(services, "unique_slug", stale_first)
     event = services.event_save(event=Event(title="Jazz Night", start=local(2026, 12, 1, 20)))
     assert event.slug == "jazz-night-2"
+
+
+# Issue 30, point 7: the repetition follows the start
+
+
+def test_a_weekly_event_without_days_repeats_on_its_starts_weekday(client):
+    submit(client, start="2027-01-02T10:00", end="2027-01-02T12:00", weekly_days=None,
+           repeat_until="2027-01-30")  # fmt: skip
+    assert Event.objects.get().rrule == "FREQ=WEEKLY;BYDAY=SA;UNTIL=20270130"
+
+
+@pytest.mark.parametrize(
+    ("start", "ordinal", "weekday", "accepted"),
+    [
+        ("2027-01-02T10:00", "1", "SA", True),  # the first Saturday
+        ("2027-01-02T10:00", "1", "MO", False),  # was listed: Sat 2 Jan, Mon 4 Jan, Mon 1 Feb
+        ("2027-01-30T10:00", "-1", "SA", True),  # the last Saturday
+        ("2027-01-23T10:00", "-1", "SA", False),  # the fourth, not the last
+        ("2027-01-23T10:00", "4", "SA", True),
+    ],
+)
+def test_a_monthly_event_must_start_on_a_day_it_repeats_on(
+    client, start, ordinal, weekday, accepted
+):
+    response = submit(
+        client,
+        start=start,
+        end=start[:11] + "12:00",
+        repeat="monthly",
+        weekly_days=None,
+        monthly_ordinal=ordinal,
+        monthly_weekday=weekday,
+        repeat_until="2027-06-30",
+    )
+    assert (response.status_code == 302) is accepted
+    if not accepted:
+        assert "is not one of the days it repeats on" in response.content.decode()
+        assert not Event.objects.exists()

@@ -425,7 +425,7 @@ def test_an_event_page_shows_what_a_visitor_needs(client, july_first):
     assert html.count("Open air cinema") >= 2
     assert "<em>chair</em>" in html
     assert "Fri 10 Jul 2026, 21:30–23:30" in html
-    assert "€8–€12" in html
+    assert "€8–12" in html
     assert "https://tickets.example/cinema" in html
     assert "Les Amis" in html
     assert 'data-lat="50.827600"' in html
