@@ -617,8 +617,26 @@ def _picture_give(obj, **poster) -> None:
     images.sizes_make(obj)  # as a save that brings a picture (images.Pictured.save)
 
 
+# The shape of a capital's agenda (Brussels: some 24,000 events a year): a quarter are
+# exhibitions that run for weeks, then concerts, stage, talks; a few festivals and markets.
+# Weights by category; every category in TITLES has one.
+CATEGORY_WEIGHTS = {
+    "exhibition": 24, "music": 17, "theatre": 8, "talk": 8, "film": 6, "family": 6,
+    "workshop": 5, "nightlife": 5, "guided-tour": 4, "dance": 4, "food-drink": 4,
+    "sport": 3, "festival": 3, "market": 3,
+}  # fmt: skip
+# How long a run lasts, in days: exhibitions for weeks or months, festivals for days.
+RUN_DAYS = {"exhibition": [21, 28, 42, 56, 70, 90], "festival": [2, 3, 4, 7, 10]}
+# When a happening starts: most in the evening; families, tours, workshops and markets
+# by day.
+EVENING = [18, 19, 19, 20, 20, 20, 21, 22]
+DAYTIME = [9, 10, 10, 11, 14, 14, 15, 16]
+BY_DAY = {"family", "guided-tour", "workshop", "market", "sport", "food-drink"}
+
+
 def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages, categories):
-    category_slug = rng.choice(sorted(TITLES))
+    slugs = sorted(TITLES)
+    [category_slug] = rng.choices(slugs, weights=[CATEGORY_WEIGHTS[slug] for slug in slugs])
     names = dict(zip(("en", "fr", "nl"), rng.choice(TITLES[category_slug]), strict=True))
     venue = rng.choice(venues) if venues and rng.random() > 0.08 else None
     titles = {
@@ -630,12 +648,19 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
     title = titles["en"]
     texts = _demo_texts(titles, random.Random(f"{seed}-{number}"))
     day = today + timedelta(days=rng.randint(-14, 90))
-    start_local = datetime.combine(day, time(rng.randint(10, 21), rng.choice([0, 30])))
+    hour = rng.choice(DAYTIME if category_slug in BY_DAY else EVENING)
+    start_local = datetime.combine(day, time(hour, rng.choice([0, 0, 30])))
     end_local = start_local + timedelta(minutes=rng.choice([60, 90, 120, 180]))
     all_day = False
     rrule = ""
     roll = rng.random()
-    if category_slug == "market" or roll < 0.06:
+    if category_slug in RUN_DAYS:
+        # A run: many opened weeks ago and are still on, as in a real city.
+        all_day = True
+        day = today + timedelta(days=rng.randint(-75, 75))
+        start_local = datetime.combine(day, time.min)
+        end_local = start_local + timedelta(days=rng.choice(RUN_DAYS[category_slug]))
+    elif category_slug == "market" or roll < 0.08:
         # Weekly until three months from today.
         until = today + timedelta(days=90)
         rrule = f"FREQ=WEEKLY;UNTIL={until:%Y%m%d}"
@@ -643,10 +668,6 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
         rrule = "FREQ=MONTHLY;BYDAY=1TH;COUNT=3"
         start_local = datetime.combine(day, time(19, 0))
         end_local = start_local + timedelta(hours=2)
-    elif category_slug in {"exhibition", "festival"}:
-        all_day = True
-        start_local = datetime.combine(day, time.min)
-        end_local = start_local + timedelta(days=rng.choice([2, 3, 14, 30, 60]))
     price_roll = rng.random()
     is_free = price_roll < 0.3
     price_min = None if is_free else Decimal(rng.choice([5, 8, 10, 12, 15, 20]))
@@ -700,13 +721,14 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
 
 
 def _demo_texts(titles: dict[str, str], rng: random.Random) -> dict[str, str]:
-    """A generated event's texts: written in one language (English for half of them), in all
-    three for most, in one or two for the rest, so that pages show fallbacks. Drawn from an
-    RNG of the event's own, so the rest of the city stays as it was."""
-    own = rng.choice(["en", "en", "fr", "nl"])
+    """A generated event's texts, as Brussels' listings are written: most in French, then
+    English and Dutch; many in their own language only, some in two, a third in all three,
+    so that pages show fallbacks. Drawn from an RNG of the event's own, so the rest of the
+    city stays as it was."""
+    own = rng.choice(["fr", "fr", "fr", "en", "en", "nl", "nl"])
     roll = rng.random()
     others = [code for code in ("en", "fr", "nl") if code != own]
-    present = [own, *others] if roll < 0.7 else [own, others[0]] if roll < 0.85 else [own]
+    present = [own, *others] if roll < 0.35 else [own, others[0]] if roll < 0.55 else [own]
     texts = {"text_language": own}
     for code in present:
         texts |= {

@@ -296,6 +296,13 @@ class AgendaFilter(django_filters.FilterSet):
         return bool(getattr(self.form, "cleaned_data", {}).get("kind"))
 
     @property
+    def window_chosen(self) -> bool:
+        """Whether the selection asks for a time (a preset or dates): then a list shows what
+        happens in it before anything else."""
+        data = getattr(self.form, "cleaned_data", {})
+        return bool(data.get("when") or data.get("start") or data.get("end"))
+
+    @property
     def dates_chosen(self) -> bool:
         data = getattr(self.form, "cleaned_data", {})
         return bool(data.get("start") or data.get("end"))
