@@ -24,6 +24,7 @@ from diary.cache import remembered_as
 from diary.filters import (
     AgendaFilter,
     WhenChoices,
+    describe,
     ends_after,
     local_midnight,
     present,
@@ -115,6 +116,7 @@ def agenda(request):
         "filter": agenda,
         "selected": selected,
         "suggested_venues": suggested_venues(agenda),
+        "chosen_words": describe(agenda) if agenda.is_valid() else "",  # the folded panel's
         "page": page,
         "runs": runs.runs_on(agenda, choices["categories"]) if page.number == 1 else None,
         "picks": week_picks(agenda, query) if page.number == 1 else [],

@@ -50,7 +50,8 @@ def _stay_local(route):
 
 
 def _new_page(browser, **options):
-    context = browser.new_context(accept_downloads=True, locale="en-GB", **options)
+    options.setdefault("locale", "en-GB")
+    context = browser.new_context(accept_downloads=True, **options)
     context.route("**/*", _stay_local)
     page = context.new_page()
     page.set_default_timeout(10_000)

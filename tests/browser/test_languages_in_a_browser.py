@@ -68,7 +68,8 @@ def test_every_visible_word_of_the_interface_is_in_the_pages_language(
         assert (foreign > 0) == (notes > 0) and notes <= foreign, path
     page.goto(f"{live_server.url}/{language}/")
     titles = page.locator("main a[href*='/events/']").count()
-    assert 0 < page.locator("main a[lang]").count() < titles / 2  # most in the page's own
+    foreign = page.locator("main a[lang]").count()
+    assert 0 < foreign < titles  # a city's listings: many in one language only (the demo's)
 
 
 @pytest.mark.skipif(not os.environ.get("SCREENSHOT_DIR"), reason="set SCREENSHOT_DIR to take them")

@@ -622,3 +622,11 @@ def test_the_sitemap_lists_published_events_and_venues_only(client):
     assert shown.get_absolute_url() in xml
     assert hidden.get_absolute_url() not in xml
     assert venue.get_absolute_url() in client.get("/sitemap-venues.xml").content.decode()
+
+
+def test_the_folded_filter_panel_says_which_filters_are_on(client):
+    CategoryFactory(slug="music", name="Music")
+    html = html_of(client.get("/", {"when": "weekend", "category": "music", "free": "true"}))
+    summary = html.split('id="filter-panel"')[1].split("</summary>")[0]
+    assert "Music · this weekend · free" in summary
+    assert 'class="chosen"' not in html_of(client.get("/"))
