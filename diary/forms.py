@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -36,6 +36,34 @@ class HTMLDateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+# Whose date formats a language's pages read: Django's English ones are American (month
+# first); a day typed "17/02/2027" on the English page of a European city is day first.
+DATE_FORMATS_OF = {"en": "en-gb"}
+
+
+def iso_typed(value: str) -> str:
+    """A date or a local date and time as the page's language writes it ("17/02/2027",
+    "17.02.2027 21:00", Django's input formats for it) in ISO ("2027-02-17",
+    "2027-02-17T21:00"); ISO, or anything unreadable, as it was typed (its error says so)."""
+    try:
+        (date if len(value) == 10 else datetime).fromisoformat(value)
+        return value
+    except ValueError:
+        pass
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    source = DATE_FORMATS_OF.get(language, language)
+    for name, shown in (("DATE_INPUT_FORMATS", "%Y-%m-%d"), ("DATETIME_INPUT_FORMATS", None)):
+        for pattern in formats.get_format(name, lang=source, use_l10n=True):
+            try:
+                moment = datetime.strptime(value, pattern)
+            except ValueError:
+                continue
+            return moment.strftime(
+                shown or ("%Y-%m-%dT%H:%M" if not moment.second else "%Y-%m-%dT%H:%M:%S")
+            )
+    return value
+
+
 class DateListField(forms.CharField):
     """A list of dates or local date-times, typed one per line."""
 
@@ -50,7 +78,7 @@ class DateListField(forms.CharField):
         if isinstance(value, list):
             return value
         lines = [line.strip() for line in (value or "").replace(",", "\n").splitlines()]
-        values = [line for line in lines if line]
+        values = [iso_typed(line) for line in lines if line]
         try:
             recurrence.parse_date_list(values, tz=ZoneInfo("UTC"))
         except recurrence.RecurrenceError as error:

@@ -374,10 +374,11 @@ NARROWER = (
 NARROWER_CHOICES = 6
 
 
-def narrower_choices(request, events) -> list[tuple[str, list[dict]]]:
+def narrower_choices(request, events, fits: int) -> list[tuple[str, list[dict]]]:
     """For each parameter the selection leaves open (category, area, venue), its commonest
-    values in the selection, with how many events each keeps: one click to subscribe to a
-    feed that fits. One query each, names included."""
+    values in the selection, with how many events each keeps and whether a feed of them
+    `fits` (one that does not is a step on the way: its page offers narrower ones again).
+    One query each, names included."""
     groups = []
     for parameter, legend, field in NARROWER:
         if request.GET.get(parameter):
@@ -393,7 +394,9 @@ def narrower_choices(request, events) -> list[tuple[str, list[dict]]]:
         for _pk, slug, count, name in rows:
             params = selection(request.GET)
             params.setlist(parameter, [slug])
-            choices.append({"name": name, "count": count, "query": params.urlencode()})
+            choices.append(
+                {"name": name, "count": count, "fits": count <= fits, "query": params.urlencode()}
+            )
         if choices:
             groups.append((legend, choices))
     return groups
@@ -419,7 +422,7 @@ def subscribe(request):
             "selection": describe(agenda),
             "total": total,
             "kept": kept,
-            "narrower": narrower_choices(request, events) if kept < total else [],
+            "narrower": narrower_choices(request, events, kept) if kept < total else [],
             "google_url": "https://calendar.google.com/calendar/r?"
             + urlencode({"cid": context["feed"]["webcal"]}),
             "letter_form": LetterForm(initial={"query": query}),

@@ -556,3 +556,24 @@ def test_a_monthly_event_must_start_on_a_day_it_repeats_on(
     if not accepted:
         assert "is not one of the days it repeats on" in response.content.decode()
         assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("prefix", "extra", "skipped"),
+    [
+        ("/fr", "31/12/2026 21:00", "15/12/2026"),
+        ("/nl", "31-12-2026 21:00", "15/12/2026"),
+        ("", "31/12/2026 21:00", "15/12/2026"),
+        ("", "2026-12-31T21:00", "2026-12-15"),
+    ],
+)
+def test_extra_and_skipped_dates_are_typed_as_the_pages_language_writes_them(
+    client, prefix, extra, skipped
+):
+    """Typed "17/02/2027" was refused: only ISO dates were read."""
+    response = client.post(f"{prefix}/submit/", form_data(rdates=extra, exdates=skipped))
+    assert response.status_code == 302, response.content.decode()
+    event = Event.objects.get()
+    assert (event.rdates, event.exdates) == (["2026-12-31T21:00"], ["2026-12-15"])
+    days = [o.start.day for o in event.occurrences.order_by("start")]
+    assert days == [1, 8, 22, 31]
