@@ -30,7 +30,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.listing import group_by_day
-from diary import spam
+from diary import runs, spam
 from diary.filters import AgendaFilter, describe, selection
 from diary.models import LetterSend, LetterStop, LetterSubscription, Occurrence, Weekday
 from diary.text import mail_subject
@@ -266,24 +266,43 @@ def week_of(day: date) -> date:
 
 
 def letter_occurrences(query: str, *, today: date) -> tuple[list[Occurrence], int]:
-    """The selection's next seven days from `today`, at most LETTER_EVENTS, and how many
-    there are in all."""
+    """What happens in the selection's next seven days from `today` (its runs are a group of
+    their own: `letter_runs`), at most LETTER_EVENTS, and how many there are in all."""
     agenda = AgendaFilter(
         letter_week(query, today), queryset=Occurrence.objects.public().for_listing()
     )
     if not agenda.is_valid():  # a parameter gone since (a deleted venue): what still applies
         return [], 0
-    occurrences = list(agenda.qs[: LETTER_EVENTS + 1])
-    total = len(occurrences) if len(occurrences) <= LETTER_EVENTS else agenda.qs.count()
+    listed = runs.listed(agenda)
+    occurrences = list(listed[: LETTER_EVENTS + 1])
+    total = len(occurrences) if len(occurrences) <= LETTER_EVENTS else listed.count()
     return occurrences[:LETTER_EVENTS], total
 
 
+def letter_runs(query: str, *, today: date) -> runs.RunsOn | None:
+    """The runs on in the letter's week (exhibitions, festivals), counted, the closing
+    soonest named: as the agenda shows them."""
+    agenda = AgendaFilter(letter_week(query, today), queryset=Occurrence.objects.none())
+    return runs.runs_on(agenda, categories=[])
+
+
 def letter_message(
-    subscription: LetterSubscription, occurrences: list[Occurrence], total: int, today: date
+    subscription: LetterSubscription,
+    occurrences: list[Occurrence],
+    total: int,
+    today: date,
+    *,
+    running: runs.RunsOn | None = None,
 ) -> EmailMultiAlternatives:
     with translation.override(subscription.language):
         week = letter_week(subscription.query, today)
+        if running is None:
+            running = letter_runs(subscription.query, today=today)
         context = {
+            "runs": running,
+            "runs_url": settings.SITE_URL + reverse("diary:agenda") + "?" + running.query
+            if running and running.total
+            else "",
             "subscription": subscription,
             "selection": describe_query(subscription.query),
             "days": group_by_day(occurrences, since=today),
@@ -356,10 +375,14 @@ def _digest_send(pk: int, *, week: date, today: date, now, smtp) -> str:
             if subscription is None or subscription.sends.filter(week=week).exists():
                 return "done_before"  # stopped meanwhile, or another run has it
             occurrences, total = letter_occurrences(subscription.query, today=today)
-            LetterSend.objects.create(subscription=subscription, week=week, events=total, sent=now)
-            if not occurrences:
+            running = letter_runs(subscription.query, today=today)
+            on = total + (running.total if running else 0)
+            LetterSend.objects.create(subscription=subscription, week=week, events=on, sent=now)
+            if not on:
                 return "empty"
-            smtp.send_messages([letter_message(subscription, occurrences, total, today)])
+            smtp.send_messages(
+                [letter_message(subscription, occurrences, total, today, running=running)]
+            )
             return "sent"
     except IntegrityError:  # a concurrent run recorded this week first
         return "done_before"

@@ -219,10 +219,17 @@ def test_an_editor_approves_three_items_in_a_row_without_leaving_the_queue(
         context.close()
 
 
+@pytest.mark.parametrize("posters", [0, 40])
 @pytest.mark.parametrize("width", [1280, 375])
-def test_every_page_kind_of_the_default_demo_passes_axe(live_server, browser, axe, city, width):
-    """On the demo as `make run` seeds it (the project's own axe test once passed only on a
-    demo whose events all had posters)."""
+def test_every_page_kind_of_the_default_demo_passes_axe(
+    live_server, browser, axe, city, width, posters
+):
+    """On the demo as `make run` seeds it, without posters and with them (the project's own
+    axe test once passed only on a demo whose events all had posters)."""
+    if posters:
+        from diary.demo import demo_city_seed
+
+        demo_city_seed(events=60, venues=18, seed=2, pictures=posters)
     context, page = _new_page(
         browser, viewport={"width": width, "height": 900}, bypass_csp=True, locale="fr-BE"
     )

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from diary import letters
-from diary.models import LetterSend, LetterSubscription
+from diary.models import Event, LetterSend, LetterSubscription
 from tests.factories import CategoryFactory, EventFactory, VenueFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -184,11 +184,11 @@ def test_a_crash_in_the_middle_then_a_run_again_sends_everyone_exactly_one_lette
     original = letters.letter_message
     built = []
 
-    def crash_on_the_fourth(subscription, *args):
+    def crash_on_the_fourth(subscription, *args, **kwargs):
         built.append(subscription.email)
         if len(built) == 4:
             raise Crash  # the process dies while sending the fourth letter
-        return original(subscription, *args)
+        return original(subscription, *args, **kwargs)
 
     monkeypatch.setattr(letters, "letter_message", crash_on_the_fourth)
     with pytest.raises(Crash):
@@ -282,3 +282,29 @@ def test_the_pages_speak_the_subscribers_language(client):
     html = client.get(letters.manage_url(subscription).split("8000", 1)[1]).content.decode()
     assert "Verzenden op" in html and "donderdag" in html
     assert client.get("/letter/").status_code == 302  # the form lives on the subscribe page
+
+
+def test_the_letter_lists_what_happens_and_groups_the_runs(mailoutbox):
+    """A week of a capital is mostly exhibitions: the letter lists what happens, then names
+    the runs closing soonest and links to them all; a week of runs only is still sent."""
+    music = CategoryFactory(slug="music", name="Music")
+    EventFactory(title="Jazz at Flagey", category=music, start=local(2026, 12, 4, 20))
+    EventFactory(
+        title="Sound Art", category=music, start=local(2026, 11, 20), end=local(2026, 12, 24),
+        all_day=True,
+    )  # fmt: skip
+    subscriber()
+    call_command("send_digests")
+    [message] = mailoutbox
+    lines = message.body.splitlines()
+    assert "Jazz at Flagey" in message.body
+    assert lines.index("Also on: 1 exhibition, festival or other run") > next(
+        n for n, line in enumerate(lines) if "Jazz at Flagey" in line
+    )
+    assert "- Sound Art, 20 Nov – 23 Dec" in message.body
+    assert "kind=run" in message.body and "kind=run" in message.alternatives[0][0]
+    assert LetterSend.objects.get().events == 2
+    Event.objects.filter(title_en="Jazz at Flagey").delete()
+    LetterSend.objects.all().delete()
+    call_command("send_digests")
+    assert len(mailoutbox) == 2 and "Sound Art" in mailoutbox[1].body
