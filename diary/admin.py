@@ -476,7 +476,7 @@ class SubmissionAdmin(EventAdmin):
     """The moderation queue: pending events, oldest first, approved or rejected in a click."""
 
     # What decides first, and narrow: the queue fits 1,280 pixels beside the sidebar.
-    list_display = ("what", "duplicate", "when", "where", "organiser", "texts_in")  # oldest first
+    list_display = ("what", "duplicate", "when", "where")  # oldest first
     list_select_related = ("venue", "category", "organiser", "duplicate_of")
     list_filter = (
         LikelyDuplicateFilter,
@@ -541,11 +541,14 @@ class SubmissionAdmin(EventAdmin):
         kind = _("a change to a published event") if event.is_published else _("a new submission")
         status = "" if event.status == Event.Status.SCHEDULED else event.get_status_display()
         return format_html(
-            "{}<strong>{}</strong>{}<br><small>{}</small>",
+            "{}<strong>{}</strong>{}<br><small>{} · {} · {} {}</small>",
             thumbnail(event, width=48, style="float:right"),
             event.title,
             format_html(" · <mark>{}</mark>", status) if status else "",
             kind,
+            event.organiser or "–",
+            _("texts in"),
+            self.texts_in(event),
         )
 
     @admin.display(description=_("when"), ordering="start")

@@ -379,5 +379,5 @@ def describe(agenda: AgendaFilter) -> str:
         if data.get(name)
     ]
     if data.get("q"):
-        parts.append(f"“{data['q']}”")
+        parts.append(_("“%(words)s”") % {"words": data["q"]})
     return " · ".join(parts)

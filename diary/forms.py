@@ -114,8 +114,8 @@ class EventDatesForm(forms.ModelForm):
     `end` at midnight after it, and show it back the way it was typed.
     """
 
-    rdates = DateListField(label=_("extra dates"), required=False)
-    exdates = DateListField(label=_("exception dates"), required=False)
+    rdates = DateListField(label=_("Extra dates"), required=False)
+    exdates = DateListField(label=_("Skipped dates"), required=False)
 
     class Meta:
         model = Event
@@ -255,8 +255,14 @@ class SubmissionForm(EventDatesForm):
     weekly_days = forms.MultipleChoiceField(
         label=_("On"), choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple
     )
-    monthly_ordinal = forms.ChoiceField(label=_("On the"), choices=ORDINALS, required=False)
-    monthly_weekday = forms.ChoiceField(label=_("weekday"), choices=WEEKDAYS, required=False)
+    # Blank: as on the first date ("the first Saturday" for Saturday 2 January), which is
+    # what a browser without JavaScript sends unless the organiser chooses.
+    monthly_ordinal = forms.ChoiceField(
+        label=_("On the"), choices=[("", _("as on the first date")), *ORDINALS], required=False
+    )
+    monthly_weekday = forms.ChoiceField(
+        label=_("weekday"), choices=[("", _("the first date's")), *WEEKDAYS], required=False
+    )
     repeat_until = forms.DateField(
         label=_("Until"),
         required=False,
@@ -413,8 +419,16 @@ class SubmissionForm(EventDatesForm):
             return cleaned
         if "repeat_until" in self.errors:
             return cleaned  # its own error says what is wrong with it
-        if cleaned.get("repeat") == "weekly" and not cleaned.get("weekly_days") and start:
-            cleaned["weekly_days"] = [WEEKDAY_CODES[start.astimezone(self._zone()).weekday()]]
+        if start:  # what is not chosen repeats as on the first date
+            first = start.astimezone(self._zone())
+            if cleaned.get("repeat") == "weekly" and not cleaned.get("weekly_days"):
+                cleaned["weekly_days"] = [WEEKDAY_CODES[first.weekday()]]
+            if cleaned.get("repeat") == "monthly":
+                place = "-1" if first.day > 28 else str((first.day - 1) // 7 + 1)
+                cleaned["monthly_ordinal"] = cleaned.get("monthly_ordinal") or place
+                cleaned["monthly_weekday"] = (
+                    cleaned.get("monthly_weekday") or WEEKDAY_CODES[first.weekday()]
+                )
         try:
             cleaned["rrule"] = plain_words_to_rule(cleaned)
         except forms.ValidationError as error:

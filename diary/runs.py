@@ -65,7 +65,8 @@ def runs_on(
     closing: dict[int, Occurrence] = {}
     if shown:
         read = shown * RUNS_READ_PER_SHOWN
-        for occurrence in runs.for_day_lists().order_by("end", "pk")[:read]:
+        ahead = runs.filter(end__gt=agenda.now)  # a month's: not those already closed
+        for occurrence in ahead.for_day_lists().order_by("end", "pk")[:read]:
             closing.setdefault(occurrence.event_id, occurrence)
     query = selection(agenda.data, "kind")
     query["kind"] = KindChoices.RUN

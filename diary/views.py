@@ -119,7 +119,7 @@ def agenda(request):
         "chosen_words": describe(agenda) if agenda.is_valid() else "",  # the folded panel's
         "page": page,
         "runs": runs.runs_on(agenda, choices["categories"]) if page.number == 1 else None,
-        "picks": week_picks(agenda, query) if page.number == 1 else [],
+        "picks": week_picks(agenda, query) if page.number == 1 and agenda.is_valid() else [],
         "picks_query": selection_query(request, "when", "start", "end", "pick"),
         "days": group_by_day(page.object_list, since=agenda.first_day()),
         "query": query,
@@ -337,6 +337,7 @@ def event_page(request, event: Event, *, preview: bool = False):
         "days": group_by_day(upcoming),
         "past": past,
         "next": next_occurrence,
+        "next_ongoing": bool(upcoming) and upcoming[0].start < timezone.now(),
         "stories": related_articles(event),
         "url": url,
         "image_url": image_url,

@@ -29,6 +29,10 @@
     var weekday = form.querySelector("[name=monthly_weekday]");
     var codes = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
     var chosen = false;
+    var ticked = false;
+    form.querySelectorAll("[name=weekly_days]").forEach(function (box) {
+      box.addEventListener("change", function () { ticked = false; });
+    });
     [ordinal, weekday].forEach(function (select) {
       if (select) select.addEventListener("change", function () { chosen = true; });
     });
@@ -42,9 +46,13 @@
         if (ordinal.querySelector('option[value="' + place + '"]')) ordinal.value = place;
         weekday.value = code;
       }
+      // The day ticked for the organiser follows the start until they tick one themselves.
       var days = form.querySelectorAll("[name=weekly_days]");
       var any = Array.prototype.some.call(days, function (box) { return box.checked; });
-      if (!any) Array.prototype.forEach.call(days, function (box) { box.checked = box.value === code; });
+      if (!any || ticked) {
+        Array.prototype.forEach.call(days, function (box) { box.checked = box.value === code; });
+        ticked = true;
+      }
     }
     if (start) start.addEventListener("change", defaults);
     repeat.addEventListener("change", defaults);

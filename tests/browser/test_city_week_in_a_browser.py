@@ -249,6 +249,7 @@ def test_every_page_kind_of_the_default_demo_passes_axe(
             "/fr/subscribe/",
             "/fr/embed/builder/",
             "/embed/?lang=fr&layout=compact",
+            "/embed/?lang=nl&theme=dark",
         ):
             page.goto(live_server.url + path)
             page.wait_for_load_state("networkidle")

@@ -577,3 +577,19 @@ def test_extra_and_skipped_dates_are_typed_as_the_pages_language_writes_them(
     assert (event.rdates, event.exdates) == (["2026-12-31T21:00"], ["2026-12-15"])
     days = [o.start.day for o in event.occurrences.order_by("start")]
     assert days == [1, 8, 22, 31]
+
+
+def test_without_javascript_a_monthly_event_repeats_as_on_its_first_date(client):
+    """The controls once defaulted to "first Monday", and a Saturday start was refused."""
+    response = submit(
+        client,
+        start="2027-01-02T10:00",
+        end="2027-01-02T12:00",
+        repeat="monthly",
+        weekly_days=None,
+        monthly_ordinal="",
+        monthly_weekday="",
+        repeat_until="2027-06-30",
+    )
+    assert response.status_code == 302
+    assert Event.objects.get().rrule == "FREQ=MONTHLY;BYDAY=1SA;UNTIL=20270630"

@@ -171,6 +171,8 @@ def test_a_venue_that_names_none_is_named_in_the_pages_language_with_suggestions
     html = html_of(client.get(f"{prefix}/?venue=Flag&free=true"))
     assert html_escape(expected) in html
     assert "Piano at Flagey" not in html
+    # Only the message: no picks, no count, no subscription to a selection that is wrong.
+    assert 'class="results-bar"' not in html and 'class="picks"' not in html
     assert f'href="{prefix}/?venue=flagey&amp;free=true">Flagey</a>' in html
     assert "studio-4" in html
 
@@ -630,3 +632,26 @@ def test_the_folded_filter_panel_says_which_filters_are_on(client):
     summary = html.split('id="filter-panel"')[1].split("</summary>")[0]
     assert "Music · this weekend · free" in summary
     assert 'class="chosen"' not in html_of(client.get("/"))
+
+
+def test_a_month_names_the_runs_closing_soonest_not_those_already_closed():
+    from diary.runs import runs_on
+
+    EventFactory(title="Closed", start=local(2026, 6, 1), end=local(2026, 6, 10), all_day=True)
+    EventFactory(title="Closing", start=local(2026, 6, 1), end=local(2026, 6, 25), all_day=True)
+    june = AgendaFilter(QueryDict("start=2026-06-01&end=2026-06-30"), now=local(2026, 6, 15, 12))
+    running = runs_on(june, categories=[], shown=5)
+    assert running.total == 2
+    assert [occurrence.event.title for occurrence in running.closing] == ["Closing"]
+
+
+def test_a_run_on_now_says_so_on_its_page(client, time_machine):
+    time_machine.move_to(local(2026, 6, 15, 12))
+    show = EventFactory(title="Show", start=local(2026, 6, 1), end=local(2026, 7, 1), all_day=True)
+    html = html_of(client.get(f"/fr/events/{show.slug}/"))
+    assert "En cours :" in html and "Prochaine date" not in html
+
+
+def test_searched_words_are_quoted_as_each_language_quotes(client):
+    html = html_of(client.get("/fr/", {"q": "ixelles"}))
+    assert "« ixelles »" in html.split('id="filter-panel"')[1].split("</summary>")[0]
