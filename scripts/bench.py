@@ -437,7 +437,7 @@ def migrated(database: str) -> None:
     psql("ANALYZE", database)
 
 
-OCCURRENCE_COLUMNS = 'event_id, start, "end", all_day, spans_days, published'
+OCCURRENCE_COLUMNS = 'event_id, start, "end", all_day, is_run, published'
 
 
 def million(big: str) -> None:
@@ -448,7 +448,7 @@ def million(big: str) -> None:
         "agenda_bench_1m",
         f"INSERT INTO diary_occurrence ({OCCURRENCE_COLUMNS}) "
         f"SELECT event_id, start + k * interval '7 minutes', \"end\" + k * interval '7 minutes', "
-        "all_day, spans_days, published FROM diary_occurrence, generate_series(1, 4) AS k",
+        "all_day, is_run, published FROM diary_occurrence, generate_series(1, 4) AS k",
     )
     occurrences = int(psql("SELECT count(*) FROM diary_occurrence", database))
     say()
@@ -485,7 +485,7 @@ def archive(big: str) -> None:
             f"agenda_bench_archive_{years}y",
             f"INSERT INTO diary_occurrence ({OCCURRENCE_COLUMNS}) "
             "SELECT event_id, start - k * interval '364 days', "
-            "\"end\" - k * interval '364 days', all_day, spans_days, published "
+            "\"end\" - k * interval '364 days', all_day, is_run, published "
             f"FROM diary_occurrence, generate_series(1, {years - 1}) AS k "
             "WHERE \"end\" < now() AND start > now() - interval '1 year'",
         )
