@@ -11,15 +11,21 @@ gets exactly that, and no group.
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
+from diary.cache import remembered_as
 from diary.filters import AgendaFilter, KindChoices, selection
 from diary.models import Category, Occurrence
 
 RUNS_SHOWN = 5  # the runs a group names (those closing soonest); the rest are a link
 # Dates read per run named: a weekend market every weekend of the window is one event.
 RUNS_READ_PER_SHOWN = 8
+CLOSING_SPARE = 3  # remembered beyond those named, for the ones that close during the day
+REMEMBERED = 60 * 60  # seconds: as long as the filter form's choices
 
 
 @dataclass
@@ -43,17 +49,15 @@ def runs_on(
     agenda: AgendaFilter, categories: list[Category], shown: int = RUNS_SHOWN
 ) -> RunsOn | None:
     """The group of runs beside a list of `agenda`'s happenings (None when the selection
-    names a `kind`, or is invalid), naming the `shown` closing soonest: two queries (one
-    when none is named).
+    names a `kind`, or is invalid), naming the `shown` closing soonest. Counting a capital's
+    runs reads most of a year of its long dates: remembered per data version, selection and
+    day (two queries the first time, none after); a run that closed since is no longer named.
     `categories`: the filter's choices (named in the page's language), from the cache."""
     if not agenda.is_valid() or agenda.kind_chosen:
         return None
-    runs = agenda.filter_queryset(Occurrence.objects.public().filter(is_run=True))
-    counts = dict(
-        runs.order_by()
-        .values_list("event__category_id")
-        .annotate(events=Count("event_id", distinct=True))
-    )
+    query = selection(agenda.data, "kind")
+    key = remembered_as("runs-on", query.urlencode(), shown, timezone.localdate(agenda.now))
+    counts, closing = cache.get_or_set(key, partial(runs_now, agenda, shown), REMEMBERED)
     total = sum(counts.values())
     if not total:
         return RunsOn(total=0)
@@ -62,17 +66,28 @@ def runs_on(
         ((named[pk], count) for pk, count in counts.items() if pk in named),
         key=lambda kind: (-kind[1], str(kind[0])),
     )
-    closing: dict[int, Occurrence] = {}
-    if shown:
-        read = shown * RUNS_READ_PER_SHOWN
-        ahead = runs.filter(end__gt=agenda.now)  # a month's: not those already closed
-        for occurrence in ahead.for_day_lists().order_by("end", "pk")[:read]:
-            closing.setdefault(occurrence.event_id, occurrence)
-    query = selection(agenda.data, "kind")
     query["kind"] = KindChoices.RUN
     return RunsOn(
         total=total,
         kinds=kinds,
-        closing=list(closing.values())[:shown],
+        closing=[occurrence for occurrence in closing if occurrence.end > agenda.now][:shown],
         query=query.urlencode(),
     )
+
+
+def runs_now(agenda: AgendaFilter, shown: int) -> tuple[dict, list[Occurrence]]:
+    """The runs on in `agenda`'s window: how many events of each category, and the first
+    ones to close (each event once, a few more than `shown` for those closing today)."""
+    runs = agenda.filter_queryset(Occurrence.objects.public().filter(is_run=True))
+    counts = dict(
+        runs.order_by()
+        .values_list("event__category_id")
+        .annotate(events=Count("event_id", distinct=True))
+    )
+    closing: dict[int, Occurrence] = {}
+    if shown and counts:
+        ahead = runs.filter(end__gt=agenda.now)  # a month's: not those already closed
+        read = (shown + CLOSING_SPARE) * RUNS_READ_PER_SHOWN
+        for occurrence in ahead.for_day_lists().order_by("end", "pk")[:read]:
+            closing.setdefault(occurrence.event_id, occurrence)
+    return counts, list(closing.values())[: shown + CLOSING_SPARE]
