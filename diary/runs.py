@@ -4,10 +4,10 @@ A *happening* has a time on its day (a concert at 20:00, a market all Saturday, 
 until 04:00); a *run* is on for more than a day (an exhibition, a festival:
 `Occurrence.is_run`). A capital's week holds hundreds of runs: listed as dates, they fill
 every page of the weekend with "Until 22 Dec" and hide Saturday night. So the agenda, the
-widget and the month list the happenings, and show the runs that are on as one compact
-group: how many, of which kinds, the ones closing soonest, and a link to them all
-(`kind=run`, a parameter of AgendaFilter on every door). A selection that names a `kind`
-gets exactly that, and no group.
+widget, the month and the weekly letter list the happenings, and show the runs that are on
+as one compact group: how many, of which kinds, the ones closing soonest, and a link to them
+all (`kind=run`, a parameter of AgendaFilter on every door). A selection that names a
+`kind` gets exactly that, and no group.
 """
 
 from dataclasses import dataclass, field
