@@ -237,30 +237,38 @@ def month_days(agenda: AgendaFilter, first: date, last: date) -> dict[date, tupl
     beside the grid, once each (diary.runs). Two queries:
 
     - the month's happenings, counted and ranked per day by the database (a window), read
-      from the index's range of the month alone;
+      from the index's range of the month alone: remembered per data version, selection
+      and month (ranking a capital's month read its tens of thousands of dates);
     - only the dates shown are loaded whole.
     """
     agenda.is_valid()  # filter_queryset reads the cleaned selection (an invalid part is left out)
     base = agenda.queryset.order_by()
-    midnights = [local_midnight(first + timedelta(days=n)) for n in range((last - first).days + 2)]
-    # The month's bounds come first: SQLite ranges over the first bound it is given on an
-    # index (the selection's own is a year earlier, for the runs).
-    within = base.filter(start__gte=midnights[0], start__lt=midnights[-1], is_run=False)
-    ranked = (
-        agenda.filter_queryset(within)
-        .annotate(day=day_number("start", midnights))
-        .annotate(
-            place=Window(RowNumber(), partition_by=F("day"), order_by=(F("start"), F("pk"))),
-            total=Window(Count("pk"), partition_by=F("day")),
+
+    def ranked_now() -> tuple[dict[int, int], dict[int, list[int]]]:
+        days = (last - first).days + 2
+        midnights = [local_midnight(first + timedelta(days=n)) for n in range(days)]
+        # The month's bounds come first: SQLite ranges over the first bound it is given on
+        # an index (the selection's own is a year earlier, for the runs).
+        within = base.filter(start__gte=midnights[0], start__lt=midnights[-1], is_run=False)
+        ranked = (
+            agenda.filter_queryset(within)
+            .annotate(day=day_number("start", midnights))
+            .annotate(
+                place=Window(RowNumber(), partition_by=F("day"), order_by=(F("start"), F("pk"))),
+                total=Window(Count("pk"), partition_by=F("day")),
+            )
+            .filter(place__lte=MONTH_SHOWN)
+            .values_list("day", "total", "pk")
         )
-        .filter(place__lte=MONTH_SHOWN)
-        .values_list("day", "total", "pk")
-    )
-    totals: dict[int, int] = {}
-    shown: dict[int, list[int]] = {}
-    for n, total, pk in ranked:
-        totals[n] = total
-        shown.setdefault(n, []).append(pk)
+        totals: dict[int, int] = {}
+        shown: dict[int, list[int]] = {}
+        for n, total, pk in ranked:
+            totals[n] = total
+            shown.setdefault(n, []).append(pk)
+        return totals, shown
+
+    key = remembered_as("month-days", selection(agenda.data).urlencode(), first)
+    totals, shown = cache.get_or_set(key, ranked_now, CHOICES_TTL)
     loaded = base.filter(pk__in=[pk for pks in shown.values() for pk in pks])
     loaded = {occurrence.pk: occurrence for occurrence in loaded}
     return {

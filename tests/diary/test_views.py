@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from html import escape as html_escape
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
@@ -357,6 +358,7 @@ def test_each_day_of_a_month_lists_its_first_dates_and_counts_them_all(dates):
     rule day by day: in October 2026 (summer time ends on the 25th), with dates across
     midnight, all-day ones and exhibitions from before the month."""
     first, last = date(2026, 10, 1), date(2026, 10, 31)
+    cache.clear()  # the dates below are written past the services, which move the data version
     with transaction.atomic():
         event = EventFactory(start=local(2026, 10, 1, 20))
         event.occurrences.all().delete()
@@ -655,3 +657,15 @@ def test_a_run_on_now_says_so_on_its_page(client, time_machine):
 def test_searched_words_are_quoted_as_each_language_quotes(client):
     html = html_of(client.get("/fr/", {"q": "ixelles"}))
     assert "« ixelles »" in html.split('id="filter-panel"')[1].split("</summary>")[0]
+
+
+def test_the_month_grid_is_remembered_until_the_diary_changes(
+    client, july_first, django_assert_max_num_queries
+):
+    EventFactory(title="First gig", start=local(2026, 7, 10, 20))
+    assert "First gig" in html_of(client.get("/month/", {"month": "2026-07", "free": "false"}))
+    with django_assert_max_num_queries(4):  # ranked once for this data version
+        html_of(client.get("/month/", {"month": "2026-07", "free": "false", "x": "1"}))
+    EventFactory(title="Second gig", start=local(2026, 7, 10, 21))
+    html = html_of(client.get("/month/", {"month": "2026-07", "free": "false", "y": "1"}))
+    assert "First gig" in html and "Second gig" in html
