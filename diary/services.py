@@ -662,9 +662,17 @@ def import_vouched(organiser, publish: bool, stored: Event | None = None) -> boo
     return publish or organiser_vouches(organiser, proven=True)
 
 
+def of_source(source: str):
+    """A source's events, asked so that the databases read them from the (source,
+    source_uid) unique index: its condition is a source, which a query must state for the
+    index to serve it. Without it, finding one event of a source read all of that source's
+    (an import of 10,000 unchanged events: 68 s on SQLite, 136 s on PostgreSQL)."""
+    return Event.objects.filter(source=source).exclude(source="")
+
+
 def imported_stored(*, source: str, uids: list[str]) -> dict[str, Event]:
     """The events this source imported under these UIDs, by UID."""
-    return _events_by("source_uid", uids, source=source)
+    return _events_by("source_uid", uids, of_source(source))
 
 
 def uids_held(uids: list[str]) -> dict[str, Event]:
@@ -673,15 +681,14 @@ def uids_held(uids: list[str]) -> dict[str, Event]:
     return _events_by("uid", uids)
 
 
-def _events_by(field: str, values: list[str], **filters) -> dict[str, Event]:
-    """The events whose `field` is one of `values` (and that match `filters`), by that
-    value: one query a thousand values."""
+def _events_by(field: str, values: list[str], events=None) -> dict[str, Event]:
+    """The `events` (default: all) whose `field` is one of `values`, by that value: one
+    query a thousand values."""
+    events = Event.objects.all() if events is None else events
     found: dict[str, Event] = {}
     for start in range(0, len(values), 1000):
         batch = {f"{field}__in": values[start : start + 1000]}
-        found.update(
-            (getattr(event, field), event) for event in Event.objects.filter(**filters, **batch)
-        )
+        found.update((getattr(event, field), event) for event in events.filter(**batch))
     return found
 
 
@@ -700,8 +707,9 @@ def event_import(
     Returns "created", "updated" or "unchanged" (`imported_event`). Raises ValidationError
     (with the reason) and saves nothing when the data is invalid.
     """
-    stored = Event.objects.filter(source=source, source_uid=uid).first()
-    holder = None if stored else Event.objects.filter(uid=uid).first()
+    # Unordered: ordered by id, PostgreSQL walks the primary key instead of the unique index.
+    stored = next(iter(of_source(source).filter(source_uid=uid).order_by()[:1]), None)
+    holder = None if stored else next(iter(Event.objects.filter(uid=uid).order_by()[:1]), None)
     event, changed = imported_event(
         stored,
         uid=uid,
