@@ -89,7 +89,7 @@ def test_a_bad_rule_in_the_admin_shows_a_message_and_saves_nothing(editor):
 
 
 def test_a_bad_exception_date_in_the_admin_shows_a_message(editor):
-    response = editor.post(reverse("admin:diary_event_add"), event_form(exdates="15/12/2026"))
+    response = editor.post(reverse("admin:diary_event_add"), event_form(exdates="15 Dec 2026"))
     assert response.status_code == 200
     assert "is not a date (2026-12-24)" in response.content.decode()
     assert not Event.objects.exists()
