@@ -594,11 +594,11 @@ def test_the_form_choices_are_read_once_until_the_data_changes(client, settings)
     settings.DIARY_CACHE_RESPONSES = False
     EventFactory(tags=[TagFactory(slug="jazz", name="Jazz")])
     first = count_queries(client, "/")
-    # The choices' four queries, the week's picks, and the dates' rows: they are kept too
-    # (diary.rows).
-    assert count_queries(client, "/") == first - 6
-    # Its names sorted in French; the picks are the same in every language.
-    assert count_queries(client, "/fr/") == first - 1
+    # The choices' four queries, the week's picks, the runs on, and the dates' rows: they
+    # are kept too (diary.rows, diary.runs).
+    assert count_queries(client, "/") == first - 7
+    # Its names sorted in French; the picks and the runs on are the same in every language.
+    assert count_queries(client, "/fr/") == first - 2
     TagFactory(slug="opera", name="Opera")
     assert 'value="opera"' in html_of(client.get("/"))
 
