@@ -315,7 +315,10 @@ class WritePaths(RuleBasedStateMachine):
     @rule(data=st.data(), picked=st.booleans())
     def editor_picks(self, data, picked):
         event = self.pick(data)
-        self.action("pick" if picked else "unpick", event)
+        if picked:  # the pick action asks why first; the editor gives a reason
+            self.action("pick", event, picked="yes", reason_en="Worth the trip.")
+        else:
+            self.action("unpick", event)
         (self.picked.add if picked else self.picked.discard)(event.uid)
 
     @precondition(has_events)
