@@ -670,25 +670,25 @@ def of_source(source: str):
     return Event.objects.filter(source=source).exclude(source="")
 
 
-def imported_stored(*, source: str, uids: list[str]) -> dict[str, Event]:
-    """The events this source imported under these UIDs, by UID."""
-    return _events_by("source_uid", uids, of_source(source))
+def imported_uids(*, source: str, uids: list[str]) -> set[str]:
+    """Those of `uids` this source imported already (each is then read, and compared, by
+    `event_import`): one query a thousand UIDs, for the UIDs alone."""
+    found: set[str] = set()
+    for start in range(0, len(uids), 1000):
+        batch = uids[start : start + 1000]
+        found.update(
+            of_source(source).filter(source_uid__in=batch).values_list("source_uid", flat=True)
+        )
+    return found
 
 
 def uids_held(uids: list[str]) -> dict[str, Event]:
     """The events that hold these UIDs as their own, by UID: a new imported event cannot
-    take one of them."""
-    return _events_by("uid", uids)
-
-
-def _events_by(field: str, values: list[str], events=None) -> dict[str, Event]:
-    """The `events` (default: all) whose `field` is one of `values`, by that value: one
-    query a thousand values."""
-    events = Event.objects.all() if events is None else events
+    take one of them. One query a thousand UIDs."""
     found: dict[str, Event] = {}
-    for start in range(0, len(values), 1000):
-        batch = {f"{field}__in": values[start : start + 1000]}
-        found.update((getattr(event, field), event) for event in events.filter(**batch))
+    for start in range(0, len(uids), 1000):
+        held = Event.objects.filter(uid__in=uids[start : start + 1000])
+        found.update((event.uid, event) for event in held)
     return found
 
 
@@ -708,7 +708,16 @@ def event_import(
     (with the reason) and saves nothing when the data is invalid.
     """
     # Unordered: ordered by id, PostgreSQL walks the primary key instead of the unique index.
-    stored = next(iter(of_source(source).filter(source_uid=uid).order_by()[:1]), None)
+    # With what the comparison and the search text read (`imported_event`), in this query.
+    stored = next(
+        iter(
+            of_source(source)
+            .filter(source_uid=uid)
+            .select_related("venue__municipality", "category")
+            .order_by()[:1]
+        ),
+        None,
+    )
     holder = None if stored else next(iter(Event.objects.filter(uid=uid).order_by()[:1]), None)
     event, changed = imported_event(
         stored,

@@ -438,7 +438,7 @@ def import_calendar(
     with journal.rendered_together(), recurrence.file_budget():
         # An event is its source's UID in its source: this source's own events are updated;
         # a UID another event holds (another calendar's, a submission's) is left alone.
-        stored = services.imported_stored(source=source, uids=list(masters))
+        stored = services.imported_uids(source=source, uids=list(masters))
         held = services.uids_held([uid for uid in masters if uid not in stored])
         new: list[tuple[Row, Event]] = []
         for done, row in enumerate(masters.values()):
