@@ -3,7 +3,7 @@ import json
 import secrets
 import uuid
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
@@ -956,6 +956,12 @@ class Occurrence(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.event.get_absolute_url()
+
+    def last_day(self, tz=None) -> date:
+        """The day it ends on, in `tz` (default: the city's): an all-day date's end is the
+        midnight after its last day."""
+        end = timezone.localtime(self.end, tz)
+        return (end - timedelta(days=1)).date() if self.all_day else end.date()
 
     @staticmethod
     def is_run_of(start: datetime, end: datetime) -> bool:

@@ -77,7 +77,7 @@ def sharing_card_text(event: Event, language: str, shown: Occurrence | None) -> 
     with translation.override(language):
         start = timezone.localtime(shown.start if shown else event.start, event.tzinfo)
         if shown and shown.is_run:
-            last = timezone.localtime(shown.end, event.tzinfo) - timedelta(days=shown.all_day)
+            last = shown.last_day(event.tzinfo)
             when = f"{formats.date_format(start, 'j F')} – {formats.date_format(last, 'j F Y')}"
         else:
             when = formats.date_format(start, "l j F Y" if event.all_day else "l j F Y, H:i")

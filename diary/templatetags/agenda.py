@@ -1,5 +1,4 @@
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from html import escape
 
@@ -32,10 +31,10 @@ def time_range(occurrence: Occurrence) -> str:
     """How an occurrence's time reads in a list of one day: 19:00–21:00, All day, …"""
     start, end = timezone.localtime(occurrence.start), timezone.localtime(occurrence.end)
     if occurrence.all_day:
-        if last_day(occurrence) <= start.date():
+        last = occurrence.last_day()
+        if last <= start.date():
             return _("All day")
-        day = formats.date_format(last_day(occurrence), str(DAY_MONTH))
-        return _("Until %(day)s") % {"day": day}
+        return _("Until %(day)s") % {"day": formats.date_format(last, str(DAY_MONTH))}
     if end <= start:
         return formats.time_format(start, "H:i")
     if end.date() != start.date():
@@ -43,12 +42,6 @@ def time_range(occurrence: Occurrence) -> str:
             f"{formats.time_format(start, 'H:i')}–{formats.date_format(end, str(DAY_MONTH_TIME))}"
         )
     return f"{formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
-
-
-def last_day(occurrence: Occurrence):
-    """The local day an occurrence ends on (an all-day one's end is the midnight after)."""
-    end = timezone.localtime(occurrence.end)
-    return (end - timedelta(days=1)).date() if occurrence.all_day else end.date()
 
 
 @register.filter
@@ -62,7 +55,7 @@ def run_dates(occurrence: Occurrence) -> str:
     """A run's days, short: 12 Dec – 10 Jan (diary.runs)."""
     pattern = str(DAY_MONTH)
     first = formats.date_format(timezone.localtime(occurrence.start), pattern)
-    return f"{first} – {formats.date_format(last_day(occurrence), pattern)}"
+    return f"{first} – {formats.date_format(occurrence.last_day(), pattern)}"
 
 
 @register.filter
@@ -71,8 +64,9 @@ def date_range(occurrence: Occurrence) -> str:
     start = timezone.localtime(occurrence.start)
     day = formats.date_format(start, str(SHORT_DATE))
     if occurrence.all_day:
-        if last_day(occurrence) > start.date():
-            return f"{day} – {formats.date_format(last_day(occurrence), str(SHORT_DATE))}"
+        last = occurrence.last_day()
+        if last > start.date():
+            return f"{day} – {formats.date_format(last, str(SHORT_DATE))}"
         return day
     return f"{day}, {time_range(occurrence)}"
 
