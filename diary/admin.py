@@ -243,6 +243,20 @@ class EventAdmin(AgendaAdmin):
             f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[event.pk]
         )
 
+    def _changelist_url(self) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+
+    def _ask(self, request, template: str, events, back_url: str = "", **extra):
+        """The page an action asks its question on (a reason) before acting on `events`."""
+        context = {
+            **self.admin_site.each_context(request),
+            "events": events,
+            "opts": self.opts,
+            "back_url": back_url or self._changelist_url(),
+            **extra,
+        }
+        return render(request, template, context)
+
     def _after_moderation(self, request, event: Event) -> HttpResponseRedirect:
         """Where an editor goes once an event is approved or rejected: back to it while it
         is still in this list (all events), else on to the next item of the queue after it,
@@ -255,8 +269,7 @@ class EventAdmin(AgendaAdmin):
         following = queue.filter(after).first() or queue.first()
         if following is not None:
             return HttpResponseRedirect(self._change_url(following))
-        changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
-        return HttpResponseRedirect(reverse(changelist))
+        return HttpResponseRedirect(self._changelist_url())
 
     def approve_view(self, request, object_id):
         """One event's *Approve and publish* button (POST): the same service as the action."""
@@ -397,14 +410,7 @@ class EventAdmin(AgendaAdmin):
             publication_state=Event.PublicationState.REJECTED, pending_change__isnull=True
         )
         if "reason" not in request.POST:
-            changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
-            context = {
-                **self.admin_site.each_context(request),
-                "events": events,
-                "opts": self.opts,
-                "back_url": back_url or reverse(changelist),
-            }
-            return render(request, "admin/diary/reject_reason.html", context)
+            return self._ask(request, "admin/diary/reject_reason.html", events, back_url)
         reason = request.POST["reason"].strip()
         self._moderate(
             request,
@@ -428,15 +434,8 @@ class EventAdmin(AgendaAdmin):
         """Asks why (the card shows it, in each language given), then picks."""
         events = queryset.filter(is_pick=False)
         if "picked" not in request.POST:
-            changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
-            context = {
-                **self.admin_site.each_context(request),
-                "events": events,
-                "opts": self.opts,
-                "languages": [(code, get_language_info(code)["name_local"]) for code in CODES],
-                "back_url": reverse(changelist),
-            }
-            return render(request, "admin/diary/pick_reason.html", context)
+            languages = [(code, get_language_info(code)["name_local"]) for code in CODES]
+            return self._ask(request, "admin/diary/pick_reason.html", events, languages=languages)
         reasons = {code: request.POST.get(f"reason_{code}", "") for code in CODES}
         self._moderate(
             request,
