@@ -419,8 +419,8 @@ class SubmissionForm(EventDatesForm):
             return cleaned
         if "repeat_until" in self.errors:
             return cleaned  # its own error says what is wrong with it
-        if start:  # what is not chosen repeats as on the first date
-            first = start.astimezone(self._zone())
+        first = start.astimezone(self._zone()) if start else None  # the first date, local
+        if first:  # what is not chosen repeats as on the first date
             if cleaned.get("repeat") == "weekly" and not cleaned.get("weekly_days"):
                 cleaned["weekly_days"] = [WEEKDAY_CODES[first.weekday()]]
             if cleaned.get("repeat") == "monthly":
@@ -434,11 +434,7 @@ class SubmissionForm(EventDatesForm):
         except forms.ValidationError as error:
             self.add_error("repeat", error)
             return cleaned
-        if (
-            start
-            and cleaned["rrule"]
-            and not starts_on_rule(cleaned, start.astimezone(self._zone()))
-        ):
+        if first and cleaned["rrule"] and not starts_on_rule(cleaned, first):
             # The first date is a date of its own (RFC 5545): it would be listed beside the
             # repetition's ("Sat 2 Jan, Mon 4 Jan, Mon 1 Feb") as if the rule said so.
             self.add_error(
@@ -447,7 +443,7 @@ class SubmissionForm(EventDatesForm):
                     "The first date, %(date)s, is not one of the days it repeats on: choose "
                     "them so that it is, or start on one of them."
                 )
-                % {"date": formats.date_format(start.astimezone(self._zone()), "l j F")},
+                % {"date": formats.date_format(first, "l j F")},
             )
         return cleaned
 
