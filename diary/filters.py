@@ -299,8 +299,7 @@ class AgendaFilter(django_filters.FilterSet):
     def window_chosen(self) -> bool:
         """Whether the selection asks for a time (a preset or dates): then a list shows what
         happens in it before anything else."""
-        data = getattr(self.form, "cleaned_data", {})
-        return bool(data.get("when") or data.get("start") or data.get("end"))
+        return self.dates_chosen or bool(getattr(self.form, "cleaned_data", {}).get("when"))
 
     @property
     def dates_chosen(self) -> bool:

@@ -170,6 +170,11 @@ VENUE_OPTIONS = 20
 VENUES_SUGGESTED = 5
 
 
+def venues_named_like(typed: str) -> list[tuple[str, str]]:
+    """(slug, name) of the venues whose name, in any language, holds `typed`, by name."""
+    return named(Venue.objects.filter(in_any_language("name", "icontains", typed)))
+
+
 def suggested_venues(agenda: AgendaFilter) -> list[tuple[str, str]]:
     """For a `venue` that names none ("Flag"), the venues whose names hold it, each with
     the agenda's address for the same selection at that venue: (name, URL)."""
@@ -178,9 +183,8 @@ def suggested_venues(agenda: AgendaFilter) -> list[tuple[str, str]]:
     typed = [value.strip() for value in agenda.data.getlist("venue") if len(value.strip()) >= 2]
     if not typed:
         return []
-    holding = Venue.objects.filter(in_any_language("name", "icontains", typed[0]))
     suggestions = []
-    for slug, name in named(holding)[:VENUES_SUGGESTED]:
+    for slug, name in venues_named_like(typed[0])[:VENUES_SUGGESTED]:
         query = selection(agenda.data)
         query.setlist("venue", [slug])
         suggestions.append((name, reverse("diary:agenda") + "?" + query.urlencode()))
@@ -192,10 +196,7 @@ def venue_options(request):
     """The `<option>`s of the agenda's venue box: the venues whose name, in any language,
     holds what is typed (`venue`, two letters at least), by name, at most VENUE_OPTIONS."""
     typed = request.GET.get("venue", "").strip()
-    choices = []
-    if len(typed) >= 2:
-        holding = Venue.objects.filter(in_any_language("name", "icontains", typed))
-        choices = named(holding)[:VENUE_OPTIONS]
+    choices = venues_named_like(typed)[:VENUE_OPTIONS] if len(typed) >= 2 else []
     return render(request, "diary/_venue_options.html", {"choices": choices})
 
 
