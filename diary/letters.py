@@ -265,25 +265,21 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def letter_occurrences(query: str, *, today: date) -> tuple[list[Occurrence], int]:
-    """What happens in the selection's next seven days from `today` (its runs are a group of
-    their own: `letter_runs`), at most LETTER_EVENTS, and how many there are in all."""
+def letter_occurrences(
+    query: str, *, today: date
+) -> tuple[list[Occurrence], int, runs.RunsOn | None]:
+    """What happens in the selection's next seven days from `today`, at most LETTER_EVENTS,
+    how many there are in all, and the runs on that week (exhibitions, festivals: counted,
+    the closing soonest named, as the agenda shows them)."""
     agenda = AgendaFilter(
         letter_week(query, today), queryset=Occurrence.objects.public().for_listing()
     )
     if not agenda.is_valid():  # a parameter gone since (a deleted venue): what still applies
-        return [], 0
+        return [], 0, None
     listed = runs.listed(agenda)
     occurrences = list(listed[: LETTER_EVENTS + 1])
     total = len(occurrences) if len(occurrences) <= LETTER_EVENTS else listed.count()
-    return occurrences[:LETTER_EVENTS], total
-
-
-def letter_runs(query: str, *, today: date) -> runs.RunsOn | None:
-    """The runs on in the letter's week (exhibitions, festivals), counted, the closing
-    soonest named: as the agenda shows them."""
-    agenda = AgendaFilter(letter_week(query, today), queryset=Occurrence.objects.none())
-    return runs.runs_on(agenda, categories=[])
+    return occurrences[:LETTER_EVENTS], total, runs.runs_on(agenda, categories=[])
 
 
 def letter_message(
@@ -291,13 +287,10 @@ def letter_message(
     occurrences: list[Occurrence],
     total: int,
     today: date,
-    *,
-    running: runs.RunsOn | None = None,
+    running: runs.RunsOn | None,
 ) -> EmailMultiAlternatives:
     with translation.override(subscription.language):
         week = letter_week(subscription.query, today)
-        if running is None:
-            running = letter_runs(subscription.query, today=today)
         context = {
             "runs": running,
             "runs_url": settings.SITE_URL + reverse("diary:agenda") + "?" + running.query
@@ -374,15 +367,12 @@ def _digest_send(pk: int, *, week: date, today: date, now, smtp) -> str:
             )
             if subscription is None or subscription.sends.filter(week=week).exists():
                 return "done_before"  # stopped meanwhile, or another run has it
-            occurrences, total = letter_occurrences(subscription.query, today=today)
-            running = letter_runs(subscription.query, today=today)
+            occurrences, total, running = letter_occurrences(subscription.query, today=today)
             on = total + (running.total if running else 0)
             LetterSend.objects.create(subscription=subscription, week=week, events=on, sent=now)
             if not on:
                 return "empty"
-            smtp.send_messages(
-                [letter_message(subscription, occurrences, total, today, running=running)]
-            )
+            smtp.send_messages([letter_message(subscription, occurrences, total, today, running)])
             return "sent"
     except IntegrityError:  # a concurrent run recorded this week first
         return "done_before"

@@ -192,8 +192,8 @@ def test_the_digest_email_as_a_mail_client_shows_it(live_server, page, programme
         confirmed=timezone.now(),
     )
     today = timezone.localdate()
-    occurrences, total = letters.letter_occurrences(subscription.query, today=today)
-    message = letters.letter_message(subscription, occurrences, total, today)
+    occurrences, total, running = letters.letter_occurrences(subscription.query, today=today)
+    message = letters.letter_message(subscription, occurrences, total, today, running)
     html, _mimetype = message.alternatives[0]
     page.set_content(html)
     expect(page.locator("a", has_text="Flagey concert 1")).to_be_visible()
