@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from html import escape
 
 from babel import Locale
@@ -74,7 +74,13 @@ def date_range(occurrence: Occurrence) -> str:
 def euros(low, high=None) -> str:
     """A price, or a range of prices, as the active language writes euros (Babel's locale
     data): "€20–30", « 20–30 € », "€ 20–30"; cents only where there are some."""
-    locale = Locale.parse(translation.get_language() or settings.LANGUAGE_CODE, sep="-")
+    return _euros(low, high, translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=4096)
+def _euros(low, high, language: str) -> str:
+    # Babel's formatting takes a quarter of a millisecond; a city's prices are few.
+    locale = Locale.parse(language, sep="-")
     last = high if high is not None else low
     whole = all(value == int(value) for value in (low, last))
     digits = "#,##0" if whole else "#,##0.00"

@@ -1,6 +1,8 @@
 """The pages in English (/…), French (/fr/…) and Dutch (/nl/…)."""
 
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -8,6 +10,7 @@ from django.utils import translation
 
 from diary import services
 from diary.models import Change, Event
+from diary.templatetags.agenda import day_month, euros
 from tests.factories import ArticleFactory, CategoryFactory, EventFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -270,3 +273,23 @@ def test_an_events_stories_are_the_same_on_every_languages_page(client):
     for prefix in ("", "/fr", "/nl"):
         page = client.get(f"{prefix}/events/{event.slug}/").content.decode()
         assert "https://mag.example/brass" in page, prefix
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ("€20–30", "€12.50", "5 Jun", "5 Jul")),
+        ("fr", ("20–30\xa0€", "12,50\xa0€", "5 juin", "5 juil.")),
+        ("nl", ("€\xa020–30", "€\xa012,50", "5 jun", "5 jul")),
+        ("en", ("€20–30", "€12.50", "5 Jun", "5 Jul")),  # the prices remembered by language
+    ],
+)
+def test_prices_and_short_dates_as_each_language_writes_them(language, expected):
+    with translation.override(language):
+        written = (
+            euros(Decimal("20"), Decimal("30")),
+            euros(Decimal("12.50")),
+            day_month(date(2027, 6, 5)),
+            day_month(date(2027, 7, 5)),
+        )
+    assert written == expected
