@@ -17,7 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.translation import in_any_language
-from diary.models import Category, Event, Language, Occurrence, Tag, validate_agenda_date
+from diary.models import (
+    RUN_LONGER_THAN,
+    Category,
+    Event,
+    Language,
+    Occurrence,
+    Tag,
+    validate_agenda_date,
+)
 from diary.querysets import STILL_ON_SINCE
 from diary.text import searchable
 from venues.models import Municipality, Venue
@@ -192,6 +200,13 @@ def ends_after(moment: datetime) -> Q:
     return (Q(end__gt=moment) | Q(start__gte=moment)) & Q(start__gte=moment - STILL_ON_SINCE)
 
 
+def happenings_after(moment: datetime) -> Q:
+    """The happenings (not runs) among dates still on after `moment` (`ends_after`): none
+    began more than a day before it, so that a list of them reads a day of the start index,
+    not the year that runs may last."""
+    return Q(is_run=False, start__gte=moment - RUN_LONGER_THAN)
+
+
 def event_has(relation: str, values) -> Exists:
     """Events linked to any of `values` through a many-to-many relation, without duplicates."""
     through = Event._meta.get_field(relation).remote_field.through
@@ -265,16 +280,23 @@ class AgendaFilter(django_filters.FilterSet):
         super().__init__(None if data is None else present(data), *args, **kwargs)
         self.now = now or timezone.now()
 
+    def get_form_class(self):
+        # The same fields for every selection (their labels translated as they render):
+        # made once, not on every request; each form copies them, as any Django form does.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
-        if not data.get("start") and not data.get("when"):
-            queryset = queryset.upcoming(self.now)  # by default: from now
+        if not data.get("start") and (self.dates_chosen or not data.get("when")):
+            queryset = queryset.upcoming(self.now)  # by default: from now (`opens`)
         return queryset
 
     def filter_start(self, queryset, name, value):
-        start = local_midnight(value) if type(value) is date else value
-        return queryset.filter(ends_after(start))
+        return queryset.filter(ends_after(self.opens))
 
     def filter_end(self, queryset, name, value):
         # A date includes that whole day.
@@ -284,11 +306,23 @@ class AgendaFilter(django_filters.FilterSet):
     def filter_when(self, queryset, name, value):
         if self.dates_chosen:
             return queryset  # dates typed after choosing a preset say what the person wants
-        start, end = when_window(value, self.now)
-        return queryset.filter(ends_after(start), start__lt=end)
+        return queryset.filter(ends_after(self.opens), start__lt=when_window(value, self.now)[1])
 
     def filter_kind(self, queryset, name, value):
-        return queryset.filter(is_run=value == KindChoices.RUN)
+        if value == KindChoices.HAPPENING:
+            return queryset.filter(happenings_after(self.opens))
+        return queryset.filter(is_run=True)
+
+    @property
+    def opens(self) -> datetime:
+        """When the selection's window opens: what it lists is still on after this."""
+        data = getattr(self.form, "cleaned_data", {})
+        start = data.get("start")
+        if start:
+            return local_midnight(start) if type(start) is date else start
+        if data.get("when") and not self.dates_chosen:
+            return when_window(data["when"], self.now)[0]
+        return self.now
 
     @property
     def kind_chosen(self) -> bool:

@@ -670,10 +670,11 @@ class Event(images.Pictured):
         adding = self._state.adding
         super().save(*args, **kwargs)
         if not adding:
-            # Occurrences carry the publication so the agenda's range queries need no join
-            # to filter it (a queryset .update() of publication_state would skip this).
-            self.occurrences.exclude(published=self.is_published).update(
-                published=self.is_published
+            # Occurrences carry the publication and the category so the agenda's range
+            # queries need no join to read them (a queryset .update() of either would skip
+            # this).
+            self.occurrences.exclude(published=self.is_published, category=self.category_id).update(
+                published=self.is_published, category=self.category_id
             )
 
     def get_absolute_url(self) -> str:
@@ -892,6 +893,13 @@ images.sized(Event)
 RUN_LONGER_THAN = timedelta(hours=25)
 
 
+def last_day_of(end: datetime, all_day: bool, tz=None) -> date:
+    """The day a date ends on, in `tz` (default: the city's): an all-day date's end is the
+    midnight after its last day."""
+    end = timezone.localtime(end, tz)
+    return (end - timedelta(days=1)).date() if all_day else end.date()
+
+
 class Occurrence(models.Model):
     """One dated instance of an event, materialised so every agenda question is a range query.
 
@@ -905,8 +913,17 @@ class Occurrence(models.Model):
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     all_day = models.BooleanField(_("all day"), default=False)
-    # A copy of the event's publication, kept by Event.save(), for the indexes below.
+    # Copies of the event's publication and category, kept by Event.save(), for the indexes
+    # below (the runs that are on are counted by category from an index alone).
     published = models.BooleanField(default=False, editable=False)
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        editable=False,
+        db_index=False,  # read through occurrence_public_runs
+    )
     # A run (an exhibition, a festival: on for more than a day), not a happening (a concert
     # at 20:00, a market all Saturday, a party until 04:00): lists show the happenings and
     # group the runs that are on; the month lists a run once. Kept by `is_run_of`.
@@ -938,8 +955,10 @@ class Occurrence(models.Model):
                 name="occurrence_public_end",
             ),
             # The runs: the few long dates a list groups and a month shows apart.
+            # (With their events and categories: a selection's runs are counted by category
+            # from the index alone.)
             models.Index(
-                fields=["start", "end", "published", "is_run"],
+                fields=["start", "end", "published", "is_run", "event", "category"],
                 condition=Q(published=True, is_run=True),
                 name="occurrence_public_runs",
             ),
@@ -958,10 +977,7 @@ class Occurrence(models.Model):
         return self.event.get_absolute_url()
 
     def last_day(self, tz=None) -> date:
-        """The day it ends on, in `tz` (default: the city's): an all-day date's end is the
-        midnight after its last day."""
-        end = timezone.localtime(self.end, tz)
-        return (end - timedelta(days=1)).date() if self.all_day else end.date()
+        return last_day_of(self.end, self.all_day, tz)
 
     @staticmethod
     def is_run_of(start: datetime, end: datetime) -> bool:

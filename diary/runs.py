@@ -18,8 +18,9 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from diary.cache import remembered_as
-from diary.filters import AgendaFilter, KindChoices, selection
+from diary.filters import AgendaFilter, KindChoices, happenings_after, selection
 from diary.models import Category, Occurrence
+from diary.shown import PlainDate, ShownDate, plain_dates, shown_dates
 
 RUNS_SHOWN = 5  # the runs a group names (those closing soonest); the rest are a link
 # Dates read per run named: a weekend market every weekend of the window is one event.
@@ -34,15 +35,20 @@ class RunsOn:
 
     total: int  # events, each counted once
     kinds: list[tuple[Category, int]] = field(default_factory=list)  # most first
-    closing: list[Occurrence] = field(default_factory=list)  # each event once
+    closing: list[PlainDate] = field(default_factory=list)  # each event once
     query: str = ""  # the selection, runs only: the link to them all
+
+    @property
+    def named(self) -> list[ShownDate]:
+        """The closing soonest, in the active language (a letter's is its reader's)."""
+        return shown_dates(self.closing)
 
 
 def listed(agenda: AgendaFilter) -> QuerySet:
     """The dates a list shows: the selection, without its runs unless it names a `kind`."""
     if agenda.kind_chosen:
         return agenda.qs
-    return agenda.qs.filter(is_run=False)
+    return agenda.qs.filter(happenings_after(agenda.opens))
 
 
 def runs_on(
@@ -70,24 +76,23 @@ def runs_on(
     return RunsOn(
         total=total,
         kinds=kinds,
-        closing=[occurrence for occurrence in closing if occurrence.end > agenda.now][:shown],
+        closing=[run for run in closing if run.end > agenda.now][:shown],
         query=query.urlencode(),
     )
 
 
-def runs_now(agenda: AgendaFilter, shown: int) -> tuple[dict, list[Occurrence]]:
+def runs_now(agenda: AgendaFilter, shown: int) -> tuple[dict, list[PlainDate]]:
     """The runs on in `agenda`'s window: how many events of each category, and the first
     ones to close (each event once, a few more than `shown` for those closing today)."""
     runs = agenda.filter_queryset(Occurrence.objects.public().filter(is_run=True))
     counts = dict(
-        runs.order_by()
-        .values_list("event__category_id")
-        .annotate(events=Count("event_id", distinct=True))
+        runs.order_by().values_list("category_id").annotate(events=Count("event_id", distinct=True))
     )
-    closing: dict[int, Occurrence] = {}
-    if shown and counts:
-        ahead = runs.filter(end__gt=agenda.now)  # a month's: not those already closed
-        read = (shown + CLOSING_SPARE) * RUNS_READ_PER_SHOWN
-        for occurrence in ahead.for_day_lists().order_by("end", "pk")[:read]:
-            closing.setdefault(occurrence.event_id, occurrence)
-    return counts, list(closing.values())[: shown + CLOSING_SPARE]
+    if not shown or not counts:
+        return counts, []
+    ahead = runs.filter(end__gt=agenda.now)  # a month's: not those already closed
+    read = (shown + CLOSING_SPARE) * RUNS_READ_PER_SHOWN
+    first: dict[str, PlainDate] = {}  # each event's first date to close, by its slug
+    for run in plain_dates(ahead.order_by("end", "pk")[:read]):
+        first.setdefault(run.slug, run)
+    return counts, list(first.values())[: shown + CLOSING_SPARE]

@@ -115,6 +115,7 @@ def _occurrence(event: Event, instance) -> Occurrence:
         all_day=event.all_day,
         is_run=Occurrence.is_run_of(instance.start, instance.end),
         published=event.is_published,
+        category_id=event.category_id,
     )
 
 

@@ -1,13 +1,10 @@
 """The agenda's pages. Thin: read the request, ask AgendaFilter or a queryset, render."""
 
-import calendar as pycalendar
 import logging
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, F, Value, When, Window
-from django.db.models.functions import RowNumber
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,14 +16,13 @@ from django.views.decorators.cache import never_cache
 from common.caching import cacheable
 from common.listing import IdsFirstPaginator, feed_links, group_by_day, page_number
 from common.translation import in_any_language, named
-from diary import recurrence, runs
+from diary import month, runs
 from diary.cache import remembered_as
 from diary.filters import (
     AgendaFilter,
     WhenChoices,
     describe,
     ends_after,
-    local_midnight,
     present,
     selection,
     when_window,
@@ -46,8 +42,6 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 40
 COUNT_UP_TO = 1000  # "More than 1000 dates": a count that stops there, whatever the city holds
-MONTH_SHOWN = 3  # dates a month grid lists in a day; the rest are a link to that day
-MONTH_RUNS_SHOWN = 12  # runs listed beside a month's grid; the rest are a link
 PICKS_SHOWN = 4  # editors' picks the agenda opens with
 # The picks' dates read to find PICKS_SHOWN events: a pick on every evening of the week
 # takes seven of them.
@@ -200,122 +194,35 @@ def venue_options(request):
     return render(request, "diary/_venue_options.html", {"choices": choices})
 
 
-def month_start(value: str | None) -> date:
-    """The month asked for (2026-12), or this month for anything else, the years the agenda
-    does not hold included."""
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        first = date(year, month, 1)
-    except ValueError:
-        first = None
-    if first is None or not recurrence.in_agenda_years(first):
-        return timezone.localdate().replace(day=1)
-    return first
-
-
-def day_number(field: str, midnights: list[datetime]) -> Case:
-    """Which of the days between `midnights` a moment falls on, as a number from 0 (any
-    moment before the first day counts as the first, any after the last as the last): a
-    balanced CASE, so that a row is placed in five comparisons, not one per day, and without
-    a time-zone function per row (SQLite calls Python for each)."""
-
-    def between(low: int, high: int):
-        if low == high:
-            return Value(low)
-        middle = (low + high + 1) // 2
-        return Case(
-            When(**{f"{field}__lt": midnights[middle]}, then=between(low, middle - 1)),
-            default=between(middle, high),
-        )
-
-    return between(0, len(midnights) - 2)
-
-
-def month_days(agenda: AgendaFilter, first: date, last: date) -> dict[date, tuple[list, int]]:
-    """Each day of [first, last] with its first MONTH_SHOWN happenings of the selection and
-    how many there are in all, however many the month holds. A happening is listed on the
-    day it begins (a concert ending after midnight belongs to its evening); runs are shown
-    beside the grid, once each (diary.runs). Two queries:
-
-    - the month's happenings, counted and ranked per day by the database (a window), read
-      from the index's range of the month alone: remembered per data version, selection
-      and month (ranking a capital's month read its tens of thousands of dates);
-    - only the dates shown are loaded whole.
-    """
-    agenda.is_valid()  # filter_queryset reads the cleaned selection (an invalid part is left out)
-    base = agenda.queryset.order_by()
-
-    def ranked_now() -> tuple[dict[int, int], dict[int, list[int]]]:
-        days = (last - first).days + 2
-        midnights = [local_midnight(first + timedelta(days=n)) for n in range(days)]
-        # The month's bounds come first: SQLite ranges over the first bound it is given on
-        # an index (the selection's own is a year earlier, for the runs).
-        within = base.filter(start__gte=midnights[0], start__lt=midnights[-1], is_run=False)
-        ranked = (
-            agenda.filter_queryset(within)
-            .annotate(day=day_number("start", midnights))
-            .annotate(
-                place=Window(RowNumber(), partition_by=F("day"), order_by=(F("start"), F("pk"))),
-                total=Window(Count("pk"), partition_by=F("day")),
-            )
-            .filter(place__lte=MONTH_SHOWN)
-            .values_list("day", "total", "pk")
-        )
-        totals: dict[int, int] = {}
-        shown: dict[int, list[int]] = {}
-        for n, total, pk in ranked:
-            totals[n] = total
-            shown.setdefault(n, []).append(pk)
-        return totals, shown
-
-    key = remembered_as("month-days", selection(agenda.data).urlencode(), first)
-    totals, shown = cache.get_or_set(key, ranked_now, CHOICES_TTL)
-    loaded = base.filter(pk__in=[pk for pks in shown.values() for pk in pks])
-    loaded = {occurrence.pk: occurrence for occurrence in loaded}
-    return {
-        first + timedelta(days=n): (
-            sorted((loaded[pk] for pk in pks if pk in loaded), key=lambda o: (o.start, o.pk)),
-            totals[n],
-        )
-        for n, pks in shown.items()
-    }
-
-
 @cacheable
 def agenda_month(request):
     """A month grid of the same selection as the agenda (the `month` parameter: 2026-12)."""
-    first = month_start(request.GET.get("month"))
-    last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
+    first = month.month_start(request.GET.get("month"))
+    last = month.month_end(first)
     params = request.GET.copy()
     for name in ("when", "page", "month"):
         params.pop(name, None)
     params["start"], params["end"] = first.isoformat(), last.isoformat()
-    agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_day_lists())
+    agenda = AgendaFilter(params, queryset=Occurrence.objects.public())
     by_day, month_runs = {}, None
     if agenda.is_valid():  # a bad value shows nothing, as on the agenda
-        by_day = month_days(agenda, first, last)
-        month_runs = runs.runs_on(agenda, filter_choices()["categories"], shown=MONTH_RUNS_SHOWN)
-    weeks = []
-    for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month):
-        cells = []
-        for day in week:
-            shown, count = by_day.get(day, ([], 0))
-            cells.append((day, shown, count - len(shown), day.month == first.month))
-        weeks.append(cells)
+        by_day = month.month_days(agenda, first, last)
+        month_runs = runs.runs_on(
+            agenda, filter_choices()["categories"], shown=month.MONTH_RUNS_SHOWN
+        )
     query = selection_query(request, "month", "start", "end", "when")
     previous_month = (first - timedelta(days=1)).replace(day=1)
-    next_month = last + timedelta(days=1)
     return render(
         request,
         "diary/agenda_month.html",
         {
             "filter": agenda,
             "month": first,
-            "weeks": weeks,
+            "weeks": month.weeks(first, by_day, query),
             "runs": month_runs,
             "query": query,
             "previous_month": previous_month,
-            "next_month": next_month,
+            "next_month": last + timedelta(days=1),
             "feed": feed_links(request, selection_query(request, "month")),
         },
     )

@@ -6,8 +6,9 @@ import pytest
 from django.http import QueryDict
 
 from diary.filters import AgendaFilter, when_window
-from diary.models import Event, Language, Occurrence
+from diary.models import RUN_LONGER_THAN, Event, Language, Occurrence
 from diary.recurrence import LONGEST
+from diary.runs import listed
 from diary.services import event_save
 from tests.factories import (
     CategoryFactory,
@@ -60,6 +61,25 @@ def test_a_date_as_long_as_any_may_be_is_still_on_at_its_very_end():
     assert titles("when=today") == ["Year-long"]
     assert titles("start=2026-07-01&end=2026-07-01") == ["Year-long"]
     assert titles(now=NOW + timedelta(minutes=2)) == []
+
+
+@pytest.mark.parametrize("query", ["", "when=today", "start=2026-07-01", "kind=happening"])
+def test_a_happening_as_long_as_one_may_be_is_listed_until_its_very_end(query):
+    """Happenings are read from a day of the start index, not from the year that runs may
+    last (filters.happenings_after): the bound loses none. Here 25 hours (the day the clocks
+    go back), begun the day before the window and ending a minute after it opens."""
+    EventFactory(
+        title="Long night",
+        start=NOW - RUN_LONGER_THAN + timedelta(minutes=1),
+        end=NOW + timedelta(minutes=1),
+    )
+    EventFactory(title="Run", start=NOW - timedelta(days=3), end=NOW + timedelta(days=3))
+    for now, expected in ((NOW, ["Long night"]), (NOW + timedelta(minutes=2), [])):
+        agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public(), now=now)
+        assert agenda.is_valid(), agenda.errors
+        if "start" in query:  # a window of its own, from midnight: the night is in it
+            expected = ["Long night"]
+        assert sorted({o.event.title for o in listed(agenda)}) == expected, now
 
 
 @pytest.mark.parametrize(
@@ -133,6 +153,8 @@ def test_end_alone_means_from_now_until_then():
     on(3, title="Soon")
     on(20, title="Later")
     assert titles("end=2026-07-10") == ["Soon"]
+    # A preset chosen before the date typed gives way to it, not to the archive.
+    assert titles("when=week&end=2026-07-10") == ["Soon"]
 
 
 def test_category_is_repeatable():

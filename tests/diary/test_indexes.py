@@ -13,9 +13,10 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from diary import runs
 from diary.filters import AgendaFilter
 from diary.models import Language, Occurrence
-from tests.factories import CategoryFactory, EventFactory, TagFactory, VenueFactory
+from tests.factories import CategoryFactory, EventFactory, TagFactory, VenueFactory, local
 
 pytestmark = [
     pytest.mark.django_db,
@@ -135,6 +136,28 @@ def test_what_is_still_on_is_a_bounded_range_of_the_start_index(agenda, query):
     walked one by one: the page costs the same whatever the archive holds."""
     _count, page = plans(query)
     assert re.search(r"Index Cond: .*\bstart >= ", page), page
+
+
+@pytest.mark.parametrize("query", ["", "when=weekend", "start=2026-12-01&end=2026-12-31"])
+def test_the_runs_on_are_counted_by_category_from_their_index_alone(agenda, query):
+    """The runs group counts a capital's runs (20,000 on at once at 100,000 events) by
+    category: from the runs' index, which holds each date's event and category, without
+    joining the events (39 ms at 100,000 events, 7.5 from the index alone)."""
+    for number in range(10):
+        EventFactory(start=local(2026, 11, 1 + number), end=local(2026, 12, 20), all_day=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public())
+    assert agenda.is_valid()
+    with CaptureQueriesContext(connection) as captured:
+        runs.runs_now(agenda, shown=0)
+    [count] = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {count['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # (At 100,000 events an index-only scan; ten rows may be read as a bitmap of it.)
+    assert re.search(r"Scan (using|on) occurrence_public_runs", plan), plan
+    assert "diary_event" not in plan, plan
 
 
 def test_search_can_use_the_trigram_index(agenda):

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from diary import services
 from diary.models import Event, Occurrence
-from tests.factories import EventFactory
+from tests.factories import CategoryFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,24 @@ def test_occurrences_follow_their_events_publication_through_every_service():
     event.rrule = "FREQ=DAILY;COUNT=6"  # new dates are made public with the old ones
     services.event_save(event=event)
     assert Occurrence.objects.public().count() == 6
+
+
+def test_occurrences_carry_their_events_category_through_every_edit():
+    """The copy the runs are counted by (Occurrence.category): set with the dates, moved
+    with the event, new dates included."""
+    music, theatre = CategoryFactory(), CategoryFactory()
+    event = EventFactory(category=music, rrule="FREQ=DAILY;COUNT=3")
+
+    def categories() -> list:
+        return list(event.occurrences.values_list("category_id", flat=True))
+
+    assert categories() == [music.pk] * 3
+    event.category, event.rrule = theatre, "FREQ=DAILY;COUNT=5"
+    services.event_save(event=event)
+    assert categories() == [theatre.pk] * 5
+    event.category = None
+    services.event_save(event=event)
+    assert categories() == [None] * 5
 
 
 ACTIONS = st.sampled_from(["publish", "reject", "pending", "reschedule", "cancel"])

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from diary.demo import demo_city_seed
 from diary.filters import AgendaFilter
 from diary.models import Event, Language, Occurrence
-from diary.views import MONTH_SHOWN, month_days
+from diary.month import MONTH_SHOWN, month_days
 from tests.factories import (
     ArticleFactory,
     CategoryFactory,
@@ -322,6 +322,7 @@ def test_a_busy_month_shows_every_day_with_its_right_count(
         assert f"start=2026-07-{day:02d}&amp;end=2026-07-{day:02d}" in cell
         assert "show" not in cell  # the runs are listed once, beside the grid
     assert "Daily 00" in july[0] and "Daily 03" not in july[0]
+    assert '<a href="/events/daily-00/" title="Daily 00">08:00 Daily 00</a>' in july[0]
     runs = html[html.index('class="month-runs"') :]
     assert "Also on: 2 exhibitions, festivals and other runs" in runs
     closed = r'class="is-cancelled">.*Closed show</a> <strong class="status">Cancelled'
@@ -400,6 +401,17 @@ def test_each_day_of_a_month_lists_its_first_dates_and_counts_them_all(dates):
             day: (pks[:MONTH_SHOWN], len(pks)) for day, pks in expected.items()
         }
         transaction.set_rollback(True)
+
+
+def test_a_month_in_french_names_its_dates_in_french_and_says_which_are_not(client, july_first):
+    EventFactory(title="Concert", title_fr="Concert du soir", start=local(2026, 7, 3, 20))
+    EventFactory(title="Talk in English", start=local(2026, 7, 3, 18), text_language="en")
+    EventFactory(title="Gone", start=local(2026, 7, 4, 18), status=Event.Status.CANCELLED)
+    html = html_of(client.get("/fr/month/", {"month": "2026-07"}))
+    assert '<a href="/fr/events/concert/" title="Concert du soir">20:00 Concert du soir</a>' in html
+    assert 'title="Talk in English" lang="en">18:00 Talk in English</a>' in html
+    assert '<li class="is-cancelled"><a href="/fr/events/gone/"' in html
+    assert '</a> <strong class="status">Annulé</strong></li>' in html
 
 
 def test_the_month_grid_accepts_a_bad_month_and_shows_this_one(client, july_first):
@@ -644,7 +656,7 @@ def test_a_month_names_the_runs_closing_soonest_not_those_already_closed():
     june = AgendaFilter(QueryDict("start=2026-06-01&end=2026-06-30"), now=local(2026, 6, 15, 12))
     running = runs_on(june, categories=[], shown=5)
     assert running.total == 2
-    assert [occurrence.event.title for occurrence in running.closing] == ["Closing"]
+    assert [run.title for run in running.named] == ["Closing"]
 
 
 def test_a_run_on_now_says_so_on_its_page(client, time_machine):
