@@ -15,7 +15,8 @@ from functools import partial
 
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
-from django.utils import timezone
+from django.template.loader import get_template
+from django.utils import timezone, translation
 
 from diary.cache import remembered_as
 from diary.filters import AgendaFilter, KindChoices, happenings_after, selection
@@ -27,6 +28,7 @@ RUNS_SHOWN = 5  # the runs a group names (those closing soonest); the rest are a
 RUNS_READ_PER_SHOWN = 8
 CLOSING_SPARE = 3  # remembered beyond those named, for the ones that close during the day
 REMEMBERED = 60 * 60  # seconds: as long as the filter form's choices
+GROUP_TEMPLATE = "diary/_runs.html"
 
 
 @dataclass
@@ -37,6 +39,7 @@ class RunsOn:
     kinds: list[tuple[Category, int]] = field(default_factory=list)  # most first
     closing: list[PlainDate] = field(default_factory=list)  # each event once
     query: str = ""  # the selection, runs only: the link to them all
+    key: str = ""  # what it was remembered as (data version, selection, day)
 
     @property
     def named(self) -> list[ShownDate]:
@@ -78,7 +81,24 @@ def runs_on(
         kinds=kinds,
         closing=[run for run in closing if run.end > agenda.now][:shown],
         query=query.urlencode(),
+        key=key,
     )
+
+
+def rendered(group: RunsOn, opened: bool = False) -> str:
+    """The group's HTML (GROUP_TEMPLATE; `opened`: its closing list unfolded, as beside the
+    month), rendered once per language and version of what it shows: the data version,
+    selection and day it was remembered as, and the runs it names (one closed since is not),
+    as the rows of a list are (diary.rows)."""
+    if not group.total:
+        return ""
+    named = ",".join(str(run.pk) for run in group.closing)
+    key = f"runs-html:{translation.get_language()}:{opened:d}:{group.key}:{named}"
+    html = cache.get(key)
+    if html is None:
+        html = get_template(GROUP_TEMPLATE).render({"runs": group, "runs_open": opened})
+        cache.set(key, html, REMEMBERED)
+    return html
 
 
 def runs_now(agenda: AgendaFilter, shown: int) -> tuple[dict, list[PlainDate]]:

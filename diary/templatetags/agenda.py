@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from common.listing import in_page_language
 from common.translation import IN_LANGUAGE, active_language, shown_language, translated
-from diary import images, posters, rows
+from diary import images, posters, rows, runs
 from diary.models import Event, Occurrence
 
 register = template.Library()
@@ -139,6 +139,14 @@ def rendered_rows(days: list[tuple]) -> list[tuple]:
     """The days of a list of dates with their rows' HTML: `{% rendered_rows days as day_rows %}`,
     each row rendered once per version of its event and language (diary.rows)."""
     return rows.rendered_rows(days)
+
+
+@register.simple_tag
+def runs_group(group, opened: bool = False) -> str:
+    """A runs group (diary.runs.RunsOn), rendered once per version of what it shows:
+    `{% runs_group runs %}`, `{% runs_group runs opened=True %}` for its closing list
+    unfolded."""
+    return mark_safe(runs.rendered(group, opened))  # our template's own output, escaped there
 
 
 @dataclass(frozen=True)

@@ -659,6 +659,26 @@ def test_a_month_names_the_runs_closing_soonest_not_those_already_closed():
     assert [run.title for run in running.named] == ["Closing"]
 
 
+def test_the_runs_group_is_rendered_again_in_each_language_and_when_a_run_closes(
+    client, time_machine
+):
+    """The group's HTML is kept per version of what it shows (diary.runs.rendered): not
+    served in another language, nor naming a run that closed since it was kept."""
+    time_machine.move_to(local(2026, 6, 5, 12), tick=False)
+    EventFactory(
+        title="Closing at half past", start=local(2026, 6, 1, 10), end=local(2026, 6, 5, 12, 30)
+    )
+    EventFactory(title="Open all month", start=local(2026, 6, 1), end=local(2026, 7, 1))
+    group = html_of(client.get("/")).split('class="runs"')[1]
+    assert "Closing at half past" in group and "Also on: 2 exhibitions" in group
+    french = html_of(client.get("/fr/")).split('class="runs"')[1]
+    assert "Aussi à l’affiche : 2 expositions" in french
+    assert "Closing at half past" in french
+    time_machine.move_to(local(2026, 6, 5, 12, 45), tick=False)  # the same hour and data
+    group = html_of(client.get("/")).split('class="runs"')[1]
+    assert "Closing at half past" not in group and "Open all month" in group
+
+
 def test_a_run_on_now_says_so_on_its_page(client, time_machine):
     time_machine.move_to(local(2026, 6, 15, 12))
     show = EventFactory(title="Show", start=local(2026, 6, 1), end=local(2026, 7, 1), all_day=True)
