@@ -5,7 +5,7 @@ are remembered (per data version and selection) and read back on every request. 
 occurrences with their events and venues would be four models each to build and unpickle,
 to print a title and a link: so they are read as `PlainDate`s (one narrow query, every
 language's titles and venue names), and each request shows them in its language
-(`shown`): the titles' fallbacks, the addresses, the words for a status.
+(`shown_dates`): the titles' fallbacks, the addresses, the words for a status.
 """
 
 from datetime import date
