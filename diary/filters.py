@@ -7,7 +7,7 @@ carries the error, the valid parameters still apply, and each door reports it it
 (a message on the page, a 400 from the API and the feeds).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -203,8 +203,9 @@ def ends_after(moment: datetime) -> Q:
 def happenings_after(moment: datetime) -> Q:
     """The happenings (not runs) among dates still on after `moment` (`ends_after`): none
     began more than a day before it, so that a list of them reads a day of the start index,
-    not the year that runs may last."""
-    return Q(is_run=False, start__gte=moment - RUN_LONGER_THAN)
+    not the year that runs may last. (In elapsed time: a local moment less 25 hours on the
+    clock would be 24 real hours back the day after the clocks go forward.)"""
+    return Q(is_run=False, start__gte=moment.astimezone(UTC) - RUN_LONGER_THAN)
 
 
 def event_has(relation: str, values) -> Exists:
@@ -343,14 +344,10 @@ class AgendaFilter(django_filters.FilterSet):
     def first_day(self) -> date:
         """The first day of the window asked for, in the city's zone: what is already on
         when it opens is listed under it (not under today, nor under the day it began)."""
-        data = getattr(self.form, "cleaned_data", {})
-        today = timezone.localdate(self.now)
-        start = data.get("start")
-        if start:
-            return start if type(start) is date else timezone.localdate(start)
-        if data.get("when"):
-            return max(timezone.localdate(when_window(data["when"], self.now)[0]), today)
-        return today
+        opens = timezone.localdate(self.opens)
+        if getattr(self.form, "cleaned_data", {}).get("start"):
+            return opens  # a day of the archive too
+        return max(opens, timezone.localdate(self.now))
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(event_has("tags", value)) if value else queryset

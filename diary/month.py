@@ -102,7 +102,8 @@ def month_days(agenda: AgendaFilter, first: date, last: date) -> dict[date, tupl
             days_listed.setdefault(n, ([], total))[0].append(listed_date)
         return days_listed
 
-    key = remembered_as("month-days", selection(agenda.data).urlencode(), first)
+    # (":2": plain values; the code before kept ids under the same question.)
+    key = remembered_as("month-days:2", selection(agenda.data).urlencode(), first)
     days_listed = cache.get_or_set(key, ranked_now, REMEMBERED)
     return {first + timedelta(days=n): day for n, day in days_listed.items()}
 

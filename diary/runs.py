@@ -65,7 +65,8 @@ def runs_on(
     if not agenda.is_valid() or agenda.kind_chosen:
         return None
     query = selection(agenda.data, "kind")
-    key = remembered_as("runs-on", query.urlencode(), shown, timezone.localdate(agenda.now))
+    # (":2": plain values; the code before kept occurrences under the same question.)
+    key = remembered_as("runs-on:2", query.urlencode(), shown, timezone.localdate(agenda.now))
     counts, closing = cache.get_or_set(key, partial(runs_now, agenda, shown), REMEMBERED)
     total = sum(counts.values())
     if not total:

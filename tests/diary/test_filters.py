@@ -1,6 +1,6 @@
 """AgendaFilter: every public parameter, the presets, the default window, bad values."""
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.http import QueryDict
@@ -82,6 +82,23 @@ def test_a_happening_as_long_as_one_may_be_is_listed_until_its_very_end(query):
         assert sorted({o.event.title for o in listed(agenda)}) == expected, now
 
 
+@pytest.mark.parametrize("query", ["start=2026-03-30", "when=tomorrow", "kind=happening"])
+def test_the_day_after_the_clocks_go_forward_loses_no_happening(query):
+    """25 hours back from a window that opens on 30 March at midnight is 24 hours on the
+    clock face: the bound counts elapsed time. A happening of 24 h 45 min, still on."""
+    now = local(2026, 3, 29, 12)
+    if query == "kind=happening":
+        now = local(2026, 3, 30, 0, 5)  # from now: a minute of the night still to come
+    EventFactory(
+        title="Long one",
+        start=datetime(2026, 3, 28, 21, 30, tzinfo=UTC),
+        end=datetime(2026, 3, 29, 22, 15, tzinfo=UTC),  # 00:15 on the 30th, summer time
+    )
+    agenda = AgendaFilter(QueryDict(query), queryset=Occurrence.objects.public(), now=now)
+    assert agenda.is_valid(), agenda.errors
+    assert [o.event.title for o in listed(agenda)] == ["Long one"]
+
+
 @pytest.mark.parametrize(
     ("preset", "expected"),
     [
@@ -153,8 +170,11 @@ def test_end_alone_means_from_now_until_then():
     on(3, title="Soon")
     on(20, title="Later")
     assert titles("end=2026-07-10") == ["Soon"]
-    # A preset chosen before the date typed gives way to it, not to the archive.
+    # A preset chosen before the date typed gives way to it, not to the archive, and what
+    # is on today is listed under today.
     assert titles("when=week&end=2026-07-10") == ["Soon"]
+    tomorrow_until = AgendaFilter(QueryDict("when=tomorrow&end=2026-07-10"), now=NOW)
+    assert tomorrow_until.is_valid() and tomorrow_until.first_day() == NOW.date()
 
 
 def test_category_is_repeatable():
