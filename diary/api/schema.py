@@ -113,6 +113,13 @@ UNAVAILABLE = OpenApiResponse(
 )
 
 
+UNSUPPORTED = OpenApiResponse(
+    ERROR.response,
+    description="The body is not in a form the API reads (JSON, a form, multipart), or its "
+    "Content-Type cannot be read.",
+)
+
+
 def documented(ok, *codes: int) -> dict:
     """The responses of an operation: its success, then the errors it can answer. Any
     operation can answer 400 (a control character in the address, diary.middleware), 401 (a
@@ -123,6 +130,7 @@ def documented(ok, *codes: int) -> dict:
         401: ERROR,
         404: ERROR,
         406: ERROR,
+        415: UNSUPPORTED,
         429: THROTTLED,
         503: UNAVAILABLE,
     }

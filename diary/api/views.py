@@ -125,7 +125,7 @@ class OccurrenceViewSet(PublicCacheMixin, LastModifiedMixin, viewsets.ReadOnlyMo
         summary="Submit an event (organiser token)",
         description="It waits for moderation unless the organiser is trusted.",
         request=EventWriteSerializer,
-        responses=documented({201: OrganiserEventSerializer}, 400, 401),
+        responses=documented({201: OrganiserEventSerializer}, 400, 401, 415),
         examples=[
             OpenApiExample("A monthly event", value=EVENT_WRITE_EXAMPLE, request_only=True),
             OpenApiExample(
@@ -140,7 +140,7 @@ class OccurrenceViewSet(PublicCacheMixin, LastModifiedMixin, viewsets.ReadOnlyMo
         summary="Change one of your events (organiser token)",
         parameters=[OpenApiParameter("id", OpenApiTypes.STR, OpenApiParameter.PATH)],
         request=EventWriteSerializer,
-        responses=documented({200: OrganiserEventSerializer}, 400, 401, 404),
+        responses=documented({200: OrganiserEventSerializer}, 400, 401, 404, 415),
     ),
     destroy=extend_schema(
         summary="Cancel one of your events (organiser token)",

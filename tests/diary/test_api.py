@@ -511,3 +511,17 @@ def test_any_path_under_api_answers_json(client, settings, path):
     response = client.get(path)
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_body_the_api_cannot_read_is_refused_as_the_schema_says(client, token):
+    """A Content-Type no parser takes (CSV; a fuzzer's unreadable one): 415, which every
+    operation with a body documents."""
+    response = authorised(token).generic(
+        "POST", "/api/v1/events/", b"title,start", content_type="text/csv"
+    )
+    assert response.status_code == 415
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            if "requestBody" in operation:
+                assert "415" in operation["responses"], (method, path)
