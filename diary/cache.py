@@ -37,6 +37,9 @@ PRIVATE_REQUEST_HEADERS = ("Authorization",)
 # Bodies larger than this are stored under a key of their own.
 INLINE_BODY_BYTES = 512 * 1024
 APART = "apart"
+# How long a remembered answer (`remembered_as`: the filter form's choices, a month's grid, the
+# runs on, the picks) is kept at most; any write moves its key's data version before.
+REMEMBERED = 60 * 60
 
 
 def remembered_as(kind: str, *asked) -> str:

@@ -291,9 +291,8 @@ class AgendaFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
-        if not data.get("start") and (self.dates_chosen or not data.get("when")):
-            queryset = queryset.upcoming(self.now)  # by default: from now (`opens`)
+        if self._window_start() is None:
+            queryset = queryset.upcoming(self.now)  # by default: from now
         return queryset
 
     def filter_start(self, queryset, name, value):
@@ -317,13 +316,18 @@ class AgendaFilter(django_filters.FilterSet):
     @property
     def opens(self) -> datetime:
         """When the selection's window opens: what it lists is still on after this."""
+        return self._window_start() or self.now
+
+    def _window_start(self) -> datetime | None:
+        """Where the window asked for opens (a start, or a preset no typed date overrides);
+        None when nothing is asked: from now."""
         data = getattr(self.form, "cleaned_data", {})
         start = data.get("start")
         if start:
             return local_midnight(start) if type(start) is date else start
         if data.get("when") and not self.dates_chosen:
             return when_window(data["when"], self.now)[0]
-        return self.now
+        return None
 
     @property
     def kind_chosen(self) -> bool:

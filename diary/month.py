@@ -20,14 +20,13 @@ from django.utils.formats import date_format
 
 from common.translation import active_language
 from diary import recurrence
-from diary.cache import remembered_as
+from diary.cache import REMEMBERED, remembered_as
 from diary.filters import AgendaFilter, local_midnight, selection
 from diary.models import Occurrence
 from diary.shown import EventUrl, PlainDate, ShownDate, plain_dates
 
 MONTH_SHOWN = 3  # dates a month grid lists in a day; the rest are a link to that day
 MONTH_RUNS_SHOWN = 12  # runs listed beside a month's grid; the rest are a link
-REMEMBERED = 60 * 60  # seconds, as long as the filter form's choices
 
 
 def month_start(value: str | None) -> date:

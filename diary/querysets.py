@@ -94,7 +94,7 @@ class OccurrenceQuerySet(models.QuerySet):
         )
 
     def for_day_lists(self) -> "OccurrenceQuerySet":
-        """What a page's list of dates shows (diary/_occurrence_days.html, the month grid):
+        """What a list of dates shows (diary/_occurrence_days.html, the agenda's rows, the picks):
         each date with its event's title, status and price flag, its venue's and category's
         names, and nothing more. Loading rows is most of a page's cost: a whole event (its
         dates, rules, stamps) is parsed for every date listed, to show four words of it."""

@@ -18,7 +18,7 @@ from django.db.models import Count, QuerySet
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
-from diary.cache import remembered_as
+from diary.cache import REMEMBERED, remembered_as
 from diary.filters import AgendaFilter, KindChoices, happenings_after, selection
 from diary.models import Category, Occurrence
 from diary.shown import PlainDate, ShownDate, plain_dates, shown_dates
@@ -27,7 +27,6 @@ RUNS_SHOWN = 5  # the runs a group names (those closing soonest); the rest are a
 # Dates read per run named: a weekend market every weekend of the window is one event.
 RUNS_READ_PER_SHOWN = 8
 CLOSING_SPARE = 3  # remembered beyond those named, for the ones that close during the day
-REMEMBERED = 60 * 60  # seconds: as long as the filter form's choices
 GROUP_TEMPLATE = "diary/_runs.html"
 
 

@@ -17,7 +17,7 @@ from common.caching import cacheable
 from common.listing import IdsFirstPaginator, feed_links, group_by_day, page_number
 from common.translation import in_any_language, named
 from diary import month, runs
-from diary.cache import remembered_as
+from diary.cache import REMEMBERED, remembered_as
 from diary.filters import (
     AgendaFilter,
     WhenChoices,
@@ -60,16 +60,13 @@ def selection_query(request, *drop: str) -> str:
     return selection(request.GET, *drop).urlencode()
 
 
-CHOICES_TTL = 60 * 60
-
-
 def filter_choices() -> dict:
     """What the filter form offers, remembered until the data version moves (a new tag, a
     renamed area), per language: four queries the first time, then none. Not the venues: a
     capital's thousand made most of every page's weight and rendering; the venue box asks
     for the few whose names match what is typed (`venue_options`)."""
     key = remembered_as("filter-choices", translation.get_language())
-    return cache.get_or_set(key, choices_now, CHOICES_TTL)
+    return cache.get_or_set(key, choices_now, REMEMBERED)
 
 
 def choices_now() -> dict:
@@ -152,7 +149,7 @@ def week_picks(agenda: AgendaFilter, query: str) -> list[Occurrence]:
     # asked of the remembered dates).
     on = [
         occurrence
-        for occurrence in cache.get_or_set(key, picks_now, CHOICES_TTL)
+        for occurrence in cache.get_or_set(key, picks_now, REMEMBERED)
         if occurrence.end > agenda.now or occurrence.start >= agenda.now
     ]
     for occurrence in on:
