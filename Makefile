@@ -49,7 +49,8 @@ else
 		--workers-kill-timeout 30 --http1-header-read-timeout 30000 --access-log
 endif
 
-test: $(VENV)/.dev lint
+# The suite reads every feed with Mozilla's ical.js too (tests/feeds/readers): npm installs it.
+test: $(VENV)/.dev node_modules/.installed lint
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest

@@ -32,6 +32,7 @@ from common.translation import CODES, active_language, to_attribute, translated
 from diary import recurrence
 from diary.models import Event
 from diary.text import CONTROL_BUT_LINES, one_line
+from feeds import timezones
 
 logger = logging.getLogger(__name__)
 
@@ -300,11 +301,11 @@ def calendar_head(info: CalendarInfo) -> bytes:
     cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vDuration(REFRESH_INTERVAL))
     last_date = timezone.localdate() + timedelta(days=settings.DIARY_HORIZON_DAYS + 366)
-    for tzid in info.time_zones:
-        cal.add_component(
-            icalendar.Timezone.from_tzid(tzid, first_date=info.first_date, last_date=last_date)
-        )
-    return cal.to_ical().removesuffix(CALENDAR_END)
+    zones = b"".join(
+        timezones.vtimezone(tzid, first_date=info.first_date, last_date=last_date)
+        for tzid in info.time_zones
+    )
+    return cal.to_ical().removesuffix(CALENDAR_END) + zones
 
 
 def calendar_stream(events: QuerySet, info: CalendarInfo) -> Iterator[bytes]:
