@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from diary.models import Event
+from feeds import importers
 from tests.factories import CategoryFactory, EventFactory, VenueFactory
 from tests.feeds.readers import READERS, Instance, read_alike
 
@@ -177,3 +178,79 @@ def test_every_feed_reads_as_the_api_in_every_reader(client, clock, settings, zo
         client, zone, start=date(2026, 11, 30), end=date(2029, 1, 1), uids=uids
     )
     assert within(read, *WINDOW) == within(expected, *WINDOW)
+
+
+# RFC 5545 3.8.5.3's recurrence examples (America/New_York, from September 1997), each
+# imported as an organiser's calendar, listed by the API, and written again in our feed: the
+# three readers expand the feed to exactly the API's dates.
+RFC_EXAMPLES = {
+    "daily-10": ("19970902T090000", "FREQ=DAILY;COUNT=10"),
+    "daily-until": ("19970902T090000", "FREQ=DAILY;UNTIL=19971224T000000Z"),
+    "every-other-day": ("19970902T090000", "FREQ=DAILY;INTERVAL=2"),
+    "every-10-days-5": ("19970902T090000", "FREQ=DAILY;INTERVAL=10;COUNT=5"),
+    "january-3-years": (
+        "19980101T090000",
+        "FREQ=YEARLY;UNTIL=20000131T140000Z;BYMONTH=1;BYDAY=SU,MO,TU,WE,TH,FR,SA",
+    ),
+    "weekly-10": ("19970902T090000", "FREQ=WEEKLY;COUNT=10"),
+    "weekly-until": ("19970902T090000", "FREQ=WEEKLY;UNTIL=19971224T000000Z"),
+    "every-other-week": ("19970902T090000", "FREQ=WEEKLY;INTERVAL=2;WKST=SU"),
+    "tue-thu-5-weeks": (
+        "19970902T090000",
+        "FREQ=WEEKLY;UNTIL=19971007T000000Z;WKST=SU;BYDAY=TU,TH",
+    ),
+    "mon-wed-fri-other-weeks": (
+        "19970901T090000",
+        "FREQ=WEEKLY;INTERVAL=2;UNTIL=19971224T000000Z;WKST=SU;BYDAY=MO,WE,FR",
+    ),
+    "first-friday": ("19970905T090000", "FREQ=MONTHLY;COUNT=10;BYDAY=1FR"),
+    "first-last-sunday": ("19970907T090000", "FREQ=MONTHLY;INTERVAL=2;COUNT=10;BYDAY=1SU,-1SU"),
+    "second-to-last-monday": ("19970922T090000", "FREQ=MONTHLY;COUNT=6;BYDAY=-2MO"),
+    "third-to-last-day": ("19970928T090000", "FREQ=MONTHLY;BYMONTHDAY=-3"),
+    "2nd-and-15th": ("19970902T090000", "FREQ=MONTHLY;COUNT=10;BYMONTHDAY=2,15"),
+    "june-july": ("19970610T090000", "FREQ=YEARLY;COUNT=10;BYMONTH=6,7"),
+    "20th-monday": ("19970519T090000", "FREQ=YEARLY;BYDAY=20MO"),
+    "friday-13th": ("19970902T090000", "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13"),
+    "third-weekday-3-months": ("19970904T090000", "FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3"),
+    "election-day": ("19961105T090000", "FREQ=YEARLY;BYMONTH=11;BYDAY=TU;BYMONTHDAY=2,3,4,5,6,7,8"),
+}
+
+
+def rfc_calendar() -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//RFC 5545 3.8.5.3//EN"]
+    for name, (start, rule) in RFC_EXAMPLES.items():
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{name}@rfc5545.example",
+            "DTSTAMP:19970901T130000Z",
+            f"DTSTART;TZID=America/New_York:{start}",
+            "DURATION:PT1H",
+            f"RRULE:{rule}",
+            f"SUMMARY:{name}",
+            *(["EXDATE;TZID=America/New_York:19970902T090000"] if name == "friday-13th" else []),
+            "END:VEVENT",
+        ]
+    return "\r\n".join([*lines, "END:VCALENDAR", ""]).encode()
+
+
+def test_rfc_5545_recurrence_examples_go_through_import_api_and_feed_exactly(client, settings):
+    settings.DIARY_HORIZON_DAYS = 900
+    with time_machine.travel(datetime(1997, 9, 1, 12, 0, tzinfo=UTC), tick=False):
+        report = importers.import_calendar(rfc_calendar(), source="rfc5545", publish=True)
+        assert (report.created, report.errors) == (len(RFC_EXAMPLES), [])
+        window = (datetime(1997, 9, 2, tzinfo=UTC), datetime(2000, 2, 1, tzinfo=UTC))
+        data = feed(client, "/feeds/events.ics?start=1997-09-01&end=2000-02-01")
+        # ical.js 2.2.1 expands a yearly rule's BYDAY=20MO as every Monday (docs/interop.md).
+        read = read_alike(data, *window, misread={"ical.js": {"20th-monday@rfc5545.example"}})
+        uids = {f"{name}@rfc5545.example" for name in RFC_EXAMPLES}
+        expected = api_instances(
+            client, "America/New_York", start=date(1997, 9, 1), end=date(2000, 2, 1), uids=uids
+        )
+    assert within(read, *window) == within(expected, *window)
+    first_fridays = sorted(i.start for i in read if i.uid == "first-friday@rfc5545.example")
+    assert first_fridays[:3] == [  # 09:00 in New York: EDT, then EST
+        datetime(1997, 9, 5, 13, 0, tzinfo=UTC),
+        datetime(1997, 10, 3, 13, 0, tzinfo=UTC),
+        datetime(1997, 11, 7, 14, 0, tzinfo=UTC),
+    ]
+    assert {i.uid for i in read} == uids
