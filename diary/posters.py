@@ -40,12 +40,36 @@ COLOURS = {
     "europolitan-trends": "#264653",
 }
 OTHER = "#343a40"
+# RFC 7986's COLOR (in the iCal feeds) takes a CSS3 colour name, not a hex value: the name
+# nearest each colour above.
+COLOUR_NAMES = {
+    "music": "midnightblue",
+    "exhibition": "darkslateblue",
+    "theatre": "darkred",
+    "dance": "crimson",
+    "film": "darkslategray",
+    "talk": "teal",
+    "festival": "sienna",
+    "family": "darkcyan",
+    "food-drink": "saddlebrown",
+    "market": "darkolivegreen",
+    "nightlife": "indigo",
+    "sport": "steelblue",
+    "guided-tour": "darkgreen",
+    "workshop": "sienna",
+}
+OTHER_NAME = "dimgray"
 
 
 def colour(category: str) -> str:
     """A category's (or a section's) colour: its poster's ground, and its cards' without a
     picture."""
     return COLOURS.get(category, OTHER)
+
+
+def colour_name(category: str) -> str:
+    """A category's colour as a CSS3 name (RFC 7986 COLOR)."""
+    return COLOUR_NAMES.get(category, OTHER_NAME)
 
 
 @functools.cache

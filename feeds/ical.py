@@ -29,7 +29,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext
 
 from common.translation import CODES, active_language, to_attribute, translated
-from diary import recurrence
+from diary import posters, recurrence, sharing
 from diary.models import Event
 from diary.text import CONTROL_BUT_LINES, one_line
 from feeds import timezones
@@ -42,6 +42,13 @@ STATUS = {
     Event.Status.CANCELLED: "CANCELLED",
     Event.Status.POSTPONED: "TENTATIVE",
     Event.Status.MOVED_ONLINE: "CONFIRMED",
+}
+# What STATUS cannot say (it knows TENTATIVE, CONFIRMED, CANCELLED): schema.org's eventStatus,
+# which our importer reads back (feeds.importers.EVENT_STATUS), so a postponed event stays
+# postponed from feed to feed.
+EVENT_STATUS = {
+    Event.Status.POSTPONED: "EventPostponed",
+    Event.Status.MOVED_ONLINE: "EventMovedOnline",
 }
 # How often subscribed calendar apps should poll (RFC 7986 REFRESH-INTERVAL).
 REFRESH_INTERVAL = timedelta(hours=3)
@@ -100,9 +107,17 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
         if moments:
             vevent.add(name, moments)
     summary, description = translated(event, "summary"), translated(event, "description")
+    # The stream's address in the text too: most apps show no CONFERENCE.
+    online = gettext("Online: %(url)s") % {"url": event.online_url} if event.online_url else ""
     text = "\n\n".join(
         part
-        for part in (pick_line(event), plain_text(summary[0]), plain_text(description[0]), url)
+        for part in (
+            pick_line(event),
+            plain_text(summary[0]),
+            plain_text(description[0]),
+            online,
+            url,
+        )
         if part
     )
     vevent.add(
@@ -110,16 +125,41 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     )
     vevent.add("url", url)
     vevent.add("status", STATUS[event.status])
+    if event.status in EVENT_STATUS:
+        vevent.add("x-event-status", EVENT_STATUS[event.status])
     if event.category:
         vevent.add("categories", [one_line(event.category.name)])
-    if event.location_text:
+        vevent.add("color", posters.colour_name(event.category.slug))  # RFC 7986
+    if event.venue:
         vevent.add(
             "location", one_line(event.location_text), parameters={"LANGUAGE": active_language()}
+        )
+    if event.online_url:  # RFC 7986: the stream is a conference, not a place
+        vevent.add(
+            "conference",
+            event.online_url,
+            parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": gettext("Online")},
+        )
+    if event.image:  # RFC 7986: its own picture, as its page shares it
+        picture = sharing.shared_picture(event)[0]
+        vevent.add(
+            "image",
+            absolute(picture),
+            parameters={"VALUE": "URI", "DISPLAY": "BADGE", "FMTTYPE": image_type(picture)},
         )
     venue = event.venue
     if venue and venue.latitude is not None and venue.longitude is not None:
         vevent.add("geo", (float(venue.latitude), float(venue.longitude)))
     return vevent
+
+
+def absolute(address: str) -> str:
+    """A stored file's address as a calendar app can fetch it."""
+    return address if "://" in address else settings.SITE_URL + address
+
+
+def image_type(address: str) -> str:
+    return "image/png" if address.lower().endswith(".png") else "image/jpeg"
 
 
 def pick_line(event: Event) -> str:
@@ -283,6 +323,7 @@ class CalendarInfo:
     description: str = ""
     time_zones: tuple[str, ...] = ()
     first_date: date = date(1970, 1, 1)
+    source: str = ""  # the feed's own address (RFC 7986 SOURCE)
 
 
 def calendar_head(info: CalendarInfo) -> bytes:
@@ -297,6 +338,8 @@ def calendar_head(info: CalendarInfo) -> bytes:
     if info.description:
         cal.add("description", ical_text(info.description))
         cal.add("x-wr-caldesc", ical_text(info.description))
+    if info.source:
+        cal.add("source", info.source, parameters={"VALUE": "URI"})
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vDuration(REFRESH_INTERVAL))

@@ -21,6 +21,7 @@ What real exports do, and what we do about it:
   time is taken from such an override; a changed title or place for one date is not kept.
 """
 
+import hashlib
 import html
 import logging
 import re
@@ -66,7 +67,25 @@ MAYBE_BEGIN = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 STATUS = {"CANCELLED": Event.Status.CANCELLED}
+# What our feed writes beside STATUS (feeds.ical.EVENT_STATUS): schema.org's eventStatus,
+# which says postponed and moved online where STATUS cannot.
+EVENT_STATUS = {
+    "EventScheduled": Event.Status.SCHEDULED,
+    "EventRescheduled": Event.Status.SCHEDULED,
+    "EventCancelled": Event.Status.CANCELLED,
+    "EventPostponed": Event.Status.POSTPONED,
+    "EventMovedOnline": Event.Status.MOVED_ONLINE,
+}
+# Half a year: a zone read by its offsets must have the zone's offsets in both seasons.
+HALF_YEAR = timedelta(days=182)
 WORD_CHARACTER = re.compile(r"\w")
+
+
+# What the report says of an event the code failed on (the log has the details).
+UNREADABLE = (
+    "could not be imported: something in it is not understood; check its dates and its "
+    "repeat rule in its calendar, and tell the site's team (their log names the line)"
+)
 
 
 class RowError(ValueError):
@@ -84,13 +103,16 @@ class ImportReport:
     clashes: list[str] = field(default_factory=list)
     # Events this import created that likely repeat one from another source or the form.
     duplicates: list[str] = field(default_factory=list)
+    # What was imported otherwise than the file says (a UID made up, a zone read by its
+    # offsets, what the diary does not keep): the event is in, the editor should know.
+    notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.cancelled} cancelled, {len(self.errors)} with errors, "
             f"{len(self.clashes)} with another event's UID, "
-            f"{len(self.duplicates)} likely duplicates"
+            f"{len(self.duplicates)} likely duplicates, {len(self.notes)} notes"
         )
 
 
@@ -160,6 +182,22 @@ def uid_problem(uid: str) -> str:
     return ""
 
 
+def made_up_uid(component) -> str:
+    """A stable identity for a VEVENT its writer left without UID (RFC 5545 requires one;
+    ticketing sites and old generators omit it): its start and its title, hashed, so the
+    same file imported again updates the same events. An event whose start or title
+    changes in its source is a new event there (the old one is cancelled as gone)."""
+    start = component.get("DTSTART")
+    content = "\n".join(
+        (
+            start.to_ical().decode() if start is not None else "",
+            str(getattr(start, "params", {}).get("TZID", "")),
+            str(component.get("SUMMARY", "")),
+        )
+    )
+    return f"no-uid-{hashlib.sha256(content.encode()).hexdigest()[:32]}"
+
+
 def where(line: int | None, uid: str = "") -> str:
     """An event's place in its file, for the report: "line 12 (UID …)"."""
     place = f"line {line}" if line else "an event"
@@ -193,6 +231,9 @@ class Reader:
             for name in filter(None, (getattr(venue, c) for c in columns("name"))):
                 self.venues.setdefault(name.strip().lower(), venue)
         self.longest_name = max(map(len, self.venues), default=0)
+        # Zones named otherwise than IANA names, read as ours by their offsets: the report
+        # says so once per name.
+        self.read_as: dict[str, str] = {}
 
     def zone_of(self, prop) -> str:
         """The IANA name for a DTSTART/DTEND property's zone."""
@@ -204,9 +245,30 @@ class Reader:
         for candidate in (WINDOWS_TO_OLSON.get(tzid), tzid.lstrip("/")):
             if candidate in available_timezones():
                 return candidate
-        if value.utcoffset() == timedelta(0):
+        if value.utcoffset() == timedelta(0) and not tzid:
             return "UTC"
-        raise RowError(f"unknown time zone {tzid or value.tzinfo!r}")
+        if zone := self.zone_by_offsets(value):  # Outlook 2007's "(GMT+01.00) Brussels / …"
+            self.read_as[tzid] = zone
+            return zone
+        raise RowError(
+            f"its time zone “{tzid}” is unknown and its offsets are not those of "
+            f"{self.default_zone}: export the calendar with named zones (Europe/Brussels)"
+        )
+
+    def zone_by_offsets(self, value: datetime) -> str:
+        """The calendar's zone (X-WR-TIMEZONE, or the city's) when a zone of another name,
+        defined in the file, has its offsets at this date and half a year before and after;
+        "" when it does not."""
+        naive = value.replace(tzinfo=None)
+        for name in dict.fromkeys((self.default_zone, settings.TIME_ZONE)):
+            zone = zoneinfo.ZoneInfo(name)
+            if all(
+                (moment.replace(tzinfo=value.tzinfo).utcoffset())
+                == moment.replace(tzinfo=zone).utcoffset()
+                for moment in (naive - HALF_YEAR, naive, naive + HALF_YEAR)
+            ):
+                return name
+        return ""
 
     def moment(self, prop) -> tuple[datetime, str, bool]:
         """(aware start, zone name, all day) of a DTSTART-like property."""
@@ -270,13 +332,23 @@ class Reader:
     def row(self, component, line: int | None) -> Row:
         errors = getattr(component, "errors", [])
         if errors:
-            name, message = errors[0]
-            raise RowError(f"{name}: {message}")
-        uid = str(component.get("UID", "")).strip()
+            name = errors[0][0]
+            raise RowError(
+                f"its {name} line is not valid iCalendar: correct it in the calendar it "
+                "comes from (dates as 20270415T200000, with their time zone)"
+            )
+        uid = str(component.get("UID", "")).strip() or made_up_uid(component)
         if problem := uid_problem(uid):
             raise RowError(problem)
         if "DTSTART" not in component:
-            raise RowError("no DTSTART")
+            raise RowError("it has no start (DTSTART): give the event a date in its calendar")
+        rules = component.get("RRULE")
+        if isinstance(rules, list):
+            raise RowError(
+                f"it repeats by {len(rules)} rules (RRULE lines); the diary keeps one per "
+                "event: make one event per rule in its calendar, or list the extra dates "
+                "(RDATE)"
+            )
         start, zone, all_day = self.moment(component["DTSTART"])
         end = None
         if "DTEND" in component:
@@ -287,7 +359,7 @@ class Reader:
             end = start + component["DURATION"].dt
         if end is not None and end <= start:
             end = None if not all_day else start + timedelta(days=1)
-        rrule = component["RRULE"].to_ical().decode() if "RRULE" in component else ""
+        rrule = rules.to_ical().decode() if rules is not None else ""
         # Other calendars' text may hold control characters our fields refuse: strip them.
         description = CONTROL_BUT_LINES.sub("", str(component.get("DESCRIPTION", ""))).strip()
         location = one_line(str(component.get("LOCATION", "")))
@@ -302,7 +374,8 @@ class Reader:
             f"description_{language}": linebreaks(html.escape(description)) if description else "",
             "category": self._category(component),
             "venue": venue,
-            "online_url": location if not venue and location.startswith("http") else "",
+            "online_url": self.conference(component)
+            or (location if not venue and location.startswith("http") else ""),
             "ticket_url": link if link.startswith("http") else "",
             "timezone": zone,
             "start": start,
@@ -312,12 +385,20 @@ class Reader:
             "rdates": self.local_list(component, "RDATE", zone, all_day),
             "exdates": self.local_list(component, "EXDATE", zone, all_day),
             "overrides": {},
-            "status": STATUS.get(str(component.get("STATUS", "")).upper(), Event.Status.SCHEDULED),
+            "status": self.status(component),
         }
         if location and not venue and not fields["online_url"]:
             key = f"description_{language}"
             fields[key] = linebreaks(html.escape(location)) + fields[key]
         recurrence_id = component["RECURRENCE-ID"].dt if "RECURRENCE-ID" in component else None
+        if recurrence_id is not None and (
+            str(component["RECURRENCE-ID"].params.get("RANGE", "")).upper() == "THISANDFUTURE"
+        ):
+            raise RowError(
+                "it changes one date and every later one (RECURRENCE-ID with "
+                "RANGE=THISANDFUTURE), which the diary cannot hold: the series is imported "
+                "unchanged; in its calendar, end the series there and begin a new one"
+            )
         return Row(
             line=line,
             uid=uid,
@@ -325,6 +406,24 @@ class Reader:
             recurrence_id=recurrence_id,
             cancelled=fields["status"] == Event.Status.CANCELLED,
         )
+
+    @staticmethod
+    def conference(component) -> str:
+        """The first web address among the VEVENT's CONFERENCE lines (RFC 7986), or ""."""
+        props = component.get("CONFERENCE")
+        for prop in props if isinstance(props, list) else [props] if props else []:
+            if str(prop).startswith(("https://", "http://")):
+                return str(prop)
+        return ""
+
+    @staticmethod
+    def status(component) -> str:
+        """Postponed and moved online from our own feeds' X-EVENT-STATUS; cancelled from
+        STATUS; scheduled otherwise (TENTATIVE and CONFIRMED alike)."""
+        named = EVENT_STATUS.get(str(component.get("X-EVENT-STATUS", "")).strip())
+        if named is not None:
+            return named
+        return STATUS.get(str(component.get("STATUS", "")).upper(), Event.Status.SCHEDULED)
 
     def _category(self, component) -> Category | None:
         props = component.get("CATEGORIES")
@@ -380,13 +479,18 @@ def import_calendar(
         return report
     try:
         calendar = icalendar.Calendar.from_ical(data)
-    except ValueError as error:
-        report.errors.append(f"The file is not an iCalendar file: {error}")
+    except ValueError:
+        report.errors.append(
+            "The file is not an iCalendar file (it should begin with BEGIN:VCALENDAR): "
+            "check the address, or export the calendar again as .ics"
+        )
         return report
-    except Exception as error:  # the library failed on a stranger's file: the import reports it
+    except Exception:  # the library failed on a stranger's file: the import reports it
         logger.exception("Parsing an iCalendar file failed")
         report.errors.append(
-            f"The file could not be read as an iCalendar file ({type(error).__name__}: {error})."
+            "The file could not be read as an iCalendar file: a part of it (often a time "
+            "zone, VTIMEZONE) is not understood; export the calendar again, or tell the "
+            "site's team (their log says where)."
         )
         return report
     reader = Reader(calendar)
@@ -397,25 +501,52 @@ def import_calendar(
     places: list[int | None] = list(lines)
     if len(places) != len(vevents):  # read otherwise than the parser did: no line is certain
         places = [None] * len(vevents)
+    attached = 0
     for component, line in zip(vevents, places, strict=True):
         uid = str(component.get("UID", "")).strip()
-        if not uid_problem(uid):  # no stored event has another: nor can a query take it
-            seen.add(uid)
         try:
             row = reader.row(component, line)
-        except (RowError, ValueError, TypeError, AttributeError) as error:
+        except RowError as error:
             report.errors.append(f"{where(line, uid)}: {error}")
             continue
-        except Exception as error:  # as in `imported`: one event, never the whole file
+        except Exception:  # as in `imported`: one event, never the whole file
             logger.exception("Reading line %s (UID %s) failed", line, uid)
-            report.errors.append(
-                f"{where(line, uid)}: could not be read ({type(error).__name__}: {error})"
-            )
+            report.errors.append(f"{where(line, uid)}: {UNREADABLE}")
             continue
+        finally:
+            if not uid_problem(uid):  # no stored event has another: nor can a query take it
+                seen.add(uid)
+        if not uid:
+            seen.add(row.uid)
+            report.notes.append(
+                f"{where(line)}: no UID; identified by its start and title ({row.uid}), so "
+                "importing the file again updates it"
+            )
+        attached += "ATTACH" in component or "IMAGE" in component
+        if row.recurrence_id is None and _periods(component):
+            report.notes.append(
+                f"{where(line, row.uid)}: its extra dates (RDATE) are periods; each is kept "
+                "with the event's own length"
+            )
         if row.recurrence_id is None:
             masters[row.uid] = row
         else:
             overrides[row.uid].append(row)
+
+    for tzid, zone in reader.read_as.items():
+        report.notes.append(
+            f"The time zone “{tzid}” was read as {zone}: they have the same offsets"
+        )
+    if attached:
+        report.notes.append(
+            f"{attached} events carry attachments or pictures (ATTACH, IMAGE), which are not "
+            "imported: add a picture on the event's page"
+        )
+    for uid in sorted(set(overrides) - set(masters)):
+        report.errors.append(
+            f"{where(overrides[uid][0].line, uid)}: changes one date of a series the file "
+            "does not hold (RECURRENCE-ID without its event): export the whole series"
+        )
 
     def folded(row: Row) -> Row:  # its moved and cancelled dates, once
         for override in overrides.get(row.uid, []):
@@ -524,13 +655,20 @@ def imported(report: ImportReport, row: Row, action: Callable[[Row], Any]) -> An
         report.errors.append(f"{where(row.line, row.uid)}: {_messages(error)}")
     except (recurrence.RecurrenceError, IntegrityError, ValueError) as error:
         report.errors.append(f"{where(row.line, row.uid)}: {error}")
-    except Exception as error:  # a stranger's file finds what no test did: one row fails
+    except Exception:  # a stranger's file finds what no test did: one row fails
         logger.exception("Importing line %s (UID %s) failed", row.line, row.uid)
-        report.errors.append(
-            f"{where(row.line, row.uid)}: could not be imported "
-            f"({type(error).__name__}: {error}); the other events were"
-        )
+        report.errors.append(f"{where(row.line, row.uid)}: {UNREADABLE}; the other events were")
     return None
+
+
+def _periods(component) -> bool:
+    """Whether the VEVENT lists RDATEs as periods (a start and an end or a length)."""
+    props = component.get("RDATE")
+    return any(
+        isinstance(item.dt, tuple)
+        for prop in (props if isinstance(props, list) else [props] if props else [])
+        for item in prop.dts
+    )
 
 
 def duplicates_report(source: str, uids: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ feed's own events changed.
 import functools
 import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -100,7 +101,10 @@ def calendar_response(
     cache.set(validators_key(request), (etag, last_modified), STATS_TTL)
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
-        info = calendar_info(events, name=name, stats=stats)
+        info = replace(
+            calendar_info(events, name=name, stats=stats),
+            source=settings.SITE_URL + request.get_full_path(),
+        )
         if budget:
             content, _kept = within_budget(request, agenda, info, total=stats["count"])
             response = HttpResponse(content, content_type=CONTENT_TYPE)

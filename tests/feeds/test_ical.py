@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from diary import services
 from diary.models import Event
-from tests.factories import EventFactory, VenueFactory, local
+from tests.factories import CategoryFactory, EventFactory, VenueFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +72,54 @@ def test_the_description_is_plain_text(client):
     event = EventFactory(summary="", description="<p>Bring a <em>chair</em> &amp; a coat</p>")
     [vevent] = download(client, event).walk("VEVENT")
     assert str(vevent["DESCRIPTION"]).startswith("Bring a chair & a coat")
+
+
+# RFC 7986: what a calendar can show beyond RFC 5545.
+
+
+def test_the_feed_gives_the_category_colour_the_picture_and_its_own_address(client, settings):
+    from tests.diary.test_images import jpeg
+
+    event = EventFactory(
+        category=CategoryFactory(slug="music", name="Music"),
+        venue=VenueFactory(name="Flagey"),
+        image=jpeg((1200, 900)),
+    )
+    calendar = icalendar.Calendar.from_ical(client.get("/feeds/events.ics?lang=fr").content)
+    assert str(calendar["SOURCE"]) == settings.SITE_URL + "/feeds/events.ics?lang=fr"
+    assert calendar["SOURCE"].params["VALUE"] == "URI"
+    assert str(calendar["NAME"]) == str(calendar["X-WR-CALNAME"])
+    [vevent] = calendar.walk("VEVENT")
+    assert str(vevent["COLOR"]) == "midnightblue"  # a CSS3 name, as RFC 7986 asks
+    image = vevent["IMAGE"]
+    assert image.params["DISPLAY"] == "BADGE"
+    assert image.params["FMTTYPE"] == "image/jpeg"
+    assert str(image).startswith(settings.SITE_URL) and str(image).endswith(".jpg")
+    assert str(vevent["LOCATION"]).startswith("Flagey")
+    assert "CONFERENCE" not in vevent
+    assert event.uid == str(vevent["UID"])
+
+
+def test_an_online_event_is_a_conference_not_a_place(client):
+    event = EventFactory(venue=None, online_url="https://stream.example.org/live")
+    [vevent] = download(client, event).walk("VEVENT")
+    assert "LOCATION" not in vevent
+    conference = vevent["CONFERENCE"]
+    assert str(conference) == "https://stream.example.org/live"
+    assert (conference.params["VALUE"], conference.params["FEATURE"]) == ("URI", "VIDEO")
+    assert "Online: https://stream.example.org/live" in str(vevent["DESCRIPTION"])
+
+
+@pytest.mark.parametrize("status", [Event.Status.POSTPONED, Event.Status.MOVED_ONLINE])
+def test_a_postponed_or_moved_event_keeps_its_status_from_feed_to_import(client, status):
+    """STATUS says TENTATIVE or CONFIRMED; X-EVENT-STATUS (schema.org's names) says the rest,
+    and import_ics reads it back."""
+    from feeds.importers import import_calendar
+
+    event = EventFactory(status=status, online_url="https://stream.example.org/live")
+    data = client.get(reverse("diary:event-ics", args=[event.slug])).content
+    report = import_calendar(data, source="https://other.example/agenda.ics", publish=True)
+    assert report.created == 1, report.errors
+    copy = Event.objects.exclude(pk=event.pk).get()
+    assert copy.status == status
+    assert copy.online_url == "https://stream.example.org/live"

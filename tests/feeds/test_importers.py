@@ -317,8 +317,8 @@ def test_malformed_events_are_reported_with_their_line_and_the_rest_imported(ser
     out, err = import_ics(served("mixed.ics", MALFORMED))
     lines = MALFORMED.splitlines()
     begin = [n for n, line in enumerate(lines, start=1) if line == "BEGIN:VEVENT"]
-    assert f"line {begin[1]} (UID no-start@example.org): no DTSTART" in err
-    assert f"line {begin[2]} (UID bad-date@example.org): DTSTART" in err
+    assert f"line {begin[1]} (UID no-start@example.org): it has no start (DTSTART)" in err
+    assert f"line {begin[2]} (UID bad-date@example.org): its DTSTART line is not valid" in err
     assert f"line {begin[3]} (UID bad-rule@example.org):" in err
     assert "1 created, 0 updated, 0 unchanged, 0 cancelled, 3 with errors" in out
     assert list(Event.objects.values_list("uid", flat=True)) == ["good@example.org"]
