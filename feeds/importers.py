@@ -539,8 +539,8 @@ def import_calendar(
         )
     if attached:
         report.notes.append(
-            f"{attached} events carry attachments or pictures (ATTACH, IMAGE), which are not "
-            "imported: add a picture on the event's page"
+            f"Attachments and pictures (ATTACH, IMAGE) are not imported ({attached} of the "
+            "events carry them): add a picture on the event's page"
         )
     for uid in sorted(set(overrides) - set(masters)):
         report.errors.append(

@@ -53,5 +53,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"Another event's UID: {message}"))
         for message in report.duplicates:
             self.stdout.write(self.style.WARNING(f"Likely duplicate: {message}"))
+        for message in report.notes:
+            self.stdout.write(f"Note: {message}")
         style = self.style.WARNING if report.errors or report.clashes else self.style.SUCCESS
         self.stdout.write(style(f"{source}: {report}."))
