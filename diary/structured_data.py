@@ -1,11 +1,13 @@
 """schema.org JSON-LD for event pages, so search engines list our events correctly."""
 
 import json
+from datetime import datetime
 
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from common.translation import shown_language
+from diary import recurrence
 from diary.models import Event, Occurrence
 
 EVENT_STATUS = {
@@ -39,6 +41,11 @@ def event_json_ld(
     if occurrence is not None:
         data["startDate"] = _moment(event, occurrence.start)
         data["endDate"] = _moment(event, occurrence.end)
+        previous = previous_start(event, occurrence)
+        if previous is not None:  # Google's rescheduled event: the date it had before
+            data["previousStartDate"] = _moment(event, previous)
+            if event.status == Event.Status.SCHEDULED:
+                data["eventStatus"] = "https://schema.org/EventRescheduled"
     online = event.status == Event.Status.MOVED_ONLINE or (event.online_url and not event.venue)
     places = []
     if event.venue and not online:
@@ -86,6 +93,19 @@ def event_json_ld(
     if image_url:
         data["image"] = [image_url]
     return data
+
+
+def previous_start(event: Event, occurrence: Occurrence) -> datetime | None:
+    """The start a moved date had before it was moved (RFC 5545 RECURRENCE-ID: the key of
+    `Event.overrides`), or None when the occurrence is where its rule put it."""
+    tz = event.tzinfo
+    duration = recurrence.duration_of(
+        start=event.start, end=event.end, tz=tz, all_day=event.all_day
+    )
+    for original, moved in (event.overrides or {}).items():
+        if recurrence.moved_instance(moved, tz=tz, duration=duration).start == occurrence.start:
+            return datetime.fromisoformat(original).replace(tzinfo=tz)  # a date: midnight
+    return None
 
 
 def json_ld_script(data: dict) -> SafeString:

@@ -701,3 +701,73 @@ def test_the_month_grid_is_remembered_until_the_diary_changes(
     EventFactory(title="Second gig", start=local(2026, 7, 10, 21))
     html = html_of(client.get("/month/", {"month": "2026-07", "free": "false", "y": "1"}))
     assert "First gig" in html and "Second gig" in html
+
+
+def page_json_ld(client, event: Event) -> dict:
+    html = html_of(client.get(event.get_absolute_url()))
+    payload = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return json.loads(payload.group(1))
+
+
+def rich_result_problems(data: dict) -> list[str]:
+    """What Google's Event rich results require (name, startDate, a location: a Place with
+    an address, or a VirtualLocation with its url) and check when given (an eventStatus and
+    an eventAttendanceMode of schema.org's, an offer's price with its currency, an
+    organizer's name, previousStartDate only when rescheduled)."""
+    problems = [name for name in ("name", "startDate", "location") if not data.get(name)]
+    places = data.get("location") or []
+    for place in places if isinstance(places, list) else [places]:
+        if place.get("@type") == "Place" and not place.get("address"):
+            problems.append("a Place without its address")
+        if place.get("@type") == "VirtualLocation" and not place.get("url"):
+            problems.append("a VirtualLocation without its url")
+    status = data.get("eventStatus", "")
+    if status.removeprefix("https://schema.org/") not in {
+        "EventScheduled", "EventCancelled", "EventPostponed", "EventMovedOnline",
+        "EventRescheduled",
+    }:  # fmt: skip
+        problems.append(f"eventStatus {status}")
+    if ("previousStartDate" in data) != status.endswith("EventRescheduled"):
+        problems.append("previousStartDate without EventRescheduled, or the reverse")
+    if not data.get("eventAttendanceMode", "").startswith("https://schema.org/"):
+        problems.append("eventAttendanceMode")
+    offer = data.get("offers")
+    if offer and not (offer.get("price") and offer.get("priceCurrency") == "EUR"):
+        problems.append("an offer without its price and currency")
+    if "organizer" in data and not data["organizer"].get("name"):
+        problems.append("an organizer without a name")
+    return problems
+
+
+def test_every_kind_of_event_page_meets_googles_event_rich_results(client, july_first):
+    hall = VenueFactory(name="Bozar")
+    weekly = EventFactory(
+        title="Weekly",
+        venue=hall,
+        start=local(2026, 7, 7, 20),
+        rrule="FREQ=WEEKLY;COUNT=4",
+        overrides={"2026-07-07T20:00:00": {"start": "2026-07-08T21:00:00", "end": None}},
+        price_min=12,
+    )
+    events = [
+        weekly,
+        EventFactory(title="Stream", venue=None, online_url="https://stream.example.org/x"),
+        EventFactory(
+            title="Moved",
+            venue=hall,
+            status=Event.Status.MOVED_ONLINE,
+            online_url="https://stream.example.org/y",
+        ),
+        EventFactory(title="Off", venue=hall, status=Event.Status.CANCELLED, is_free=True),
+        EventFactory(title="Later", venue=hall, status=Event.Status.POSTPONED),
+    ]
+    for event in events:
+        data = page_json_ld(client, event)
+        assert rich_result_problems(data) == [], (event.title, data)
+    moved = page_json_ld(client, weekly)  # its next date was moved from 7 to 8 July
+    assert moved["eventStatus"] == "https://schema.org/EventRescheduled"
+    assert moved["previousStartDate"] == "2026-07-07T20:00:00+02:00"
+    assert moved["startDate"] == "2026-07-08T21:00:00+02:00"
+    assert moved["offers"] == {
+        "@type": "Offer", "price": "12.00", "priceCurrency": "EUR", "url": moved["url"]
+    }  # fmt: skip
