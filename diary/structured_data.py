@@ -10,14 +10,21 @@ from common.translation import shown_language
 from diary import recurrence
 from diary.models import Event, Occurrence
 
+SCHEMA = "https://schema.org/"
 EVENT_STATUS = {
-    Event.Status.SCHEDULED: "https://schema.org/EventScheduled",
-    Event.Status.CANCELLED: "https://schema.org/EventCancelled",
-    Event.Status.POSTPONED: "https://schema.org/EventPostponed",
-    Event.Status.MOVED_ONLINE: "https://schema.org/EventMovedOnline",
+    Event.Status.SCHEDULED: SCHEMA + "EventScheduled",
+    Event.Status.CANCELLED: SCHEMA + "EventCancelled",
+    Event.Status.POSTPONED: SCHEMA + "EventPostponed",
+    Event.Status.MOVED_ONLINE: SCHEMA + "EventMovedOnline",
 }
 # As Django's json_script does: nothing in the data can close the <script> element.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def status_name(status: str) -> str:
+    """schema.org's name of an event's status ("EventPostponed"): the iCal feeds'
+    X-EVENT-STATUS."""
+    return EVENT_STATUS[status].removeprefix(SCHEMA)
 
 
 def _moment(event: Event, value) -> str:
@@ -45,7 +52,7 @@ def event_json_ld(
         if previous is not None:  # Google's rescheduled event: the date it had before
             data["previousStartDate"] = _moment(event, previous)
             if event.status == Event.Status.SCHEDULED:
-                data["eventStatus"] = "https://schema.org/EventRescheduled"
+                data["eventStatus"] = SCHEMA + "EventRescheduled"
     online = event.status == Event.Status.MOVED_ONLINE or (event.online_url and not event.venue)
     places = []
     if event.venue and not online:

@@ -29,7 +29,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext
 
 from common.translation import CODES, active_language, to_attribute, translated
-from diary import posters, recurrence, sharing
+from diary import posters, recurrence, sharing, structured_data
 from diary.models import Event
 from diary.text import CONTROL_BUT_LINES, one_line
 from feeds import timezones
@@ -43,13 +43,10 @@ STATUS = {
     Event.Status.POSTPONED: "TENTATIVE",
     Event.Status.MOVED_ONLINE: "CONFIRMED",
 }
-# What STATUS cannot say (it knows TENTATIVE, CONFIRMED, CANCELLED): schema.org's eventStatus,
-# which our importer reads back (feeds.importers.EVENT_STATUS), so a postponed event stays
-# postponed from feed to feed.
-EVENT_STATUS = {
-    Event.Status.POSTPONED: "EventPostponed",
-    Event.Status.MOVED_ONLINE: "EventMovedOnline",
-}
+# What STATUS cannot say (it knows TENTATIVE, CONFIRMED, CANCELLED) is said again as
+# schema.org's eventStatus (diary.structured_data), which our importer reads back, so a
+# postponed event stays postponed from feed to feed.
+SAID_BY_EVENT_STATUS = {Event.Status.POSTPONED, Event.Status.MOVED_ONLINE}
 # How often subscribed calendar apps should poll (RFC 7986 REFRESH-INTERVAL).
 REFRESH_INTERVAL = timedelta(hours=3)
 BATCH = 1000
@@ -125,8 +122,8 @@ def event_vevent(event: Event, *, url: str) -> icalendar.Event:
     )
     vevent.add("url", url)
     vevent.add("status", STATUS[event.status])
-    if event.status in EVENT_STATUS:
-        vevent.add("x-event-status", EVENT_STATUS[event.status])
+    if event.status in SAID_BY_EVENT_STATUS:
+        vevent.add("x-event-status", structured_data.status_name(event.status))
     if event.category:
         vevent.add("categories", [one_line(event.category.name)])
         vevent.add("color", posters.colour_name(event.category.slug))  # RFC 7986

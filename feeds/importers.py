@@ -45,7 +45,7 @@ from icalendar.parser_tools import to_unicode
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from common.translation import columns
-from diary import journal, recurrence, services
+from diary import journal, recurrence, services, structured_data
 from diary.models import Category, Event, Organiser, available_timezones
 from diary.text import CONTROL, CONTROL_BUT_LINES, one_line
 from feeds.ical import BATCH, batched
@@ -67,15 +67,11 @@ MAYBE_BEGIN = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 STATUS = {"CANCELLED": Event.Status.CANCELLED}
-# What our feed writes beside STATUS (feeds.ical.EVENT_STATUS): schema.org's eventStatus,
-# which says postponed and moved online where STATUS cannot.
+# What our feed writes beside STATUS (X-EVENT-STATUS): schema.org's eventStatus, which says
+# postponed and moved online where STATUS cannot.
 EVENT_STATUS = {
-    "EventScheduled": Event.Status.SCHEDULED,
-    "EventRescheduled": Event.Status.SCHEDULED,
-    "EventCancelled": Event.Status.CANCELLED,
-    "EventPostponed": Event.Status.POSTPONED,
-    "EventMovedOnline": Event.Status.MOVED_ONLINE,
-}
+    structured_data.status_name(status): status for status in structured_data.EVENT_STATUS
+} | {"EventRescheduled": Event.Status.SCHEDULED}
 # Half a year: a zone read by its offsets must have the zone's offsets in both seasons.
 HALF_YEAR = timedelta(days=182)
 WORD_CHARACTER = re.compile(r"\w")
@@ -198,6 +194,12 @@ def made_up_uid(component) -> str:
     return f"no-uid-{hashlib.sha256(content.encode()).hexdigest()[:32]}"
 
 
+def lines_of(component, name: str) -> list:
+    """Every line of a property (icalendar gives one line alone, several as a list)."""
+    props = component.get(name)
+    return props if isinstance(props, list) else [props] if props is not None else []
+
+
 def where(line: int | None, uid: str = "") -> str:
     """An event's place in its file, for the report: "line 12 (UID …)"."""
     place = f"line {line}" if line else "an event"
@@ -263,7 +265,7 @@ class Reader:
         for name in dict.fromkeys((self.default_zone, settings.TIME_ZONE)):
             zone = zoneinfo.ZoneInfo(name)
             if all(
-                (moment.replace(tzinfo=value.tzinfo).utcoffset())
+                moment.replace(tzinfo=value.tzinfo).utcoffset()
                 == moment.replace(tzinfo=zone).utcoffset()
                 for moment in (naive - HALF_YEAR, naive, naive + HALF_YEAR)
             ):
@@ -288,12 +290,9 @@ class Reader:
 
     def local_list(self, component, name: str, zone: str, all_day: bool) -> list[str]:
         """RDATE/EXDATE values as local ISO strings in the event's zone."""
-        props = component.get(name)
-        if props is None:
-            return []
         tz = zoneinfo.ZoneInfo(zone)
         values = []
-        for prop in props if isinstance(props, list) else [props]:
+        for prop in lines_of(component, name):
             for item in prop.dts:
                 value = item.dt
                 if isinstance(value, tuple):  # an RDATE period: its start
@@ -410,8 +409,7 @@ class Reader:
     @staticmethod
     def conference(component) -> str:
         """The first web address among the VEVENT's CONFERENCE lines (RFC 7986), or ""."""
-        props = component.get("CONFERENCE")
-        for prop in props if isinstance(props, list) else [props] if props else []:
+        for prop in lines_of(component, "CONFERENCE"):
             if str(prop).startswith(("https://", "http://")):
                 return str(prop)
         return ""
@@ -426,8 +424,7 @@ class Reader:
         return STATUS.get(str(component.get("STATUS", "")).upper(), Event.Status.SCHEDULED)
 
     def _category(self, component) -> Category | None:
-        props = component.get("CATEGORIES")
-        for prop in props if isinstance(props, list) else [props] if props else []:
+        for prop in lines_of(component, "CATEGORIES"):
             for name in prop.cats:
                 category = self.categories.get(str(name).strip().lower())
                 if category:
@@ -663,11 +660,8 @@ def imported(report: ImportReport, row: Row, action: Callable[[Row], Any]) -> An
 
 def _periods(component) -> bool:
     """Whether the VEVENT lists RDATEs as periods (a start and an end or a length)."""
-    props = component.get("RDATE")
     return any(
-        isinstance(item.dt, tuple)
-        for prop in (props if isinstance(props, list) else [props] if props else [])
-        for item in prop.dts
+        isinstance(item.dt, tuple) for prop in lines_of(component, "RDATE") for item in prop.dts
     )
 
 

@@ -72,7 +72,6 @@ def changes(zone: zoneinfo.ZoneInfo, start: datetime, end: datetime) -> list[Cha
                     high = middle
             high = high.replace(microsecond=0)
             found.append(Change(high, current, state(zone, high)))
-            after = state(zone, later)
         moment, current = later, after
     return found
 
@@ -112,14 +111,14 @@ def yearly_runs(onsets: list[datetime]) -> list[tuple[list[datetime], int | None
 
 
 def observance(
-    change: Change, *, start: datetime, rule: str = "", dates: list[datetime] = ()
+    change: Change, *, rule: str = "", dates: list[datetime] = ()
 ) -> icalendar.Component:
     kind = icalendar.TimezoneDaylight if change.after.summer else icalendar.TimezoneStandard
     component = kind()
     component.add("tzname", change.after.name)
     component.add("tzoffsetfrom", change.before.offset)
     component.add("tzoffsetto", change.after.offset)
-    component.add("dtstart", start)
+    component.add("dtstart", change.onset)
     if rule:
         component.add("rrule", icalendar.vRecur.from_ical(rule))
     for moment in dates:  # one line each: ical.js reads the first value of a line alone
@@ -137,9 +136,7 @@ def vtimezone_ical(tzid: str, first_year: int, last_date: date) -> bytes:
     vtimezone.add("tzid", tzid)
     # What is in force on 1 January of the first year, from then: the clock before any change.
     first = state(zone, start)
-    vtimezone.add_component(
-        observance(Change(start, first, first), start=(start + first.offset).replace(tzinfo=None))
-    )
+    vtimezone.add_component(observance(Change(start, first, first)))
     kinds = sorted(found, key=lambda change: change.kind)
     for _kind, group in groupby(kinds, key=lambda change: change.kind):
         group = list(group)
@@ -154,12 +151,12 @@ def vtimezone_ical(tzid: str, first_year: int, last_date: date) -> bytes:
             rule = f"FREQ=YEARLY;BYMONTH={onset.month};BYDAY={position}{WEEKDAYS[onset.weekday()]}"
             if run[-1] + timedelta(days=366) < end.replace(tzinfo=None):  # the rule ended
                 rule += f";UNTIL={by_onset[run[-1]].at:%Y%m%dT%H%M%SZ}"
-            vtimezone.add_component(observance(by_onset[onset], start=onset, rule=rule))
+            vtimezone.add_component(observance(by_onset[onset], rule=rule))
         if singles:
             vtimezone.add_component(
                 # Its first date as an RDATE too: ical.js reads an observance's RDATEs
                 # without its DTSTART.
-                observance(by_onset[singles[0]], start=singles[0], dates=singles)
+                observance(by_onset[singles[0]], dates=singles)
             )
     return vtimezone.to_ical()
 
