@@ -28,10 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from imagekit.cachefiles.strategies import Optimistic
 from imagekit.models import ImageSpecField
-from imagekit.processors import ResizeToFit
+from imagekit.processors import ResizeToFill, ResizeToFit
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from common.translation import CODES
 from diary.text import validate_one_line
 
 logger = logging.getLogger(__name__)
@@ -61,6 +60,11 @@ Image.MAX_IMAGE_PIXELS = max(MAX_PIXELS.values())
 # of older images.
 WIDTHS = (480, 960, MAX_SIDE)
 SERVED = {"webp": "WEBP", "jpeg": "JPEG"}
+# The shapes search engines are given an event's picture in (Google's Event rich results
+# ask for 16:9, 4:3 and 1:1, at least 720 pixels wide), by name, with their pixels: the
+# image cropped to its middle (and enlarged if it must be), or the sharing card drawn so
+# (diary.sharing). 16:9 is also what a shared link shows of a card.
+RATIOS = {"16x9": (1200, 675), "4x3": (960, 720), "1x1": (720, 720)}
 
 
 class MadeOnSave(Optimistic):
@@ -87,11 +91,38 @@ def sizes_of(source: str) -> dict[str, ImageSpecField]:
     }
 
 
-def sized(model: type[models.Model], source: str = "image") -> None:
-    """Give `model` the sizes its image is served at (image_480_webp, …): files, not
-    columns."""
-    for name, field in sizes_of(source).items():
+def crops_of(source: str) -> dict[str, ImageSpecField]:
+    """The fields of `source`'s crops to RATIOS, by name (image_16x9, …), in JPEG."""
+    return {
+        f"{source}_{ratio}": ImageSpecField(
+            source=source,
+            processors=[ResizeToFill(width, height)],
+            format="JPEG",
+            options={"quality": 80},
+        )
+        for ratio, (width, height) in RATIOS.items()
+    }
+
+
+def sized(model: type[models.Model], source: str = "image", *, cropped: bool = False) -> None:
+    """Give `model` the sizes its image is served at (image_480_webp, …), and if `cropped`
+    its crops to RATIOS (image_16x9, …): files, not columns."""
+    fields = sizes_of(source) | (crops_of(source) if cropped else {})
+    for name, field in fields.items():
         model.add_to_class(name, field)
+
+
+def crops(obj, source: str = "image") -> list[str]:
+    """The addresses of `obj`'s image cropped to each of RATIOS, once its sizes are made
+    (its dimensions stored); empty otherwise, or for a model without crops."""
+    if not (getattr(obj, source) and getattr(obj, f"{source}_width")):
+        return []
+    return [getattr(obj, name).url for name in crop_names(obj, source)]
+
+
+def crop_names(obj, source: str = "image") -> list[str]:
+    """The names of the crops `obj`'s model has of `source` (none, or one per RATIOS)."""
+    return [f"{source}_{ratio}" for ratio in RATIOS if hasattr(type(obj), f"{source}_{ratio}")]
 
 
 def upload_path(instance: models.Model, filename: str) -> str:
@@ -339,7 +370,7 @@ def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) 
     deleted events or forgotten ones (diary.sharing). Files younger than `older_than` stay:
     a submission may be saving with one right now."""
     from diary.models import Article, Event
-    from diary.sharing import sharing_name
+    from diary.sharing import sharing_names
     from venues.models import Venue
 
     now = now or timezone.now()
@@ -347,9 +378,9 @@ def orphan_images_remove(*, older_than: timedelta, now: datetime | None = None) 
     for model, field in ((Event, "image"), (Event, "sharing_image"), (Article, "image"),
                          (Venue, "image")):  # fmt: skip
         referenced |= set(model.objects.exclude(**{field: ""}).values_list(field, flat=True))
-    referenced |= {  # each sharing picture's siblings in the other languages
-        sharing_name(name, code) for name in list(referenced) if name.startswith("sharing/")
-        for code in CODES
+    referenced |= {  # each sharing card's siblings in the other languages and ratios
+        sibling for name in list(referenced) if name.startswith("sharing/")
+        for sibling in sharing_names(name)
     }  # fmt: skip
     for change in Event.objects.filter(pending_change__isnull=False).values_list(
         "pending_change", flat=True
@@ -410,3 +441,5 @@ def sizes_generate(obj, source: str = "image", *, force: bool = False) -> None:
     for target in widths_for(getattr(obj, f"{source}_width")):
         for extension in SERVED:
             getattr(obj, f"{source}_{target}_{extension}").generate(force=force)
+    for name in crop_names(obj, source):
+        getattr(obj, name).generate(force=force)

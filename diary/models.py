@@ -461,8 +461,8 @@ class Event(images.Pictured):
         validators=[MinValueValidator(0)],
     )
     ticket_url = models.URLField(_("ticket URL"), max_length=500, blank=True)
-    # Its image (images.Pictured), and what a shared link shows without one (diary.sharing),
-    # 1200 × 630.
+    # Its image (images.Pictured), and the card a shared link (and a search engine) shows
+    # without one (diary.sharing), drawn in each of images.RATIOS and each language.
     sharing_image = models.ImageField(upload_to="sharing/", blank=True, editable=False)
     languages = models.ManyToManyField(
         Language, verbose_name=_("spoken languages"), related_name="events", blank=True
@@ -885,7 +885,7 @@ class Submission(Event):
         verbose_name_plural = _("submissions to moderate")
 
 
-images.sized(Event)
+images.sized(Event, cropped=True)
 
 
 # A date longer than this is a run (`Occurrence.is_run`): a day, and the hour a day gains

@@ -119,34 +119,44 @@ def poster(*, title: str, label: str, ground: str, key: str, size: tuple[int, in
     return out.getvalue()
 
 
-SHARING_SIZE = (1200, 630)
-
-
 def sharing_card(
-    *, title: str, when: str, where: str, category: str, mark: str, status: str = ""
+    *,
+    title: str,
+    when: str,
+    where: str,
+    category: str,
+    mark: str,
+    status: str = "",
+    size: tuple[int, int],
 ) -> bytes:
-    """The picture a link to an event shows where it is shared (Open Graph), for an event
-    without one of its own: its title, date and place on its category's colour, the
-    magazine's mark, and its status (Cancelled) when it is not on as planned."""
-    image = Image.new("RGB", SHARING_SIZE, colour(category))
+    """The picture of `size` that a link to an event without one of its own shows where it
+    is shared (Open Graph) or found (schema.org): its title, date and place on its
+    category's colour, the magazine's mark, and its status (Cancelled) when it is not on as
+    planned. The mark's band and the place keep clear of the top and bottom 40 pixels, which
+    a service showing it at 2:1 crops."""
+    image = Image.new("RGB", size, colour(category))
     draw = ImageDraw.Draw(image, "RGBA")
-    width, height = SHARING_SIZE
-    draw.rectangle((0, 0, width, 96), fill=(0, 0, 0, 90))
-    draw.text((64, 26), mark, font=font(40, bold=True), fill="white")
+    width, height = size
+    draw.rectangle((0, 0, width, 136), fill=(0, 0, 0, 90))
+    draw.text((64, 62), mark, font=font(40, bold=True), fill="white")
     if status:
         band = font(40, bold=True)
         label = status.upper()
         right = width - 64
         left = right - draw.textlength(label, font=band) - 48
-        draw.rectangle((left, 16, right, 80), fill="white")
-        draw.text((left + 24, 26), label, font=band, fill=colour(category))
+        draw.rectangle((left, 52, right, 116), fill="white")
+        draw.text((left + 24, 62), label, font=band, fill=colour(category))
     title_font = font(68, bold=True)
-    for number, line in enumerate(wrapped(title, title_font, width - 128, lines=3)):
-        draw.text((64, 140 + number * 86), line, font=title_font, fill="white")
-    details = font(38)
-    draw.text((64, height - 150), when, font=details, fill="white")
+    lines = max(1, min(5, (height - 136 - 34 - 190) // 86))  # down to the date
+    for number, line in enumerate(wrapped(title, title_font, width - 128, lines=lines)):
+        draw.text((64, 136 + 34 + number * 86), line, font=title_font, fill="white")
+    size_of_details = 38  # smaller on a narrow card, if the date would not fit
+    while size_of_details > 26 and font(size_of_details).getlength(when) > width - 128:
+        size_of_details -= 2
+    details = font(size_of_details)
+    draw.text((64, height - 170), when, font=details, fill="white")
     [place] = wrapped(where, details, width - 128, lines=1) or [""]
-    draw.text((64, height - 94), place, font=details, fill=(255, 255, 255, 220))
+    draw.text((64, height - 114), place, font=details, fill=(255, 255, 255, 220))
     out = BytesIO()
     image.save(out, format="JPEG", quality=85)
     return out.getvalue()

@@ -93,38 +93,53 @@ def sharing_card_text(event: Event, language: str, shown: Occurrence | None) -> 
         }
 
 
-def sharing_name(name: str, language: str) -> str:
-    """The sharing picture `name` (the site's language) in `language`: a file beside it."""
-    if not name or language == settings.LANGUAGE_CODE:
+# What a shared link shows (Open Graph) of a card: one of images.RATIOS, drawn under the
+# name a card is known by (Event.sharing_image); the others have theirs beside it.
+SHARED_RATIO = "16x9"
+
+
+def sharing_name(name: str, language: str, ratio: str = SHARED_RATIO) -> str:
+    """The sharing card `name` (the site's language, SHARED_RATIO) in `language` and `ratio`
+    (one of images.RATIOS): a file beside it (`.fr.jpg`, `.4x3.jpg`, `.nl.1x1.jpg`)."""
+    if not name:
         return name
-    return name.removesuffix(".jpg") + f".{language}.jpg"
+    suffix = "" if language == settings.LANGUAGE_CODE else f".{language}"
+    suffix += "" if ratio == SHARED_RATIO else f".{ratio}"
+    return name.removesuffix(".jpg") + suffix + ".jpg"
+
+
+def sharing_names(name: str) -> list[str]:
+    """Every file of the sharing card `name`: each language's, in each ratio."""
+    return [sharing_name(name, code, ratio) for code in CODES for ratio in images.RATIOS]
 
 
 def sharing_image_refresh(event: Event, *, now: datetime | None = None) -> None:
-    """Draw the pictures a shared link to the event shows (Open Graph), one per language,
-    when what they say changed: files named after their texts, so a save that changes none
-    of it draws nothing, and those they replace are deleted. An event with a picture of its
-    own shares that one and needs none. Called by services.event_save and by
-    `sharing_images_draw` (daily: the next date moves on); never on a request."""
+    """Draw the cards a link to the event shows where it is shared (Open Graph) or found
+    (schema.org), one per language and ratio (images.RATIOS), when what they say changed:
+    files named after their texts and sizes, so a save that changes none of it draws
+    nothing, and those they replace are deleted. An event with a picture of its own shows
+    that one and needs none. Called by services.event_save and by `sharing_images_draw`
+    (daily: the next date moves on); never on a request."""
     wanted = ""
     if not event.image:
         shown = event.occurrences.upcoming(now).order_by("start").first()
         texts = {code: sharing_card_text(event, code, shown) for code in CODES}
-        digest = hashlib.sha1(repr(sorted(texts.items())).encode()).hexdigest()[:16]
-        wanted = f"sharing/{event.pk}-{digest}.jpg"
+        drawn = repr((sorted(images.RATIOS.items()), sorted(texts.items())))
+        wanted = f"sharing/{event.pk}-{hashlib.sha1(drawn.encode()).hexdigest()[:16]}.jpg"
         for code, text in texts.items():
-            if not default_storage.exists(sharing_name(wanted, code)):
-                default_storage.save(
-                    sharing_name(wanted, code), ContentFile(posters.sharing_card(**text))
-                )
+            for ratio, size in images.RATIOS.items():
+                name = sharing_name(wanted, code, ratio)
+                if not default_storage.exists(name):
+                    card = posters.sharing_card(**text, size=size)
+                    default_storage.save(name, ContentFile(card))
     replaced = event.sharing_image.name
     if replaced == wanted:
         return
     Event.objects.filter(pk=event.pk).update(sharing_image=wanted)
     event.sharing_image.name = wanted
     if replaced:
-        for code in CODES:
-            default_storage.delete(sharing_name(replaced, code))
+        for name in sharing_names(replaced):
+            default_storage.delete(name)
 
 
 def sharing_images_forget(events) -> int:
@@ -165,5 +180,21 @@ def shared_picture(event: Event) -> tuple[str, int | None, int | None]:
         return event.image.url, None, None
     if event.sharing_image:
         name = sharing_name(event.sharing_image.name, translation.get_language())
-        return default_storage.url(name), *posters.SHARING_SIZE
+        return default_storage.url(name), *images.RATIOS[SHARED_RATIO]
     return "", None, None
+
+
+def found_pictures(event: Event) -> list[str]:
+    """The addresses (relative) of the pictures search engines are given of the event
+    (schema.org's image): its own cropped to each of images.RATIOS, or its card drawn in
+    each, in the page's language; an image of its own whose sizes could not be made, as it
+    is; none before its card is drawn."""
+    if event.image:
+        return images.crops(event) or [event.image.url]
+    if event.sharing_image:
+        language = translation.get_language()
+        return [
+            default_storage.url(sharing_name(event.sharing_image.name, language, ratio))
+            for ratio in images.RATIOS
+        ]
+    return []

@@ -33,7 +33,7 @@ def _moment(event: Event, value) -> str:
 
 
 def event_json_ld(
-    event: Event, occurrence: Occurrence | None, *, url: str, image_url: str = ""
+    event: Event, occurrence: Occurrence | None, *, url: str, images: list[str] = ()
 ) -> dict:
     data: dict = {
         "@context": "https://schema.org",
@@ -97,8 +97,8 @@ def event_json_ld(
         data["organizer"] = {"@type": "Organization", "name": event.organiser.name}
         if event.organiser.website:
             data["organizer"]["url"] = event.organiser.website
-    if image_url:
-        data["image"] = [image_url]
+    if images:
+        data["image"] = list(images)
     return data
 
 

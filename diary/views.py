@@ -30,6 +30,7 @@ from diary.filters import (
 from diary.models import Article, Category, Event, Language, Occurrence, Tag, shown_language_name
 from diary.related import related_articles
 from diary.sharing import (
+    found_pictures,
     google_calendar_url,
     outlook_calendar_url,
     share_links,
@@ -258,7 +259,12 @@ def event_page(request, event: Event, *, preview: bool = False):
         "image_height": picture_height,
         "share_links": share_links(event.title, url),
         "json_ld": json_ld_script(
-            event_json_ld(event, next_occurrence, url=url, image_url=image_url)
+            event_json_ld(
+                event,
+                next_occurrence,
+                url=url,
+                images=[request.build_absolute_uri(found) for found in found_pictures(event)],
+            )
         ),
         "preview": preview,
     }

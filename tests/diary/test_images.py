@@ -1,6 +1,7 @@
 """An event's image is served at the size each page needs: its sizes are made once, when it
 is saved, in WebP and JPEG, and pages name them (srcset) with their pixels, opening no file."""
 
+import json
 import re
 from datetime import timedelta
 from io import BytesIO, StringIO
@@ -17,7 +18,7 @@ from imagekit.cachefiles import ImageCacheFile
 from PIL import Image
 
 from diary import posters, services
-from diary.images import orphan_images_remove
+from diary.images import RATIOS, crop_names, orphan_images_remove
 from diary.models import Event
 from tests.diary.test_submissions import form_data, png
 from tests.diary.test_views import html_of
@@ -56,16 +57,17 @@ def test_a_submitted_image_is_sized_once_when_saved(client, settings, generated)
     event = Event.objects.get()
     assert (event.image_width, event.image_height) == (1200, 900)
     files = sizes_on_disk(settings)
-    # 480 and 960 pixels wide, and its own 1,200 (never enlarged), each in WebP and JPEG.
-    assert sorted(file.suffix for file in files) == [".jpg"] * 3 + [".webp"] * 3
+    # 480 and 960 pixels wide, and its own 1,200 (never enlarged), each in WebP and JPEG,
+    # and its crops for search engines, in JPEG.
+    assert sorted(file.suffix for file in files) == [".jpg"] * 6 + [".webp"] * 3
     widths = sorted(Image.open(file).size[0] for file in files if file.suffix == ".webp")
     assert widths == [480, 960, 1200]
-    assert generated.call_count == 6
+    assert generated.call_count == 9
 
     services.event_publish(event=event)  # a save that keeps the image makes nothing again
     event.title = "Renamed"
     services.event_save(event=event)
-    assert generated.call_count == 6
+    assert generated.call_count == 9
 
 
 def test_an_editors_upload_is_sized_when_saved(settings):
@@ -73,7 +75,9 @@ def test_an_editors_upload_is_sized_when_saved(settings):
     event.refresh_from_db()
     assert (event.image_width, event.image_height) == (800, 600)
     # Every size is made; the wider ones are the image itself (never enlarged).
-    widths = {Image.open(file).size[0] for file in sizes_on_disk(settings)}
+    widths = {
+        Image.open(file).size[0] for file in sizes_on_disk(settings) if file.suffix == ".webp"
+    }
     assert widths == {480, 800}
     event.image = jpeg((600, 800))
     services.event_save(event=event)
@@ -125,11 +129,41 @@ def test_images_saved_before_sizes_get_them_from_the_command(client, settings):
         file.unlink()
     out = StringIO()
     call_command("size_images", stdout=out)
-    assert out.getvalue() == "Images sized: 1; missing or unreadable: 0.\n"
+    assert out.getvalue() == "Images sized: 1; cropped: 0; missing or unreadable: 0.\n"
     event.refresh_from_db()
     assert (event.image_width, event.image_height) == (1000, 500)
-    assert len(sizes_on_disk(settings)) == 6
+    assert len(sizes_on_disk(settings)) == 6 + 3
     assert "<picture>" in html_of(client.get(event.get_absolute_url()))
+
+
+def test_images_sized_before_crops_get_them_from_the_command(settings):
+    cropped = EventFactory(image=jpeg((1000, 500)))
+    EventFactory(image=jpeg((800, 600)))  # cropped already
+    for name in crop_names(cropped):
+        Path(settings.MEDIA_ROOT, getattr(cropped, name).name).unlink()
+    out = StringIO()
+    call_command("size_images", stdout=out)
+    assert out.getvalue() == "Images sized: 0; cropped: 1; missing or unreadable: 0.\n"
+    assert all(Path(settings.MEDIA_ROOT, getattr(cropped, name).name).exists()
+               for name in crop_names(cropped))  # fmt: skip
+    call_command("size_images", stdout=out)
+    assert out.getvalue().endswith("Images sized: 0; cropped: 0; missing or unreadable: 0.\n")
+
+
+@pytest.mark.parametrize("size", [(1600, 400), (400, 1600), (300, 200)])
+def test_an_image_is_cropped_to_each_shape_search_engines_ask_for(size):
+    """Google's Event rich results: 16:9, 4:3 and 1:1, at least 720 pixels wide, whatever
+    the upload's shape (a banner, a poster, a small photo: its middle, enlarged if it must)."""
+    event = EventFactory(image=jpeg(size))
+    event.refresh_from_db()
+    shapes = {}
+    for name in crop_names(event):
+        with Image.open(getattr(event, name).path) as crop:
+            shapes[name] = crop.size
+    assert shapes == {"image_16x9": (1200, 675), "image_4x3": (960, 720), "image_1x1": (720, 720)}
+    assert {name: RATIOS[name.removeprefix("image_")] for name in shapes} == shapes
+    for width, height in shapes.values():
+        assert width >= 720 and width * height >= 50_000
 
 
 def test_removing_an_orphan_image_removes_its_sizes(settings):
@@ -144,11 +178,14 @@ def test_a_deleted_events_sharing_picture_is_removed_and_no_other(settings):
     kept, deleted = EventFactory(), EventFactory()
     card = Path(settings.MEDIA_ROOT) / deleted.sharing_image.name
     deleted.delete()
-    assert orphan_images_remove(older_than=timedelta(0)) == 3  # its card in each language
+    assert orphan_images_remove(older_than=timedelta(0)) == 9  # each language's, each shape's
     assert not card.exists()
     kept_card = Path(settings.MEDIA_ROOT) / kept.sharing_image.name
     assert kept_card.exists()
     assert kept_card.with_suffix(".fr.jpg").exists() and kept_card.with_suffix(".nl.jpg").exists()
+    assert (
+        kept_card.with_suffix(".4x3.jpg").exists() and kept_card.with_suffix(".nl.1x1.jpg").exists()
+    )
 
 
 def test_a_listed_date_shows_its_picture_or_its_categorys_colour(client):
@@ -189,36 +226,38 @@ def drawn():
 
 def test_an_event_without_a_picture_is_shared_with_one_drawn_once(client, settings, drawn):
     event = EventFactory(title="Jazz Session", start=local(2026, 12, 12, 20))
-    assert drawn.call_count == 3  # one per language
+    assert drawn.call_count == 9  # one per language, in each of the three shapes
     english = drawn.call_args_list[0].kwargs
     assert english["title"] == "Jazz Session"
     assert english["when"] == "Saturday 12 December 2026, 20:00"
     shared = og(client, event)
     assert shared["image"] == f"http://testserver/media/{event.sharing_image.name}"
-    assert (shared["image:width"], shared["image:height"]) == ("1200", "630")
-    with Image.open(Path(settings.MEDIA_ROOT) / event.sharing_image.name) as card:
-        assert card.size == (1200, 630)
+    assert (shared["image:width"], shared["image:height"]) == ("1200", "675")
+    card = Path(settings.MEDIA_ROOT) / event.sharing_image.name
+    for name, size in [("", (1200, 675)), (".4x3", (960, 720)), (".fr.1x1", (720, 720))]:
+        with Image.open(card.with_suffix(f"{name}.jpg")) as drawn_card:
+            assert drawn_card.size == size
 
     event.is_free = True  # the picture does not say it: nothing is drawn
     services.event_save(event=event)
     for _ in range(3):
         og(client, event)  # nor by any request
-    assert drawn.call_count == 3
+    assert drawn.call_count == 9
 
 
 def test_the_sharing_picture_is_drawn_again_when_what_it_says_changes(settings, drawn):
     event = EventFactory(title="Jazz Session")
     first = Path(settings.MEDIA_ROOT) / event.sharing_image.name
-    siblings = [first.with_suffix(f".{code}.jpg") for code in ("fr", "nl")]
+    siblings = [first.with_suffix(f".{name}.jpg") for name in ("fr", "nl", "4x3", "fr.1x1")]
     assert all(sibling.exists() for sibling in siblings)
     event.title = "Jazz Session, second set"
     services.event_save(event=event)
-    assert drawn.call_count == 6
+    assert drawn.call_count == 18
     assert not first.exists() and not any(sibling.exists() for sibling in siblings)
     assert (Path(settings.MEDIA_ROOT) / event.sharing_image.name).exists()
     with translation.override("fr"):
         assert services.event_save(event=event)  # saved from a French page: same pictures
-    assert drawn.call_count == 6
+    assert drawn.call_count == 18
 
 
 def test_each_language_shares_its_own_picture_with_the_next_date_and_the_status(
@@ -249,7 +288,7 @@ def test_each_language_shares_its_own_picture_with_the_next_date_and_the_status(
     assert (Path(settings.MEDIA_ROOT) / french.split("/media/")[1]).exists()
     show.status = Event.Status.CANCELLED
     services.event_save(event=show)
-    statuses = {call.kwargs["status"] for call in drawn.call_args_list[-3:]}
+    statuses = {call.kwargs["status"] for call in drawn.call_args_list[-9:]}
     assert statuses == {"Cancelled", "Annulé", "Geannuleerd"}
 
 
@@ -261,6 +300,40 @@ def test_an_event_with_a_picture_shares_its_own(client, drawn):
     assert shared["image"].endswith(".jpg") and "/CACHE/images/" in shared["image"]
     assert (shared["image:width"], shared["image:height"]) == ("960", "600")
     assert shared["image:alt"] == "The band"
+
+
+def test_search_engines_get_the_picture_in_each_shape_they_ask_for(client, settings):
+    """schema.org's image, as Google's Event rich results want it: 16:9, 4:3 and 1:1, at
+    least 720 pixels wide; the event's own picture cropped, or its card in the page's
+    language; none before a card is drawn (an event inserted in bulk)."""
+    pictured = EventFactory(image=jpeg((1600, 500)))
+    plain = EventFactory()
+    bulk = EventFactory()
+    Event.objects.filter(pk=bulk.pk).update(sharing_image="")
+
+    def found(event, prefix=""):
+        html = html_of(client.get(prefix + event.get_absolute_url()))
+        payload = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+        return json.loads(payload.group(1)).get("image", [])
+
+    def shapes(urls):
+        measured = []
+        for url in urls:
+            assert url.startswith("http://testserver/media/")
+            with Image.open(
+                Path(settings.MEDIA_ROOT, url.removeprefix("http://testserver/media/"))
+            ) as picture:
+                measured.append(picture.size)
+        return measured
+
+    expected = [(1200, 675), (960, 720), (720, 720)]
+    assert shapes(found(pictured)) == expected
+    assert all("/CACHE/images/" in url for url in found(pictured))
+    assert shapes(found(plain)) == expected
+    french = found(plain, prefix="/fr")
+    assert shapes(french) == expected
+    assert french[0] == f"http://testserver/media/{plain.sharing_image.name[:-4]}.fr.jpg"
+    assert found(bulk) == []
 
 
 def test_libjpeg_buffers_the_whole_image_for_progressive_jpegs_and_split_scans_only():

