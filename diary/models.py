@@ -3,7 +3,7 @@ import json
 import secrets
 import uuid
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
@@ -982,8 +982,10 @@ class Occurrence(models.Model):
     @staticmethod
     def is_run_of(start: datetime, end: datetime) -> bool:
         """Whether a date is a run (`is_run`): on for more than a day. Over RUN_LONGER_THAN,
-        so that an all-day date on the day the clocks go back (25 hours) is one day."""
-        return end - start > RUN_LONGER_THAN
+        so that an all-day date on the day the clocks go back (25 hours) is one day. Hours
+        that pass, as the database counts them (Python subtracts two times of one zone on
+        the wall clock: an hour short across the autumn change)."""
+        return end.astimezone(UTC) - start.astimezone(UTC) > RUN_LONGER_THAN
 
 
 class Weekday(models.IntegerChoices):

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from diary.models import Event, Organiser
+from diary.models import Event, Occurrence, Organiser
 from diary.recurrence import LONGEST
 from tests.factories import EventFactory, OrganiserFactory, VenueFactory, local
 
@@ -166,3 +166,20 @@ def test_a_rule_too_dense_to_expand_is_refused_with_a_message():
 def test_dates_outside_the_agendas_years_are_refused(year):
     errors = errors_of(unsaved_event(start=local(year, 1, 1, 20), end=None))
     assert errors["start"] == ["Give a date between 1900 and 2099."]
+
+
+@pytest.mark.parametrize(
+    "start, end, is_run",
+    [
+        # 25 hours on the wall across the autumn change are 26 that pass: on for over a day.
+        (local(2026, 10, 24, 2), local(2026, 10, 25, 3), True),
+        (local(2026, 10, 25), local(2026, 10, 26), False),  # the day the clocks go back: 25 h
+        (local(2026, 3, 28, 2), local(2026, 3, 29, 4), False),  # 26 on the wall, 25 in spring
+        (local(2026, 12, 1, 20), local(2026, 12, 2, 21, 1), True),
+    ],
+)
+def test_a_date_is_a_run_when_more_than_25_hours_pass(start, end, is_run):
+    """As the database counts (the month grid, the `is_run` column's migration, the filter
+    of what is still on): a date found a happening by the wall clock was missed by the
+    filter in the hour it still ran."""
+    assert Occurrence.is_run_of(start, end) is is_run
