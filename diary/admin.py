@@ -133,6 +133,7 @@ class EventAdmin(AgendaAdmin):
                     "slug",
                     tuple(columns("summary")),
                     tuple(columns("description")),
+                    "performers",
                     "category",
                     "tags",
                 )
@@ -148,7 +149,7 @@ class EventAdmin(AgendaAdmin):
             {
                 "fields": (
                     ("is_free", "price_min", "price_max"),
-                    "ticket_url",
+                    ("ticket_url", "sold_out"),
                     ("image", "image_alt"),
                     "languages",
                     ("family_friendly", "min_age", "max_age"),

@@ -632,6 +632,14 @@ RUN_DAYS = {"exhibition": [21, 28, 42, 56, 70, 90], "festival": [2, 3, 4, 7, 10]
 EVENING = [18, 19, 19, 20, 20, 20, 21, 22]
 DAYTIME = [9, 10, 10, 11, 14, 14, 15, 16]
 BY_DAY = {"family", "guided-tour", "workshop", "market", "sport", "food-drink"}
+# Who is on stage, by category (made-up names, in the languages of Brussels).
+PERFORMERS = {
+    "music": ["Les Filles du Canal", "Trio Marolles", "DJ Zinneke", "Orchestre de la Senne",
+              "Noor Vandamme", "The Kanal Brass Band", "Quatuor Dansaert"],
+    "theatre": ["Compagnie du Sablon", "Theater Zuidpaleis", "Collectif Ixelles"],
+    "dance": ["Cie Flagey Danse", "Ensemble Tour & Taxis"],
+    "talk": ["Amina El Idrissi", "Pieter De Smet", "Claire Vandenbroucke"],
+}  # fmt: skip
 
 
 def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, languages, categories):
@@ -688,6 +696,10 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
         if state_roll < 0.06
         else Event.PublicationState.PUBLISHED
     )
+    # Drawn apart, so that the rest of the city stays as it was.
+    stage = random.Random(f"{seed}-{number}-stage")
+    cast = PERFORMERS.get(category_slug, [])
+    performers = ", ".join(stage.sample(cast, k=stage.choice([1, 1, 2]))) if cast else ""
     event = Event(
         uid=f"demo-{seed}-{number}@{settings.DIARY_UID_DOMAIN}",
         **texts,
@@ -704,6 +716,8 @@ def _draw_event(rng, number, seed, today, tz, venues, tags, organisers, language
         is_free=is_free,
         price_min=price_min,
         price_max=price_max,
+        sold_out=not is_free and stage.random() < 0.06,
+        performers=performers,
         family_friendly=category_slug == "family" or rng.random() < 0.1,
         status=status,
         publication_state=publication_state,

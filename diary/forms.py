@@ -296,8 +296,9 @@ class SubmissionForm(EventDatesForm):
     class Meta(EventDatesForm.Meta):
         fields = (
             "text_language", *columns(*TEXTS), "category", "tags", "start", "end", "all_day",
-            "rdates", "exdates", "is_free", "price_min", "price_max", "ticket_url", "languages",
-            "family_friendly", "min_age", "max_age", "accessibility_notes", "image_alt",
+            "rdates", "exdates", "is_free", "price_min", "price_max", "ticket_url", "sold_out",
+            "performers", "languages", "family_friendly", "min_age", "max_age",
+            "accessibility_notes", "image_alt",
         )  # fmt: skip
         field_classes = {
             "tags": partial(BoundedChoices, bound="tags"),

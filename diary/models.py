@@ -461,6 +461,16 @@ class Event(images.Pictured):
         validators=[MinValueValidator(0)],
     )
     ticket_url = models.URLField(_("ticket URL"), max_length=500, blank=True)
+    sold_out = models.BooleanField(
+        _("sold out"), default=False, help_text=_("No tickets or places are left.")
+    )
+    performers = models.CharField(
+        _("performers"),
+        validators=[validate_one_line],
+        max_length=300,
+        blank=True,
+        help_text=_("Who performs or speaks: artists, bands, companies, separated by commas."),
+    )
     # Its image (images.Pictured), and the card a shared link (and a search engine) shows
     # without one (diary.sharing), drawn in each of images.RATIOS and each language.
     sharing_image = models.ImageField(upload_to="sharing/", blank=True, editable=False)
@@ -714,8 +724,8 @@ class Event(images.Pictured):
     PROPOSABLE_FIELDS = (
         *columns("title", "summary", "description"), "category", "venue", "venue_proposal",
         "online_url", "timezone", "start", "end", "all_day", "rrule", "rdates", "exdates",
-        "is_free", "price_min", "price_max", "ticket_url", "image", "image_alt",
-        "accessibility_notes", "family_friendly", "min_age", "max_age",
+        "is_free", "price_min", "price_max", "ticket_url", "sold_out", "performers", "image",
+        "image_alt", "accessibility_notes", "family_friendly", "min_age", "max_age",
     )  # fmt: skip
 
     def proposed_fields(self, stored: "Event") -> dict:
@@ -767,6 +777,11 @@ class Event(images.Pictured):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def performer_names(self) -> list[str]:
+        """The performers, one name each (the field separates them by commas)."""
+        return [name.strip() for name in self.performers.split(",") if name.strip()]
 
     @property
     def location_text(self) -> str:

@@ -121,6 +121,7 @@ class OccurrenceQuerySet(models.QuerySet):
 DAY_LIST_EVENT_FIELDS = (
     "slug",
     "status",
+    "sold_out",
     "is_free",
     "price_min",
     "price_max",

@@ -91,8 +91,13 @@ def event_json_ld(
             "price": "0" if event.is_free else str(event.price_min),
             "priceCurrency": "EUR",
             "url": event.ticket_url or url,
+            "availability": SCHEMA + ("SoldOut" if event.sold_out else "InStock"),
         }
         data["offers"] = offer
+    if event.performers:  # who they are is not said: a group is the nearer guess for most
+        data["performer"] = [
+            {"@type": "PerformingGroup", "name": name} for name in event.performer_names
+        ]
     if event.organiser:
         data["organizer"] = {"@type": "Organization", "name": event.organiser.name}
         if event.organiser.website:

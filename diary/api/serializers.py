@@ -162,9 +162,9 @@ class EventSerializer(LinksMixin, serializers.ModelSerializer):
             "id", "uid", "slug", "title", "summary", "description", "category", "tags",
             "venue", "online_url", "organiser", "timezone", "start", "end", "all_day",
             "rrule", "rdates", "exdates", "upcoming", "status", "is_free", "price_min",
-            "price_max", "ticket_url", "languages", "family_friendly", "min_age", "max_age",
-            "accessibility_notes", "text_language", "translations", "sequence",
-            "published_at", "updated", "is_pick", "pick_reason", "url", "ics_url",
+            "price_max", "ticket_url", "sold_out", "performers", "languages", "family_friendly",
+            "min_age", "max_age", "accessibility_notes", "text_language", "translations",
+            "sequence", "published_at", "updated", "is_pick", "pick_reason", "url", "ics_url",
         ]  # fmt: skip
 
     def get_url(self, event: Event) -> str:
@@ -284,8 +284,8 @@ class EventWriteSerializer(serializers.ModelSerializer):
             "title", "summary", "description", "translations", "category", "tags", "venue",
             "online_url",
             "timezone", "start", "end", "all_day", "rrule", "rdates", "exdates", "is_free",
-            "price_min", "price_max", "ticket_url", "languages", "family_friendly", "min_age",
-            "max_age", "accessibility_notes", "text_language",
+            "price_min", "price_max", "ticket_url", "sold_out", "performers", "languages",
+            "family_friendly", "min_age", "max_age", "accessibility_notes", "text_language",
         ]  # fmt: skip
         extra_kwargs = {
             "text_language": {

@@ -143,8 +143,8 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
     live_server, page, city, poster, settings
 ):
     """A stranger types a trusted organiser's address: the event waits; the organiser
-    publishes it from the e-mail; the stranger's later edit waits for the editors while the
-    published version stays on the event page."""
+    publishes it from the e-mail, and later says it is sold out; the stranger's later edit
+    waits for the editors while the published version stays on the event page."""
     from django.core import mail
 
     from tests.factories import OrganiserFactory
@@ -169,6 +169,13 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
     page.wait_for_url(mailed)
     event = Event.objects.get()
     assert event.is_published and event.organiser.name == "Collectif Canal"
+
+    # The night fills up: the organiser says so from the same link, and the page at once.
+    page.get_by_label("Sold out").check()
+    page.get_by_role("button", name="Save the changes").click()
+    page.wait_for_url(mailed)
+    page.goto(live_server.url + event.get_absolute_url())
+    assert page.get_by_text("Sold out", exact=True).is_visible()
 
     page.goto(stranger_link)
     page.locator("#id_title").fill("Free tickets here")

@@ -266,6 +266,18 @@ def test_a_trusted_organiser_publishes_directly(organiser, token):
     assert list(Event.objects.get().tags.values_list("slug", flat=True)) == ["canal"]
 
 
+def test_an_organiser_says_who_performs_and_when_it_is_sold_out(organiser, token, api):
+    organiser.is_trusted = True
+    organiser.save()
+    client = authorised(token)
+    response = client.post("/api/v1/events/", new_event(performers="Trio Marolles"), format="json")
+    event_id = response.json()["id"]
+    assert (response.json()["performers"], response.json()["sold_out"]) == ("Trio Marolles", False)
+    client.patch(f"/api/v1/events/{event_id}/", {"sold_out": True}, format="json")
+    public = api.get(f"/api/v1/events/{event_id}/").json()
+    assert (public["performers"], public["sold_out"]) == ("Trio Marolles", True)
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
@@ -275,6 +287,7 @@ def test_a_trusted_organiser_publishes_directly(organiser, token):
         ({"timezone": "Mars/Olympus"}, "timezone", "not a known time zone"),
         ({"title": ""}, "title", "blank"),
         ({"exdates": ["31/12/2026"]}, "exdates", "is not a date"),
+        ({"performers": "Trio\nMarolles"}, "performers", "Remove the line breaks"),
     ],
 )
 def test_bad_data_is_a_400_with_field_messages_and_saves_nothing(token, changes, field, message):

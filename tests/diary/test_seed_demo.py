@@ -69,6 +69,10 @@ def test_generated_events_cover_the_cases_the_agenda_must_show():
     assert events.filter(status=Event.Status.CANCELLED).exists()
     assert events.filter(publication_state=Event.PublicationState.PENDING).exists()
     assert events.filter(venue__isnull=True).exists()
+    assert events.filter(sold_out=True, is_free=False).exists()
+    assert not events.filter(sold_out=True, is_free=True).exists()
+    assert events.filter(category__slug="music").exclude(performers="").exists()
+    assert not events.filter(category__slug="exhibition").exclude(performers="").exists()
     assert Occurrence.objects.count() > events.count()
     assert (
         not Occurrence.objects.filter(event__in=events)

@@ -1,5 +1,7 @@
 """The organisers' form, its defences, images, the manage link, and what editors see."""
 
+import json
+import re
 import threading
 import time
 from html.parser import HTMLParser
@@ -593,3 +595,36 @@ def test_without_javascript_a_monthly_event_repeats_as_on_its_first_date(client)
     )
     assert response.status_code == 302
     assert Event.objects.get().rrule == "FREQ=MONTHLY;BYDAY=1SA;UNTIL=20270630"
+
+
+def test_the_organiser_says_who_performs_and_that_it_is_sold_out(client):
+    """Who is on stage is asked with the event; "sold out" once it exists (the manage link),
+    and the page, the agenda's row and what search engines read (schema.org) say it."""
+    OrganiserFactory(email="canal@example.org", is_trusted=True)
+    assert 'name="performers"' in client.get("/submit/").content.decode()
+    assert 'name="sold_out"' not in client.get("/submit/").content.decode()
+    on_stage = {"performers": "Trio Marolles,  Noor Vandamme ,", "is_free": None, "price_min": "12"}
+    submit(client, **on_stage)
+    event = services.event_publish(event=Event.objects.get())
+    assert event.performer_names == ["Trio Marolles", "Noor Vandamme"]
+    assert 'name="sold_out"' in client.get(manage_url(event)).content.decode()
+
+    client.post(manage_url(event), form_data(**on_stage, sold_out="on"))
+    event.refresh_from_db()
+    assert event.sold_out and event.is_published
+    page = client.get("/fr" + event.get_absolute_url()).content.decode()
+    assert "<dt>Avec</dt><dd>Trio Marolles, Noor Vandamme</dd>" in page
+    assert "<dt>Billets</dt><dd><strong>Complet</strong></dd>" in page
+    data = json.loads(re.search(r'application/ld\+json">(.*?)</script>', page).group(1))
+    assert data["offers"]["availability"] == "https://schema.org/SoldOut"
+    assert [performer["name"] for performer in data["performer"]] == [
+        "Trio Marolles", "Noor Vandamme"
+    ]  # fmt: skip
+    row = re.search(r'<li class="occurrence.*?</li>', client.get("/nl/").content.decode(), re.S)
+    assert '<strong class="status">Uitverkocht</strong>' in row.group()
+
+    client.post(manage_url(event), form_data(**on_stage))  # tickets again
+    event.refresh_from_db()
+    assert not event.sold_out
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "Sold out" not in page and '"availability": "https://schema.org/InStock"' in page

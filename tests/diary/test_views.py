@@ -711,9 +711,10 @@ def page_json_ld(client, event: Event) -> dict:
 
 def rich_result_problems(data: dict) -> list[str]:
     """What Google's Event rich results require (name, startDate, a location: a Place with
-    an address, or a VirtualLocation with its url) and check when given (an eventStatus and
-    an eventAttendanceMode of schema.org's, an offer's price with its currency, an
-    organizer's name, previousStartDate only when rescheduled)."""
+    an address, or a VirtualLocation with its url) and check when given: an eventStatus and
+    an eventAttendanceMode of schema.org's, previousStartDate only when rescheduled, an
+    offer's price with its currency and availability, a performer's type and name, the
+    organizer's name, pictures in three shapes."""
     problems = [name for name in ("name", "startDate", "location") if not data.get(name)]
     places = data.get("location") or []
     for place in places if isinstance(places, list) else [places]:
@@ -734,6 +735,13 @@ def rich_result_problems(data: dict) -> list[str]:
     offer = data.get("offers")
     if offer and not (offer.get("price") and offer.get("priceCurrency") == "EUR"):
         problems.append("an offer without its price and currency")
+    if offer and offer.get("availability", "").removeprefix("https://schema.org/") not in {
+        "InStock", "SoldOut", "PreOrder"
+    }:  # fmt: skip
+        problems.append("an offer's availability")
+    for performer in data.get("performer", []):
+        if performer.get("@type") not in {"Person", "PerformingGroup"} or not performer["name"]:
+            problems.append("a performer without its type or name")
     if "organizer" in data and not data["organizer"].get("name"):
         problems.append("an organizer without a name")
     pictures = data.get("image", [])  # tests/diary/test_images.py measures them
@@ -763,6 +771,7 @@ def test_every_kind_of_event_page_meets_googles_event_rich_results(client, july_
         ),
         EventFactory(title="Off", venue=hall, status=Event.Status.CANCELLED, is_free=True),
         EventFactory(title="Later", venue=hall, status=Event.Status.POSTPONED),
+        EventFactory(title="Full", venue=hall, price_min=8, sold_out=True, performers="A, B"),
     ]
     for event in events:
         data = page_json_ld(client, event)
@@ -772,5 +781,12 @@ def test_every_kind_of_event_page_meets_googles_event_rich_results(client, july_
     assert moved["previousStartDate"] == "2026-07-07T20:00:00+02:00"
     assert moved["startDate"] == "2026-07-08T21:00:00+02:00"
     assert moved["offers"] == {
-        "@type": "Offer", "price": "12.00", "priceCurrency": "EUR", "url": moved["url"]
+        "@type": "Offer", "price": "12.00", "priceCurrency": "EUR", "url": moved["url"],
+        "availability": "https://schema.org/InStock",
     }  # fmt: skip
+    full = page_json_ld(client, events[-1])
+    assert full["offers"]["availability"] == "https://schema.org/SoldOut"
+    assert full["performer"] == [
+        {"@type": "PerformingGroup", "name": "A"}, {"@type": "PerformingGroup", "name": "B"}
+    ]  # fmt: skip
+    assert all(len(page_json_ld(client, event)["image"]) == 3 for event in events)
