@@ -377,14 +377,7 @@ class EventAdmin(AgendaAdmin):
 
     @admin.action(description=_("Approve and publish the selected events"))
     def approve(self, request, queryset) -> None:
-        waiting = queryset.awaiting_moderation() | queryset.filter(
-            publication_state=Event.PublicationState.REJECTED
-        )
-        # An organiser who called a submission off did not ask for it to be published.
-        called_off = waiting.filter(status=Event.Status.CANCELLED).exclude(
-            publication_state=Event.PublicationState.PUBLISHED
-        )
-        skipped = called_off.count()
+        skipped = queryset.called_off().count()
         if skipped:
             self.message_user(
                 request,
@@ -398,7 +391,7 @@ class EventAdmin(AgendaAdmin):
             )
         self._moderate(
             request,
-            waiting.exclude(pk__in=called_off.values("pk")),
+            queryset.approvable(),
             services.event_publish,
             lambda n: ngettext("%(count)d event published.", "%(count)d events published.", n),
         )
@@ -407,9 +400,7 @@ class EventAdmin(AgendaAdmin):
     def reject(self, request, queryset, back_url: str = ""):
         """Asks for the reason the organisers will read, then rejects; `back_url` is where
         the reason page leads back to (the list, or one event's page)."""
-        events = queryset.exclude(
-            publication_state=Event.PublicationState.REJECTED, pending_change__isnull=True
-        )
+        events = queryset.rejectable()
         if "reason" not in request.POST:
             return self._ask(request, "admin/diary/reject_reason.html", events, back_url)
         reason = request.POST["reason"].strip()

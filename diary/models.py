@@ -809,6 +809,12 @@ class Event(images.Pictured):
     def is_published(self) -> bool:
         return self.publication_state == self.PublicationState.PUBLISHED
 
+    @property
+    def is_called_off(self) -> bool:
+        """Cancelled by its organiser before it was published (EventQuerySet.called_off):
+        nobody asks for it to be published."""
+        return self.status == self.Status.CANCELLED and not self.is_published
+
     def horizon(self, now: datetime | None = None) -> datetime:
         return (now or timezone.now()) + timedelta(days=settings.DIARY_HORIZON_DAYS)
 

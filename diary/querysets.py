@@ -30,14 +30,33 @@ class EventQuerySet(models.QuerySet):
         the search text): a page or an API answer needs none of it."""
         return self.defer(*(f"ical_{code}" for code in CODES), "search_text")
 
-    def pending(self) -> "EventQuerySet":
-        return self.filter(publication_state=self.model.PublicationState.PENDING)
-
     def awaiting_moderation(self) -> "EventQuerySet":
         """New submissions, and published events with an organiser's change to approve."""
         return self.filter(
             models.Q(publication_state=self.model.PublicationState.PENDING)
             | models.Q(pending_change__isnull=False)
+        )
+
+    def called_off(self) -> "EventQuerySet":
+        """Those cancelled by their organiser before they were published (Event.is_called_off):
+        nobody asks for them to be published."""
+        return self.filter(status=self.model.Status.CANCELLED).exclude(
+            publication_state=self.model.PublicationState.PUBLISHED
+        )
+
+    def approvable(self) -> "EventQuerySet":
+        """What an editor's approval publishes (services.event_publish): those awaiting
+        moderation and the rejected ones, less those called off."""
+        waiting = self.awaiting_moderation() | self.filter(
+            publication_state=self.model.PublicationState.REJECTED
+        )
+        return waiting.exclude(pk__in=self.called_off().values("pk"))
+
+    def rejectable(self) -> "EventQuerySet":
+        """What an editor's rejection changes (services.event_reject): all but the rejected
+        ones without a change waiting."""
+        return self.exclude(
+            publication_state=self.model.PublicationState.REJECTED, pending_change__isnull=True
         )
 
     def recurring(self) -> "EventQuerySet":

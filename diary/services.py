@@ -204,9 +204,16 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
     return event
 
 
+class CalledOff(Exception):
+    """Its organiser cancelled this submission before it was published (Event.is_called_off):
+    it is not published."""
+
+
 def event_publish(*, event: Event, now: datetime | None = None) -> Event:
     """Make a pending (or rejected) event public, or apply the pending change of a published
-    one, and tell its organiser."""
+    one, and tell its organiser. A submission called off is not published: CalledOff."""
+    if event.is_called_off:
+        raise CalledOff(event.pk)
     was_public = event.is_published
     changed = event.pending_change is not None
     with transaction.atomic():

@@ -264,6 +264,8 @@ def manage(request, token: str):
             messages.error(
                 request, _("Only the link we e-mailed to a trusted organiser publishes.")
             )
+        except services.CalledOff:
+            messages.error(request, _("The event is cancelled: reinstate it first."))
         else:
             messages.success(request, _("The event is published."))
         return redirect("diary:submission-manage", token)

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from common.translation import NamedInLanguages, Translated
 from diary import images
 from diary.text import validate_one_line, validate_text
-from venues.querysets import VenueQuerySet
 
 
 class Municipality(NamedInLanguages):
@@ -69,8 +68,6 @@ class Venue(NamedInLanguages, images.Pictured):
     description = models.TextField(_("description"), validators=[validate_text], blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
-
-    objects = VenueQuerySet.as_manager()
 
     class Meta:
         ordering = ["name_en"]

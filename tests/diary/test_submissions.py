@@ -139,6 +139,28 @@ def test_a_trusted_address_typed_in_the_form_waits_for_the_mailed_link(
     assert event.is_published
 
 
+def test_a_submission_its_organiser_called_off_is_not_published_by_the_mailed_link(
+    client, mailoutbox, settings
+):
+    """The rule the editors' approval keeps (a cancelled submission nobody asked to publish)
+    is the service's: the trusted organiser's own link keeps it too, until reinstated."""
+    OrganiserFactory(email="canal@example.org", is_trusted=True)
+    submit(client)
+    mailed = mailoutbox[0].body.split(settings.SITE_URL)[1].split()[0]
+    client.post(mailed, {"action": "cancel", "confirmed": "yes"})
+    assert "Publish now" not in client.get(mailed).content.decode()
+    page = client.post(mailed, {"action": "publish"}, follow=True).content.decode()
+    assert "The event is cancelled: reinstate it first." in page
+    event = Event.objects.get()
+    assert not event.is_published and event.is_called_off
+    with pytest.raises(services.CalledOff):
+        services.event_publish(event=event)
+    client.post(mailed, {"action": "reinstate"})
+    client.post(mailed, {"action": "publish"})
+    event.refresh_from_db()
+    assert event.is_published and not event.is_called_off
+
+
 def test_a_new_venue_can_be_proposed(client):
     submit(client, venue_name="", new_venue="Atelier 34zero, Rue de la Senne 34, Bruxelles")
     event = Event.objects.get()
