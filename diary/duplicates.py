@@ -17,7 +17,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Greatest
 
 from common.translation import columns
-from diary.filters import ends_after
 from diary.models import Event, Occurrence
 from diary.text import searchable
 
@@ -75,7 +74,7 @@ def candidates(event: Event) -> QuerySet[Event]:
         return Event.objects.none()
     start = event.start
     end = event.end if event.end and event.end > start else start + ASSUMED_LENGTH
-    overlapping = Occurrence.objects.filter(ends_after(start), event=OuterRef("pk"), start__lt=end)
+    overlapping = Occurrence.objects.still_on(start).filter(event=OuterRef("pk"), start__lt=end)
     found = (
         Event.objects.filter(place)
         .exclude(publication_state=Event.PublicationState.REJECTED)

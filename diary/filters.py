@@ -26,7 +26,6 @@ from diary.models import (
     Tag,
     validate_agenda_date,
 )
-from diary.querysets import STILL_ON_SINCE
 from diary.text import searchable
 from venues.models import Municipality, Venue
 
@@ -193,15 +192,8 @@ class NamedSlugsFilter(SlugsFilter):
     field_class = NamedSlugsField
 
 
-def ends_after(moment: datetime) -> Q:
-    """Occurrences still on after `moment`: an all-day event ending at midnight is not on
-    the next day, but an event without duration starting exactly then is. (None began
-    longer ago than a date may last: the bound makes it a range of the start index.)"""
-    return (Q(end__gt=moment) | Q(start__gte=moment)) & Q(start__gte=moment - STILL_ON_SINCE)
-
-
 def happenings_after(moment: datetime) -> Q:
-    """The happenings (not runs) among dates still on after `moment` (`ends_after`): none
+    """The happenings (not runs) among dates still on after `moment` (`still_on`): none
     began more than a day before it, so that a list of them reads a day of the start index,
     not the year that runs may last. (In elapsed time: a local moment less 25 hours on the
     clock would be 24 real hours back the day after the clocks go forward.)"""
@@ -296,7 +288,7 @@ class AgendaFilter(django_filters.FilterSet):
         return queryset
 
     def filter_start(self, queryset, name, value):
-        return queryset.filter(ends_after(self.opens))
+        return queryset.still_on(self.opens)
 
     def filter_end(self, queryset, name, value):
         # A date includes that whole day.
@@ -306,7 +298,7 @@ class AgendaFilter(django_filters.FilterSet):
     def filter_when(self, queryset, name, value):
         if self.dates_chosen:
             return queryset  # dates typed after choosing a preset say what the person wants
-        return queryset.filter(ends_after(self.opens), start__lt=when_window(value, self.now)[1])
+        return queryset.still_on(self.opens).filter(start__lt=when_window(value, self.now)[1])
 
     def filter_kind(self, queryset, name, value):
         if value == KindChoices.HAPPENING:

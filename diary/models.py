@@ -1000,6 +1000,10 @@ class Occurrence(models.Model):
     def last_day(self, tz=None) -> date:
         return last_day_of(self.end, self.all_day, tz)
 
+    def is_still_on(self, moment: datetime) -> bool:
+        """Whether the date is still on at `moment` or later (querysets.still_on)."""
+        return self.end > moment or self.start >= moment
+
     @staticmethod
     def is_run_of(start: datetime, end: datetime) -> bool:
         """Whether a date is a run (`is_run`): on for more than a day. Over RUN_LONGER_THAN,

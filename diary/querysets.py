@@ -21,6 +21,16 @@ from diary.recurrence import LONGEST
 STILL_ON_SINCE = LONGEST + timedelta(days=1)
 
 
+def still_on(moment: datetime) -> models.Q:
+    """Dates still on at `moment` or later (Occurrence.is_still_on, in Python): an all-day
+    date ending at midnight is not on the next day, but a date without duration starting
+    exactly then is. (None began longer ago than a date may last: the bound makes it a range
+    of the start index.)"""
+    return (models.Q(end__gt=moment) | models.Q(start__gte=moment)) & models.Q(
+        start__gte=moment - STILL_ON_SINCE
+    )
+
+
 class EventQuerySet(models.QuerySet):
     def published(self) -> "EventQuerySet":
         return self.filter(publication_state=self.model.PublicationState.PUBLISHED)
@@ -71,10 +81,13 @@ class OccurrenceQuerySet(models.QuerySet):
         """
         return self.filter(published=True)
 
+    def still_on(self, moment: datetime) -> "OccurrenceQuerySet":
+        """Occurrences still on at `moment` or later (`still_on`)."""
+        return self.filter(still_on(moment))
+
     def upcoming(self, now: datetime | None = None) -> "OccurrenceQuerySet":
         """Occurrences not yet over: an exhibition that opened last week is still on."""
-        now = now or timezone.now()
-        return self.filter(end__gte=now, start__gte=now - STILL_ON_SINCE)
+        return self.still_on(now or timezone.now())
 
     def for_listing(self) -> "OccurrenceQuerySet":
         """Everything a list of occurrences shows, in a constant number of queries."""

@@ -22,7 +22,6 @@ from diary.filters import (
     AgendaFilter,
     WhenChoices,
     describe,
-    ends_after,
     present,
     selection,
     when_window,
@@ -139,19 +138,19 @@ def week_picks(agenda: AgendaFilter, query: str) -> list[Occurrence]:
         first: dict[int, Occurrence] = {}
         for occurrence in (
             agenda.filter_queryset(Occurrence.objects.public().for_day_lists())
-            .filter(ends_after(start), start__lt=end, event__is_pick=True)
+            .still_on(start)
+            .filter(start__lt=end, event__is_pick=True)
             .order_by("start", "event_id")[:PICKS_READ]
         ):
             first.setdefault(occurrence.event_id, occurrence)
         return list(first.values())
 
     key = remembered_as("week-picks", query, timezone.localdate(agenda.now))
-    # What ended since the picks were remembered is no longer on this week (filters.ends_after,
-    # asked of the remembered dates).
+    # What ended since the picks were remembered is no longer on this week.
     on = [
         occurrence
         for occurrence in cache.get_or_set(key, picks_now, REMEMBERED)
-        if occurrence.end > agenda.now or occurrence.start >= agenda.now
+        if occurrence.is_still_on(agenda.now)
     ]
     for occurrence in on:
         occurrence.ongoing = occurrence.start < agenda.now
