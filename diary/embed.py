@@ -22,6 +22,7 @@ from common.caching import cacheable
 from common.listing import group_by_day
 from diary import runs
 from diary.filters import AgendaFilter, describe, selection
+from diary.languages import LANG
 from diary.models import Occurrence
 from diary.views import filter_choices
 
@@ -63,7 +64,7 @@ class EmbedLook(forms.Form):
 @csp_replace({"frame-ancestors": ["*"]})
 def embed(request):
     look = EmbedLook(request.GET).look()
-    params = selection(request.GET, *THEME_PARAMETERS, "lang")
+    params = selection(request.GET, *THEME_PARAMETERS, LANG)
     agenda = AgendaFilter(params, queryset=Occurrence.objects.public().for_listing())
     occurrences = list(runs.listed(agenda)[: look["limit"]]) if agenda.is_valid() else []
     query = params.urlencode()
@@ -94,7 +95,7 @@ def snippet(query: str, look: dict, language: str) -> dict[str, str]:
     script_url = settings.SITE_URL + settings.STATIC_URL + EMBED_SCRIPT
     script = f'<script src="{script_url}" {attributes} async></script>'
     frame_query = QueryDict(query, mutable=True)
-    for name in (*THEME_PARAMETERS, "lang"):  # the iframe takes what the script passes on
+    for name in (*THEME_PARAMETERS, LANG):  # the iframe takes what the script passes on
         if f"data-{name}" in data:
             frame_query[name] = data[f"data-{name}"]
     src = f"{settings.SITE_URL}/embed/" + (f"?{frame_query.urlencode()}" if frame_query else "")
@@ -109,14 +110,14 @@ def embed_builder(request):
     """Choose a selection and a look, see it live, copy the snippet. Works without
     JavaScript (the form reloads the page); with it, every change updates the preview."""
     look = EmbedLook(request.GET).look()
-    params = selection(request.GET, *THEME_PARAMETERS, "lang")
+    params = selection(request.GET, *THEME_PARAMETERS, LANG)
     agenda = AgendaFilter(params, queryset=Occurrence.objects.none())
     query = params.urlencode() if agenda.is_valid() else ""
-    language = request.GET.get("lang") or request.LANGUAGE_CODE
+    language = request.GET.get(LANG) or request.LANGUAGE_CODE
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     preview = params.copy()
-    preview.update({**look, "lang": language})
+    preview.update({**look, LANG: language})
     context = {
         "filter": agenda,
         "selected": params,

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
+from common.http import API_PREFIX
 from common.translation import columns
 from diary.clients import shared_cache
 from diary.languages import unprefixed
@@ -55,7 +56,7 @@ _together: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
 
 # The doors, by the path a request came to (the first prefix that matches).
 PATH_DOORS = (
-    ("/api/", "api"),
+    (API_PREFIX, "api"),
     ("/admin/", "admin"),
     ("/submit/manage/", "manage"),
     ("/submit/", "form"),

@@ -25,10 +25,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
+from common.http import API_PREFIX, is_api
+
 # The API, the feeds and the embedded agenda take `lang` (en, fr, nl) beside
 # Accept-Language: calendar apps, scripts and partner sites cannot choose the header.
 LANG = "lang"
-LANG_PATHS = ("/api/", "/feeds/", "/embed/")
+LANG_PATHS = (API_PREFIX, "/feeds/", "/embed/")
 # The namespaces of the pages (urls.py's i18n_patterns); an event's .ics file stays one.
 PAGE_NAMESPACES = {"diary", "venues"}
 NOT_PAGES = {"diary:event-ics"}
@@ -120,7 +122,7 @@ def lang_refused(request, value: str) -> HttpResponse:
         "value": value,
         "languages": ", ".join(code for code, _name in settings.LANGUAGES),
     }
-    if request.path_info.startswith("/api/"):
+    if is_api(request):
         return JsonResponse({LANG: [message]}, status=400)
     return HttpResponseBadRequest(f"{LANG}: {message}\n", content_type="text/plain; charset=utf-8")
 

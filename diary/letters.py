@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from common.listing import group_by_day
 from diary import runs, spam
 from diary.filters import AgendaFilter, describe, selection
+from diary.languages import LANG
 from diary.models import LetterSend, LetterStop, LetterSubscription, Occurrence, Weekday
 from diary.text import mail_subject
 
@@ -46,7 +47,7 @@ SMTP_BATCH = 100
 # Confirmation mails one address may receive an hour; beyond, silently none.
 CONFIRMATIONS_PER_HOUR = 3
 # The window is the letter's, not the selection's.
-WINDOW_PARAMETERS = ("start", "end", "when", "lang", "month")
+WINDOW_PARAMETERS = ("start", "end", "when", LANG, "month")
 
 
 def letter_query(query: str) -> str:

@@ -6,6 +6,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from common.http import is_api
 from diary.text import CONTROL
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class RejectControlCharactersMiddleware:
         query = unquote_plus(request.META.get("QUERY_STRING", ""), errors="replace")
         if CONTROL.search(request.path) or CONTROL.search(query):
             message = _("The address contains a control character; remove it and try again.")
-            if request.path.startswith("/api/"):
+            if is_api(request):
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
@@ -53,7 +54,7 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.error("Database unavailable: %s", exception)
         message = _("The agenda is briefly unavailable. Please try again in a few seconds.")
-        if request.path.startswith("/api/"):
+        if is_api(request):
             response = JsonResponse({"detail": message}, status=503)
         else:
             response = HttpResponse(

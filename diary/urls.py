@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from common.http import API_PREFIX
 from diary import embed, languages, letter_views, submissions, views
 from diary.api import views as api
 from diary.sitemaps import sitemap_index, sitemap_section
@@ -45,16 +46,21 @@ diary_patterns = (
     "diary",
 )
 
+# The API (diary.api), under common.http.API_PREFIX: what answers in JSON.
+api_patterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+]
+
 urlpatterns = [
     # Language-neutral and stable forever (DESIGN.md): feeds, the API, the admin, the files
     # search engines and load balancers read, the language switcher.
     path("feeds/", include("feeds.urls")),
     # The one page other sites may frame (diary.embed); its language is `lang`, like a feed's.
     path("embed/", embed.embed, name="embed"),
-    path("api/v1/", include(router.urls)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path(API_PREFIX.lstrip("/"), include(api_patterns)),
     path("admin/", admin.site.urls),
     # An index of pages (diary.sitemaps), each at most 10,000 addresses.
     path("sitemap.xml", sitemap_index, name="sitemap"),

@@ -14,6 +14,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from common.caching import cacheable
+from common.http import is_api
 from common.listing import IdsFirstPaginator, feed_links, group_by_day, page_number
 from common.translation import in_any_language, named
 from diary import month, runs
@@ -275,13 +276,13 @@ def event_page(request, event: Event, *, preview: bool = False):
 
 def page_not_found(request, exception):
     """API clients get JSON errors even for URLs no route matches."""
-    if request.path.startswith("/api/"):
+    if is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
-    if request.path.startswith("/api/"):
+    if is_api(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
 

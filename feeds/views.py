@@ -235,7 +235,7 @@ def cut_note(request, agenda: AgendaFilter, *, kept: int, total: int) -> str:
     # The selection without the feed's own window (not the person's choice) and without
     # `lang` (the page's language is its address).
     window = [name for name in ("start", "end") if name not in request.GET]
-    query = selection(agenda.data, "lang", *window)
+    query = selection(agenda.data, LANG, *window)
     return _(
         "This selection holds %(total)s events, more than calendar apps such as Google "
         "Calendar accept in one feed, so this feed carries the %(kept)s nearest ones. To "

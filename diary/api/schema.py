@@ -10,7 +10,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import permissions, serializers
 
+from common.translation import CODES
 from diary.filters import WhenChoices
+from diary.languages import LANG
 
 # The agenda's parameters, for occurrences and for events
 
@@ -69,9 +71,9 @@ AGENDA_PARAMETERS = [
 
 
 LANG_PARAMETER = OpenApiParameter(
-    "lang",
+    LANG,
     OpenApiTypes.STR,
-    enum=["en", "fr", "nl"],
+    enum=list(CODES),
     description="The language of the answer's words (messages, names); without it, "
     "`Accept-Language`, else English. An unknown one is a 400 naming `lang`.",
 )

@@ -25,11 +25,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from diary.api.serializers import EventSerializer
+from diary.languages import LANG
 from diary.models import ChangedEvent
 
 PARAMETER = "updated_since"
 # The parameters a delta request may carry beside `updated_since`.
-ALLOWED = {PARAMETER, "cursor", "page_size", "format", "lang"}
+ALLOWED = {PARAMETER, "cursor", "page_size", "format", LANG}
 # "+01:00" arrives as " 01:00" when a client does not encode the plus sign.
 UNENCODED_PLUS = re.compile(r"^(\S+T\S+) (\d\d(:?\d\d)?)$")
 
