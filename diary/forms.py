@@ -1,5 +1,5 @@
 import calendar
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -164,13 +164,9 @@ class EventDatesForm(forms.ModelForm):
                 )
         start, end = cleaned.get("start"), cleaned.get("end")
         if cleaned.get("all_day") and start:
-
-            def midnight(moment: datetime, days: int = 0):
-                local_day = moment.astimezone(tz).date() + timedelta(days=days)
-                return recurrence.to_aware(datetime.combine(local_day, time.min), tz)
-
-            cleaned["start"] = midnight(start)
-            cleaned["end"] = midnight(end, days=1) if end else None
+            # The last day typed ends at the midnight after it.
+            cleaned["start"] = recurrence.midnight_of(start, tz)
+            cleaned["end"] = recurrence.midnight_of(end, tz, days=1) if end else None
             if cleaned["end"] is not None and cleaned["end"] <= cleaned["start"]:
                 self.add_error("end", _("The last day cannot be before the first."))
         return cleaned

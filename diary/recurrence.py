@@ -456,6 +456,12 @@ def local_start_of(start: datetime, tz: ZoneInfo, *, all_day: bool) -> datetime:
     return datetime.combine(local_start.date(), time.min) if all_day else local_start
 
 
+def midnight_of(moment: datetime, tz: ZoneInfo, *, days: int = 0) -> datetime:
+    """The midnight that begins `moment`'s day in `tz`, or `days` after it, as an aware UTC
+    datetime: where an all-day date starts and ends, whichever door typed it."""
+    return to_aware(local_start_of(moment, tz, all_day=True) + timedelta(days=days), tz)
+
+
 def duration_of(*, start: datetime, end: datetime | None, tz: ZoneInfo, all_day: bool) -> timedelta:
     """An instance's length in wall-clock time (so it keeps its local end across DST): no
     end means no length, or one day for an all-day event, which lasts whole days."""

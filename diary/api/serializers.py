@@ -313,14 +313,9 @@ class EventWriteSerializer(serializers.ModelSerializer):
         for name, value in attrs.items():
             setattr(event, name, value)
         if event.all_day and event.start and event.timezone in available_timezones():
-            tz = event.tzinfo
-            event.start = recurrence.to_aware(
-                recurrence.local_start_of(event.start, tz, all_day=True), tz
-            )
-            if event.end:
-                event.end = recurrence.to_aware(
-                    recurrence.local_start_of(event.end, tz, all_day=True), tz
-                )
+            event.start = recurrence.midnight_of(event.start, event.tzinfo)
+            if event.end:  # the midnight after the last day, as in iCalendar
+                event.end = recurrence.midnight_of(event.end, event.tzinfo)
         try:
             event.full_clean(exclude=["slug"])
         except DjangoValidationError as error:

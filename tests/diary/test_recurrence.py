@@ -8,6 +8,7 @@ from dateutil import rrule as du
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from diary import recurrence
 from diary.recurrence import RecurrenceError, expand, normalise_rule
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -605,3 +606,12 @@ def test_a_minutely_rule_without_end_keeps_to_the_cap_and_the_guards():
 def test_secondly_rules_are_refused_with_the_frequencies_allowed():
     with pytest.raises(RecurrenceError, match="MINUTELY"):
         starts(at(2026, 1, 5, 9), "FREQ=SECONDLY;COUNT=3")
+
+
+def test_an_all_day_date_starts_and_ends_at_local_midnights_across_the_clock_change():
+    """Both doors that take all-day dates (the form, the API) ask recurrence.midnight_of."""
+    brussels = ZoneInfo("Europe/Brussels")
+    afternoon = datetime(2026, 10, 25, 15, tzinfo=brussels)  # the day the clocks go back
+    assert recurrence.midnight_of(afternoon, brussels) == datetime(2026, 10, 24, 22, tzinfo=UTC)
+    after = recurrence.midnight_of(afternoon, brussels, days=1)
+    assert after == datetime(2026, 10, 25, 23, tzinfo=UTC)  # a day of 25 hours
