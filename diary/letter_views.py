@@ -39,14 +39,14 @@ def letter_confirm(request, token: str):
     person presses it), which creates the letter."""
     try:
         asked = letters.confirmation(token)
-        subscription = letters.letter_confirm(request=asked) if request.method == "POST" else None
+        subscription = letters.letter_confirm(asked=asked) if request.method == "POST" else None
     except letters.StoppedSince:
         return render(request, "diary/letter_invalid.html", {"stopped": True}, status=400)
     except signing.BadSignature:
         return render(request, "diary/letter_invalid.html", status=400)
     if subscription is not None:
         return redirect(
-            reverse("diary:letter-manage", args=[letters.manage_token(subscription)])
+            reverse("diary:letter-manage", args=[letters.letter_token(subscription)])
             + "?confirmed=1"
         )
     context = {

@@ -37,7 +37,7 @@ from diary.models import LetterSend, LetterStop, LetterSubscription, Occurrence,
 from diary.text import mail_subject
 
 CONFIRM_SALT = "diary.letters.confirm"
-MANAGE_SALT = "diary.letters.manage"
+LETTER_LINK_SALT = "diary.letters.manage"
 STOP_SALT = "diary.letters.stop"
 CONFIRM_DAYS = 3
 # What a letter lists at most; the rest is one link away.
@@ -142,19 +142,22 @@ NEVER = datetime.fromtimestamp(0, UTC)
 
 
 @dataclass(frozen=True)
-class Request:
+class LetterRequest:
+    """What a confirmation link asks for: a letter of a selection, to an address, on a day,
+    in a language (and when the link was sent)."""
+
     email: str
     query: str
     weekday: int
     language: str
-    asked: datetime = NEVER  # when the link was sent
+    sent: datetime = NEVER  # when the link was sent
 
 
 class StoppedSince(signing.BadSignature):
     """A confirmation link sent before its letter was stopped: it starts nothing again."""
 
 
-def confirmation(token: str) -> Request:
+def confirmation(token: str) -> LetterRequest:
     """What a confirmation link asks for; signing.BadSignature (or SignatureExpired) if it
     is not one of ours, or too old, and StoppedSince if the letter was stopped after it was
     sent."""
@@ -163,17 +166,17 @@ def confirmation(token: str) -> Request:
         data.get("l") if data.get("l") in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     )
     weekday = data.get("d") if data.get("d") in Weekday.values else Weekday.THURSDAY
-    asked = data.get("t") if isinstance(data.get("t"), int | float) else 0  # older links: 0
-    request = Request(
+    sent = data.get("t") if isinstance(data.get("t"), int | float) else 0  # older links: 0
+    asked = LetterRequest(
         str(data["e"]),
         letter_query(str(data.get("q", ""))),
         weekday,
         language,
-        datetime.fromtimestamp(asked, UTC),
+        datetime.fromtimestamp(sent, UTC),
     )
-    if _stopped_since(request):
+    if _stopped_since(asked):
         raise StoppedSince("this letter was stopped after the link was sent")
-    return request
+    return asked
 
 
 def _stop_key(email: str, query: str) -> str:
@@ -184,37 +187,37 @@ def _stop_key(email: str, query: str) -> str:
     return salted_hmac(STOP_SALT, value, algorithm="sha256").hexdigest()
 
 
-def _stopped_since(request: Request) -> bool:
-    key = _stop_key(request.email, request.query)
-    return LetterStop.objects.filter(key=key, stopped__gt=request.asked).exists()
+def _stopped_since(asked: LetterRequest) -> bool:
+    key = _stop_key(asked.email, asked.query)
+    return LetterStop.objects.filter(key=key, stopped__gt=asked.sent).exists()
 
 
-def letter_confirm(*, request: Request, now=None) -> LetterSubscription:
+def letter_confirm(*, asked: LetterRequest, now=None) -> LetterSubscription:
     """The confirmed letter: created, or (the same address and selection again) updated;
     StoppedSince if it was stopped after the link was sent (a stopped letter stays
     stopped: only a new link starts it again)."""
-    if _stopped_since(request):
+    if _stopped_since(asked):
         raise StoppedSince("this letter was stopped after the link was sent")
     subscription, _created = LetterSubscription.objects.update_or_create(
-        email=request.email,
-        query=request.query,
-        defaults={"weekday": request.weekday, "language": request.language},
+        email=asked.email,
+        query=asked.query,
+        defaults={"weekday": asked.weekday, "language": asked.language},
         create_defaults={
-            "weekday": request.weekday,
-            "language": request.language,
+            "weekday": asked.weekday,
+            "language": asked.language,
             "confirmed": now or timezone.now(),
         },
     )
     return subscription
 
 
-def manage_token(subscription: LetterSubscription) -> str:
-    return signing.dumps(subscription.pk, salt=MANAGE_SALT)
+def letter_token(subscription: LetterSubscription) -> str:
+    return signing.dumps(subscription.pk, salt=LETTER_LINK_SALT)
 
 
 def subscription_for_token(token: str) -> LetterSubscription | None:
     try:
-        pk = signing.loads(token, salt=MANAGE_SALT)
+        pk = signing.loads(token, salt=LETTER_LINK_SALT)
     except signing.BadSignature:
         return None
     return LetterSubscription.objects.filter(pk=pk).first()
@@ -236,18 +239,18 @@ def letter_stop(*, subscription: LetterSubscription, now=None) -> None:
     subscription.delete()
 
 
-def _letter_url(subscription: LetterSubscription, view: str) -> str:
+def _link(subscription: LetterSubscription, view: str) -> str:
     with translation.override(subscription.language):
-        return settings.SITE_URL + reverse(view, args=[manage_token(subscription)])
+        return settings.SITE_URL + reverse(view, args=[letter_token(subscription)])
 
 
-def manage_url(subscription: LetterSubscription) -> str:
-    return _letter_url(subscription, "diary:letter-manage")
+def letter_url(subscription: LetterSubscription) -> str:
+    return _link(subscription, "diary:letter-manage")
 
 
 def unsubscribe_url(subscription: LetterSubscription) -> str:
     """The RFC 8058 one-click address: a POST to it stops the letter."""
-    return _letter_url(subscription, "diary:letter-unsubscribe")
+    return _link(subscription, "diary:letter-unsubscribe")
 
 
 def describe_query(query: str, *, words: bool = True) -> str:
@@ -305,7 +308,7 @@ def letter_message(
             "first": today,
             "last": date.fromisoformat(week["end"]),
             "agenda_url": settings.SITE_URL + reverse("diary:agenda") + "?" + week.urlencode(),
-            "manage_url": manage_url(subscription),
+            "manage_url": letter_url(subscription),
             "site_url": settings.SITE_URL,
         }
         subject = mail_subject("diary/email/letter_subject.txt", context)

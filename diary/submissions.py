@@ -1,5 +1,6 @@
-"""The organisers' pages: /submit/ and the private manage link. Thin: the form checks, the
-services write."""
+"""The organisers' pages: /submit/ (with its preview of the dates) and the private manage
+link (change, cancel, reinstate, publish). The image an invalid form would lose travels
+signed with it; the form checks, the spam guards refuse, the services write."""
 
 import base64
 import uuid

@@ -67,7 +67,7 @@ def test_a_letter_asked_for_a_stranger_mails_no_text_or_link_the_requester_typed
     assert client.post(path).status_code == 302
     subscription = LetterSubscription.objects.get()
     assert "evil" not in subscription.query and "<" not in subscription.query
-    manage = letters.manage_url(subscription).split("8000", 1)[1]
+    manage = letters.letter_url(subscription).split("8000", 1)[1]
     assert "evil.example" not in client.get(manage).content.decode()
     letters.digests_send()
     letter = mailoutbox[1]
@@ -289,7 +289,7 @@ def test_a_confirmation_link_sent_before_a_letter_was_stopped_does_not_start_it_
     assert client.post(old_link).status_code == 302
     subscription = LetterSubscription.objects.get()
     thursday.move_to(THURSDAY + timedelta(hours=2), tick=False)
-    manage = letters.manage_url(subscription).split("8000", 1)[1]
+    manage = letters.letter_url(subscription).split("8000", 1)[1]
     assert "stopped" in client.post(manage, {"stop": ""}).content.decode()
     thursday.move_to(THURSDAY + timedelta(days=2), tick=False)  # the link is still valid
     for response in (client.get(old_link), client.post(old_link)):

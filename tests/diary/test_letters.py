@@ -256,7 +256,7 @@ def test_one_click_unsubscribe_from_the_mail_client(client):
 
 def test_the_manage_page_changes_the_day_or_stops(client):
     subscription = subscriber()
-    url = letters.manage_url(subscription).split("8000", 1)[1]
+    url = letters.letter_url(subscription).split("8000", 1)[1]
     page = client.get(url)
     assert "reader@example.org" in page.content.decode()
     assert client.post(url, {"weekday": 5, "change": ""}).status_code == 302
@@ -279,7 +279,7 @@ def test_a_letter_is_in_its_subscribers_language(mailoutbox):
 
 def test_the_pages_speak_the_subscribers_language(client):
     subscription = subscriber(language="nl")
-    html = client.get(letters.manage_url(subscription).split("8000", 1)[1]).content.decode()
+    html = client.get(letters.letter_url(subscription).split("8000", 1)[1]).content.decode()
     assert "Verzenden op" in html and "donderdag" in html
     assert client.get("/letter/").status_code == 302  # the form lives on the subscribe page
 
