@@ -41,10 +41,10 @@ serve: $(VENV)/.base
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 ifeq ($(SERVER),gunicorn)
-	$(BIN)/gunicorn diary.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--timeout 30 --graceful-timeout 30 --access-logfile - --error-logfile -
 else
-	$(BIN)/granian --interface wsgi diary.wsgi:application --host $(HOST) --port $(PORT) \
+	$(BIN)/granian --interface wsgi config.wsgi:application --host $(HOST) --port $(PORT) \
 		--workers $(WORKERS) --blocking-threads 1 --no-ws --respawn-failed-workers \
 		--workers-kill-timeout 30 --http1-header-read-timeout 30000 --access-log
 endif

@@ -139,7 +139,7 @@ def main() -> None:
     ).stdout.split()[-1]
     server = subprocess.Popen(
         [
-            *(str(Path(PYTHON).parent / "gunicorn"), "diary.wsgi", "--bind", f"127.0.0.1:{PORT}"),
+            *(str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{PORT}"),
             *("--workers", "2", "--timeout", "60", "--log-level", "warning"),
         ],
         env=env,

@@ -165,11 +165,11 @@ def server_command(server: str, port: int) -> list[str]:
     """As `make serve` runs them, without the access log."""
     if server == "gunicorn":
         return [
-            str(BIN / "gunicorn"), "diary.wsgi", "--bind", f"127.0.0.1:{port}",
+            str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
             "--workers", str(WORKERS), "--timeout", "30", "--graceful-timeout", "30",
         ]  # fmt: skip
     return [
-        str(BIN / "granian"), "--interface", "wsgi", "diary.wsgi:application",
+        str(BIN / "granian"), "--interface", "wsgi", "config.wsgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
         "--blocking-threads", "1", "--no-ws", "--respawn-failed-workers",
         "--workers-kill-timeout", "30", "--log-level", "warning",

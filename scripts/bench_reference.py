@@ -18,8 +18,8 @@ from django.template import engines
 from django.urls import path
 from django.utils import timezone
 
+from config.urls import *  # noqa: F403
 from diary.querysets import STILL_ON_SINCE
-from diary.urls import *  # noqa: F403
 from diary.views import COUNT_UP_TO, PAGE_SIZE
 
 PAGE = engines["django"].from_string(

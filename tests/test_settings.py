@@ -11,7 +11,7 @@ def load_settings(
     environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "-c", f"import diary.settings as s; print({_print})"],
+        [sys.executable, "-c", f"import config.settings as s; print({_print})"],
         env=environment,
         capture_output=True,
         text=True,

@@ -51,7 +51,7 @@ def test_14_twenty_concurrent_writes_to_the_embedded_database_all_succeed(tmp_pa
         **os.environ,
         "DEBUG": "1",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "diary.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     result = subprocess.run(
         [sys.executable, "-c", WRITERS], env=env, capture_output=True, text=True, timeout=120

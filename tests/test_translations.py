@@ -15,7 +15,7 @@ from django.test import override_settings
 ROOT = Path(settings.BASE_DIR)
 LANGUAGES = ("fr", "nl")
 # What `make messages` scans (the Makefile's MESSAGES_SCAN leaves the rest out).
-SOURCES = ("common", "diary", "feeds", "venues", "templates", "manage.py")
+SOURCES = ("config", "common", "diary", "feeds", "venues", "templates", "manage.py")
 PLACEHOLDER = re.compile(r"%\([a-zA-Z_]+\)[sd]|%[sd]")
 
 

@@ -171,7 +171,7 @@ def test_search_can_use_the_trigram_index(agenda):
 
 
 def test_connections_plan_for_ssds_and_whole_cursors():
-    """Set by diary/settings.py: index reads priced for SSDs, server-side cursors (feeds)
+    """Set by config/settings.py: index reads priced for SSDs, server-side cursors (feeds)
     planned for reading every row, no JIT compilation (it costs more than short queries)."""
     with connection.cursor() as cursor:
         cursor.execute("SHOW random_page_cost")
