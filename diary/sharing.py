@@ -145,7 +145,7 @@ def sharing_image_refresh(event: Event, *, now: datetime | None = None) -> None:
 def sharing_images_forget(events) -> int:
     """Forget the sharing pictures of `events` (a queryset) whose venue, area or category was
     renamed: a shared link shows none rather than the old name until `sharing_images_draw`
-    draws them again; the files go with the orphans (images.orphan_images_remove)."""
+    draws them again; the files go with the orphans (orphan_images.orphan_images_remove)."""
     return events.exclude(sharing_image="").update(sharing_image="")
 
 

@@ -18,8 +18,9 @@ from imagekit.cachefiles import ImageCacheFile
 from PIL import Image
 
 from diary import posters, services
-from diary.images import RATIOS, crop_names, orphan_images_remove
+from diary.images import RATIOS, crop_names
 from diary.models import Event
+from diary.orphan_images import orphan_images_remove
 from tests.diary.test_submissions import form_data, png
 from tests.diary.test_views import html_of
 from tests.factories import (

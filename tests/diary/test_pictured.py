@@ -16,8 +16,8 @@ from django.urls import reverse
 from PIL import Image
 
 from diary import posters, services
-from diary.images import orphan_images_remove
 from diary.models import Article, Event
+from diary.orphan_images import orphan_images_remove
 from tests.diary.test_images import drawn, jpeg, sizes_on_disk  # noqa: F401 (a fixture)
 from tests.diary.test_views import html_of
 from tests.factories import ArticleFactory, EventFactory, TagFactory, VenueFactory, local

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from diary.images import orphan_images_remove
+from diary.orphan_images import orphan_images_remove
 
 
 class Command(BaseCommand):
