@@ -1,11 +1,16 @@
+import time
 from datetime import datetime, timedelta
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import factory
 from django.conf import settings
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
-from diary import services
+from diary import services, spam
 from diary.models import Article, Category, Event, Organiser, Tag
 from venues.models import Municipality, Venue
 
@@ -97,3 +102,44 @@ class EventFactory(factory.django.DjangoModelFactory):
     def tags(self, create, extracted, **kwargs):
         if create and extracted:
             self.tags.set(extracted)
+
+
+# What the organisers' form posts (diary.submissions), for the tests of every door it opens.
+
+
+def started(seconds_ago: float = 10) -> str:
+    return signing.dumps(time.time() - seconds_ago, salt=spam.SALT)
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "organiser_name": "Collectif Canal",
+        "organiser_email": "canal@example.org",
+        "title": "Repair Café",
+        "summary": "Bring your broken things",
+        "description": "<p>Every <strong>Tuesday</strong>.</p>",
+        "category": CategoryFactory(slug="workshop", name="Workshop").pk,
+        "venue_name": VenueFactory(name="Recyclart", slug="recyclart").name,
+        "start": "2026-12-01T19:00",
+        "end": "2026-12-01T21:00",
+        "repeat": "weekly",
+        "weekly_days": ["TU"],
+        "repeat_until": "2026-12-22",
+        "is_free": "on",
+        "started": started(),
+        "website_url": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def png(size=(800, 600), exif: bool = False) -> SimpleUploadedFile:
+    image = Image.new("RGB", size, "orange")
+    out = BytesIO()
+    if exif:
+        info = Image.Exif()
+        info[0x010F] = "SecretCamera"  # Make
+        image.save(out, format="PNG", exif=info)
+    else:
+        image.save(out, format="PNG")
+    return SimpleUploadedFile("poster.png", out.getvalue(), content_type="image/png")

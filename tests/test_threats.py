@@ -10,7 +10,15 @@ from rest_framework.test import APIClient
 
 from diary import recurrence
 from diary.models import ApiToken, Event
-from tests.factories import CategoryFactory, EventFactory, OrganiserFactory, VenueFactory
+from tests.factories import (
+    CategoryFactory,
+    EventFactory,
+    OrganiserFactory,
+    VenueFactory,
+    form_data,
+    local,
+    started,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +106,6 @@ def test_migrating_an_empty_database_runs_no_data_check(tmp_path):
 
 
 def test_a_form_sent_with_a_trusted_address_is_pending_and_renames_nobody(client, mailoutbox):
-    from tests.diary.test_submissions import form_data
 
     OrganiserFactory(email="canal@example.org", name="Collectif Canal", is_trusted=True)
     response = client.post("/submit/", form_data(organiser_name="Evil Corp"))
@@ -181,14 +188,20 @@ def test_out_of_range_dates_show_the_agenda_with_a_message(client, query):
 
 
 @pytest.mark.parametrize("month", ["9999-12", "0001-01", "10000-01"])
-def test_an_out_of_range_month_shows_this_month(client, month):
-    assert client.get(f"/month/?month={month}").status_code == 200
+def test_an_out_of_range_month_shows_this_month(client, month, time_machine):
+    time_machine.move_to(local(2026, 12, 8, 12))
+    response = client.get(f"/month/?month={month}")
+    assert response.status_code == 200
+    assert "<h1>December 2026</h1>" in response.content.decode()
 
 
 @pytest.mark.parametrize("start", ["0001-01-01T00:00", "9999-12-31T23:59"])
 def test_the_dates_preview_of_an_out_of_range_start_is_empty(client, start):
     response = client.get("/submit/preview/", {"start": start, "repeat": "weekly"})
     assert response.status_code == 200
+    html = response.content.decode()
+    assert "<time" not in html  # no date, and the form's invitation to choose one
+    assert "Choose a start (and how it repeats) to see the dates here." in html
 
 
 @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59", "1000-01-01"])
@@ -199,7 +212,6 @@ def test_an_out_of_range_extra_date_is_a_field_error(value):
 
 
 def test_an_out_of_range_submitted_start_is_a_field_error(client):
-    from tests.diary.test_submissions import form_data
 
     response = client.post("/submit/", form_data(start="0001-01-01T00:00", rdates="9999-12-31"))
     assert response.status_code == 400
@@ -223,7 +235,6 @@ def test_control_characters_in_a_query_are_a_400(client, url):
 
 @pytest.mark.parametrize("title", ["Line\nbreak", "Carriage\rreturn", "Bell\x07"])
 def test_a_title_with_control_characters_is_a_field_error_at_every_door(client, title):
-    from tests.diary.test_submissions import form_data
 
     response = client.post("/submit/", form_data(title=title))
     assert response.status_code == 400
@@ -234,7 +245,6 @@ def test_a_title_with_control_characters_is_a_field_error_at_every_door(client, 
 
 
 def test_line_breaks_stay_in_a_description(client):
-    from tests.diary.test_submissions import form_data
 
     client.post("/submit/", form_data(description="One.\r\n\r\nTwo."))
     assert "Two." in Event.objects.get().description
@@ -331,7 +341,6 @@ def test_behind_one_proxy_each_client_has_its_own_limit(monkeypatch, settings):
 
 def test_the_submission_limit_counts_the_address_the_proxy_saw(client, settings):
     from diary.models import Event as Submitted
-    from tests.diary.test_submissions import form_data
 
     settings.NUM_PROXIES = 1
     settings.DIARY_SUBMIT_PER_HOUR = 1
@@ -360,8 +369,6 @@ def test_without_redis_counters_and_the_data_version_are_shared_by_every_worker(
 
 def test_a_worker_that_forgets_its_own_memory_still_holds_the_submission_limit(client, settings):
     from django.core.cache import cache
-
-    from tests.diary.test_submissions import form_data
 
     settings.DIARY_SUBMIT_PER_HOUR = 1
     codes = []
@@ -407,7 +414,6 @@ def _jpeg(size=(2000, 1500), *, noise: bool = True):
 
 
 def test_invalid_or_previewed_forms_store_no_image(client, settings):
-    from tests.diary.test_submissions import form_data
 
     client.post("/submit/", {**form_data(title=""), "image": _jpeg()})
     client.post("/submit/", {**form_data(), "preview": "1", "image": _jpeg()})
@@ -419,7 +425,6 @@ def test_a_bot_or_a_flood_gets_its_upload_refused_before_it_is_opened(
     client, settings, monkeypatch
 ):
     from diary import submissions
-    from tests.diary.test_submissions import form_data, started
 
     opened = []
     process = submissions.image_process
@@ -441,7 +446,6 @@ def test_an_address_out_of_submissions_has_its_upload_refused_unopened(
     client, settings, monkeypatch
 ):
     from diary import submissions
-    from tests.diary.test_submissions import form_data
 
     settings.DIARY_SUBMIT_PER_HOUR = 1
     assert client.post("/submit/", form_data()).status_code == 302
@@ -455,7 +459,6 @@ def test_an_address_out_of_submissions_has_its_upload_refused_unopened(
 
 def test_a_saved_event_keeps_its_image_and_a_replaced_one_is_removed(client, settings):
     from diary import services
-    from tests.diary.test_submissions import form_data
 
     client.post("/submit/", {**form_data(), "image": _jpeg()})
     event = Event.objects.get()
@@ -518,7 +521,6 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_scale():
 
 
 def test_a_form_token_serves_one_submission(client):
-    from tests.diary.test_submissions import form_data
 
     data = form_data()
     assert client.post("/submit/", data).status_code == 302
@@ -546,8 +548,6 @@ def test_orphaned_images_are_removed_and_used_ones_kept(client, settings):
 
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
-
-    from tests.diary.test_submissions import form_data
 
     client.post("/submit/", {**form_data(), "image": _jpeg((300, 200))})
     kept = Event.objects.get().image.name

@@ -14,7 +14,7 @@ from PIL import Image, ImageFile, JpegImagePlugin, WebPImagePlugin
 
 from diary.images import ImageError, image_process
 from tests import hostile_images
-from tests.diary.test_submissions import form_data
+from tests.factories import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -23,8 +23,7 @@ from diary.api.access import AnonymousRateThrottle
 from diary.clients import window_count, window_counted
 from diary.models import Change, Event
 from tests.diary.test_letters import ask
-from tests.diary.test_submissions import form_data
-from tests.factories import CategoryFactory, EventFactory
+from tests.factories import CategoryFactory, EventFactory, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,14 @@ from django.utils import timezone
 
 from diary import letters, services
 from diary.models import Event, LetterStop, LetterSubscription
-from tests.diary.test_submissions import form_data
-from tests.factories import CategoryFactory, EventFactory, OrganiserFactory, VenueFactory, local
+from tests.factories import (
+    CategoryFactory,
+    EventFactory,
+    OrganiserFactory,
+    VenueFactory,
+    form_data,
+    local,
+)
 from tests.test_settings import load_settings
 from tests.test_threats import _jpeg, _media_files
 

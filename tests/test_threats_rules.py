@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from diary import recurrence
 from diary.forms import rule_to_plain_words
 from diary.models import Event
-from tests.factories import EventFactory, TagFactory
+from tests.factories import EventFactory, TagFactory, form_data
 from tests.test_threats import api_event, organiser_api
 
 pytestmark = pytest.mark.django_db
@@ -236,7 +236,6 @@ def test_a_rule_that_answered_500_on_the_api_is_a_400_naming_rrule(rule, named):
 
 @pytest.mark.parametrize("until", ["9999-12-31", "1899-12-31"])
 def test_a_repetition_until_a_year_outside_the_agenda_is_a_field_error_on_the_form(client, until):
-    from tests.diary.test_submissions import form_data
 
     response = client.post("/submit/", form_data(repeat_until=until))
     assert response.status_code == 400
@@ -319,7 +318,6 @@ def test_an_unknown_tag_is_named_in_the_refusal():
 
 def test_the_form_takes_at_most_twenty_tags_and_ten_languages(client):
     from diary.models import Language
-    from tests.diary.test_submissions import form_data
 
     tags = [TagFactory().pk for _ in range(21)]
     languages = [Language.objects.create(code=f"l{n}", name=f"L{n}").pk for n in range(11)]

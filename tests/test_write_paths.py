@@ -43,8 +43,7 @@ from diary.api.serializers import EventSerializer
 from diary.models import ApiToken, Category, Event
 from feeds import ical
 from feeds.importers import import_calendar
-from tests.diary.test_submissions import started
-from tests.factories import OrganiserFactory, VenueFactory
+from tests.factories import OrganiserFactory, VenueFactory, started
 
 pytestmark = pytest.mark.django_db
 

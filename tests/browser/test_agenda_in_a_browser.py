@@ -18,6 +18,7 @@ from tests.factories import (
     EventFactory,
     TagFactory,
     VenueFactory,
+    local,
 )
 
 pytestmark = [
@@ -313,7 +314,6 @@ def test_the_month_lists_a_long_exhibition_once_beside_it_and_fits_the_screen(
 ):
     from diary.models import Event
     from tests.browser.conftest import _new_page
-    from tests.factories import local
 
     today = timezone.localdate()
     closes = today + timedelta(days=4)  # still on: the month names the runs still to close

@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from diary.models import Event
 from tests.browser.conftest import _new_page
+from tests.factories import EventFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -188,7 +189,6 @@ def test_the_widgets_rows_never_overlap_in_any_layout(live_server, browser, city
 def test_an_editor_approves_three_items_in_a_row_without_leaving_the_queue(
     live_server, browser, city
 ):
-    from tests.factories import EventFactory
 
     Event.objects.filter(publication_state=Event.PublicationState.PENDING).update(
         publication_state=Event.PublicationState.REJECTED

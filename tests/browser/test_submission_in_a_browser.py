@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from PIL import Image
 
 from diary.models import Event
-from tests.factories import CategoryFactory, VenueFactory
+from tests.factories import CategoryFactory, EventFactory, OrganiserFactory, VenueFactory, local
 
 pytestmark = [
     pytest.mark.browser,
@@ -147,8 +147,6 @@ def test_a_trusted_address_publishes_only_through_the_mailed_link(
     waits for the editors while the published version stays on the event page."""
     from django.core import mail
 
-    from tests.factories import OrganiserFactory
-
     settings.SITE_URL = live_server.url
     OrganiserFactory(email="canal@example.org", name="Collectif Canal", is_trusted=True)
     page.goto(live_server.url + "/submit/")
@@ -242,7 +240,6 @@ def test_after_an_error_the_cursor_is_in_the_first_field_in_error(live_server, p
 
 
 def test_the_form_asks_whether_the_event_is_listed_already(live_server, page, city, poster):
-    from tests.factories import EventFactory, local
 
     listed = EventFactory(
         title="Repair Café",

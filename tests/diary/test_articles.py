@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from diary.models import Article, Tag
+from tests.factories import ArticleFactory, EventFactory, TagFactory
 from tests.feeds.test_importers import served  # noqa: F401  (the 127.0.0.1 file server)
 
 pytestmark = pytest.mark.django_db
@@ -209,7 +210,6 @@ def test_a_wordpress_post_is_filed_under_its_category(served):  # noqa: F811
 
 
 def test_a_story_card_says_its_section_and_reading_time(client):
-    from tests.factories import ArticleFactory, EventFactory, TagFactory
 
     smart = TagFactory(slug="smart-city", name="smart city")
     ArticleFactory(title="Smart City", section="urban-life", reading_minutes=3).tags.add(smart)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from diary import services
 from diary.cache import PublicResponseCacheMiddleware, data_version, serves_cacheable
 from diary.models import Event
-from tests.factories import EventFactory, TagFactory, VenueFactory
+from tests.factories import EventFactory, OrganiserFactory, TagFactory, VenueFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("still_clock")]
 
@@ -129,7 +129,6 @@ def test_time_moves_the_default_window_even_without_changes(client, still_clock)
 
 def test_organisers_are_never_served_from_the_public_cache(client):
     from diary.models import ApiToken
-    from tests.factories import OrganiserFactory
 
     token = ApiToken.objects.create(organiser=OrganiserFactory()).key
     EventFactory()

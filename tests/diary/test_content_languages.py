@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 
 from common.translation import CODES, translated
 from diary.models import Category, Event
-from tests.diary.test_submissions import form_data
 from tests.factories import (
+    ArticleFactory,
     CategoryFactory,
     EventFactory,
     MunicipalityFactory,
     OrganiserFactory,
     VenueFactory,
+    form_data,
     local,
 )
 
@@ -335,7 +336,6 @@ def test_editors_filter_what_misses_a_dutch_title_and_see_the_queues_languages(a
 
 
 def test_a_story_says_its_language_where_the_page_speaks_another(client):
-    from tests.factories import ArticleFactory
 
     event = EventFactory()
     story = ArticleFactory(title="Les jardins cachés", language="fr")

@@ -12,8 +12,7 @@ from django.urls import reverse
 from diary import duplicates, services
 from diary.models import ApiToken, Event
 from tests.diary.test_api import authorised, new_event
-from tests.diary.test_submissions import form_data
-from tests.factories import EventFactory, OrganiserFactory, VenueFactory, local
+from tests.factories import EventFactory, OrganiserFactory, VenueFactory, form_data, local
 
 pytestmark = pytest.mark.django_db
 

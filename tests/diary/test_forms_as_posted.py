@@ -15,7 +15,7 @@ from django.utils import translation
 
 from diary import services
 from diary.models import Event
-from tests.diary.test_submissions import form_data
+from tests.factories import form_data
 from tests.posted import form_index, posted
 
 pytestmark = pytest.mark.django_db

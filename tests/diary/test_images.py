@@ -21,14 +21,15 @@ from diary import posters, services
 from diary.images import RATIOS, crop_names
 from diary.models import Event
 from diary.orphan_images import orphan_images_remove
-from tests.diary.test_submissions import form_data, png
 from tests.diary.test_views import html_of
 from tests.factories import (
     CategoryFactory,
     EventFactory,
     MunicipalityFactory,
     VenueFactory,
+    form_data,
     local,
+    png,
 )
 
 pytestmark = pytest.mark.django_db

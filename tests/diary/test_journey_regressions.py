@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from tests.diary.test_views import titles
-from tests.factories import CategoryFactory, EventFactory
+from tests.factories import CategoryFactory, EventFactory, VenueFactory, form_data, local
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,6 @@ def test_a_series_says_google_and_outlook_add_only_the_next_date(client):
 
 
 def test_dates_chosen_after_a_preset_win_and_the_form_says_so(client, time_machine):
-    from tests.factories import local
 
     time_machine.move_to(local(2026, 11, 29, 12), tick=False)  # a Sunday
     EventFactory(title="This weekend", start=local(2026, 11, 29, 20))
@@ -121,7 +120,6 @@ def test_dates_chosen_after_a_preset_win_and_the_form_says_so(client, time_machi
 def test_an_ongoing_event_is_listed_under_the_windows_first_day(
     client, time_machine, query, first_day
 ):
-    from tests.factories import local
 
     time_machine.move_to(local(2026, 11, 29, 12), tick=False)
     EventFactory(
@@ -148,7 +146,6 @@ def test_search_ignores_accents_and_case_and_finds_category_names(client, q):
 
 
 def test_search_follows_a_venue_or_category_rename(client):
-    from tests.factories import VenueFactory
 
     venue = VenueFactory(name="Old Hall")
     category = CategoryFactory(slug="talk", name="Talk")
@@ -164,7 +161,6 @@ def test_search_follows_a_venue_or_category_rename(client):
 
 
 def test_sending_says_thanks_where_the_link_went_and_to_keep_this_page(client):
-    from tests.diary.test_submissions import form_data
 
     page = client.post("/submit/", form_data(), follow=True).content.decode()
     assert "Thank you" in page
@@ -175,7 +171,6 @@ def test_sending_says_thanks_where_the_link_went_and_to_keep_this_page(client):
 def test_the_manage_page_previews_the_events_dates(client):
     from diary import services
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     client.post("/submit/", form_data())
     event = Event.objects.get()
@@ -189,7 +184,6 @@ def test_the_manage_page_previews_the_events_dates(client):
 
 def test_an_end_on_the_series_last_date_is_explained_not_accepted(client):
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     response = client.post(
         "/submit/",
@@ -201,7 +195,6 @@ def test_an_end_on_the_series_last_date_is_explained_not_accepted(client):
 
 
 def test_the_preview_shows_each_dates_start_and_end(client):
-    from tests.diary.test_submissions import form_data
 
     data = {
         k: v
@@ -218,7 +211,6 @@ def test_the_preview_shows_each_dates_start_and_end(client):
 def test_cancelling_asks_first_and_can_be_undone(client):
     from diary import services
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     client.post("/submit/", form_data())
     event = Event.objects.get()
@@ -243,7 +235,6 @@ def test_cancelling_asks_first_and_can_be_undone(client):
 def test_the_cancel_button_comes_after_the_form(client):
     from diary import services
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     client.post("/submit/", form_data())
     html = client.get(
@@ -258,7 +249,6 @@ def test_the_cancel_button_comes_after_the_form(client):
 def test_the_date_preview_sends_only_the_dates(client):
     from diary import services
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     html = client.get("/submit/").content.decode()
     [fieldset] = [part for part in html.split("<fieldset") if 'id="when"' in part]
@@ -272,7 +262,6 @@ def test_the_date_preview_sends_only_the_dates(client):
 
 
 def test_the_error_notice_links_to_the_first_field_in_error(client):
-    from tests.diary.test_submissions import form_data
 
     html = client.post("/submit/", form_data(title="")).content.decode()
     assert 'href="#id_title"' in html
@@ -284,7 +273,6 @@ def test_the_error_notice_links_to_the_first_field_in_error(client):
 
 def test_typed_paragraphs_line_breaks_and_web_addresses_are_kept(client):
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     typed = "First paragraph.\r\n\r\nSecond, with a line\r\nbreak.\r\n\r\nTickets: https://tickets.example/repair?x=1&y=2"
     client.post("/submit/", form_data(description=typed))
@@ -299,7 +287,6 @@ def test_typed_paragraphs_line_breaks_and_web_addresses_are_kept(client):
 
 def test_typed_markup_is_shown_as_text_or_kept_never_run(client):
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     client.post(
         "/submit/", form_data(description="<p>A <strong>bold</strong> start</p><script>x</script>")
@@ -316,7 +303,6 @@ def test_the_description_help_says_exactly_what_is_kept(client):
 
 def test_three_typed_web_addresses_are_within_the_link_limit(client, settings):
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     settings.DIARY_SUBMIT_MAX_LINKS = 3
     typed = "https://a.example https://b.example https://c.example"
@@ -330,7 +316,6 @@ def test_three_typed_web_addresses_are_within_the_link_limit(client, settings):
 def test_an_edit_through_the_manage_link_keeps_a_rule_the_form_cannot_express(client):
     from diary import services
     from diary.models import Event
-    from tests.diary.test_submissions import form_data
 
     event = EventFactory(rrule="FREQ=DAILY;COUNT=5", publication_state="pending")
     manage = f"/submit/manage/{services.manage_token(event)}/"

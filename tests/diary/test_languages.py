@@ -11,7 +11,14 @@ from django.utils import translation
 from diary import services
 from diary.models import Change, Event
 from diary.templatetags.agenda import day_month, euros
-from tests.factories import ArticleFactory, CategoryFactory, EventFactory, local
+from tests.factories import (
+    ArticleFactory,
+    CategoryFactory,
+    EventFactory,
+    OrganiserFactory,
+    form_data,
+    local,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +142,6 @@ def test_each_language_is_cached_apart(client, settings):
 
 
 def test_the_form_in_french_is_the_same_door_and_answers_in_french(client):
-    from tests.diary.test_submissions import form_data
 
     with translation.override("fr"):
         french_form = reverse("diary:submit")
@@ -157,7 +163,6 @@ def test_the_form_in_french_is_the_same_door_and_answers_in_french(client):
 def test_the_organiser_is_written_to_in_the_language_of_the_form_whoever_moderates(
     client, admin_client, mailoutbox
 ):
-    from tests.diary.test_submissions import form_data
 
     with translation.override("nl"):
         dutch_form = reverse("diary:submit")
@@ -179,7 +184,6 @@ def test_the_organiser_is_written_to_in_the_language_of_the_form_whoever_moderat
 
 def test_the_api_takes_the_texts_language_from_the_request_or_the_field(client):
     from diary.models import ApiToken
-    from tests.factories import OrganiserFactory
 
     token = ApiToken.objects.create(organiser=OrganiserFactory()).key
     event = {

@@ -3,66 +3,35 @@
 import json
 import re
 import threading
-import time
 from html.parser import HTMLParser
 from io import BytesIO
 
 import icalendar
 import pytest
-from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from diary import services, spam
+from diary import services
 from diary.models import Event, Organiser
-from tests.factories import CategoryFactory, EventFactory, OrganiserFactory, VenueFactory, local
+from tests.factories import (
+    CategoryFactory,
+    EventFactory,
+    OrganiserFactory,
+    VenueFactory,
+    form_data,
+    local,
+    png,
+    started,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def feed_bytes(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
-
-
-def started(seconds_ago: float = 10) -> str:
-    return signing.dumps(time.time() - seconds_ago, salt=spam.SALT)
-
-
-def form_data(**overrides) -> dict:
-    data = {
-        "organiser_name": "Collectif Canal",
-        "organiser_email": "canal@example.org",
-        "title": "Repair Café",
-        "summary": "Bring your broken things",
-        "description": "<p>Every <strong>Tuesday</strong>.</p>",
-        "category": CategoryFactory(slug="workshop", name="Workshop").pk,
-        "venue_name": VenueFactory(name="Recyclart", slug="recyclart").name,
-        "start": "2026-12-01T19:00",
-        "end": "2026-12-01T21:00",
-        "repeat": "weekly",
-        "weekly_days": ["TU"],
-        "repeat_until": "2026-12-22",
-        "is_free": "on",
-        "started": started(),
-        "website_url": "",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def png(size=(800, 600), exif: bool = False) -> SimpleUploadedFile:
-    image = Image.new("RGB", size, "orange")
-    out = BytesIO()
-    if exif:
-        info = Image.Exif()
-        info[0x010F] = "SecretCamera"  # Make
-        image.save(out, format="PNG", exif=info)
-    else:
-        image.save(out, format="PNG")
-    return SimpleUploadedFile("poster.png", out.getvalue(), content_type="image/png")
 
 
 def submit(client, **overrides):
