@@ -11,7 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from diary import services, spam
-from diary.models import Article, Category, Event, Organiser, Tag
+from diary.models import Article, Category, Event, Occurrence, Organiser, Tag
 from venues.models import Municipality, Venue
 
 
@@ -143,3 +143,19 @@ def png(size=(800, 600), exif: bool = False) -> SimpleUploadedFile:
     else:
         image.save(out, format="PNG")
     return SimpleUploadedFile("poster.png", out.getvalue(), content_type="image/png")
+
+
+# What a page or a list shows.
+
+
+def html_of(response) -> str:
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def titles(dates) -> list[str]:
+    """The event titles of a list's dates (the agenda lists them narrow: ids and times)."""
+    named = dict(
+        Occurrence.objects.filter(pk__in=[d.pk for d in dates]).values_list("pk", "event__title_en")
+    )
+    return [named[date.pk] for date in dates]

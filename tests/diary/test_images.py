@@ -21,13 +21,13 @@ from diary import posters, services
 from diary.images import RATIOS, crop_names
 from diary.models import Event
 from diary.orphan_images import orphan_images_remove
-from tests.diary.test_views import html_of
 from tests.factories import (
     CategoryFactory,
     EventFactory,
     MunicipalityFactory,
     VenueFactory,
     form_data,
+    html_of,
     local,
     png,
 )

@@ -4,8 +4,7 @@ numbered point; the browser journeys live in tests/browser/)."""
 import pytest
 from django.urls import reverse
 
-from tests.diary.test_views import titles
-from tests.factories import CategoryFactory, EventFactory, VenueFactory, form_data, local
+from tests.factories import CategoryFactory, EventFactory, VenueFactory, form_data, local, titles
 
 pytestmark = pytest.mark.django_db
 

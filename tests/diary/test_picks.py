@@ -15,8 +15,7 @@ from rest_framework.test import APIClient
 from diary.demo import demo_city_seed
 from diary.models import ApiToken, Event
 from diary.views import PICKS_SHOWN
-from tests.diary.test_views import html_of, titles
-from tests.factories import CategoryFactory, EventFactory, OrganiserFactory, local
+from tests.factories import CategoryFactory, EventFactory, OrganiserFactory, html_of, local, titles
 
 pytestmark = pytest.mark.django_db
 

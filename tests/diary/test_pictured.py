@@ -19,8 +19,7 @@ from diary import posters, services
 from diary.models import Article, Event
 from diary.orphan_images import orphan_images_remove
 from tests.diary.test_images import drawn, jpeg, sizes_on_disk  # noqa: F401 (a fixture)
-from tests.diary.test_views import html_of
-from tests.factories import ArticleFactory, EventFactory, TagFactory, VenueFactory, local
+from tests.factories import ArticleFactory, EventFactory, TagFactory, VenueFactory, html_of, local
 from venues.models import Venue
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,9 @@ from tests.factories import (
     OrganiserFactory,
     TagFactory,
     VenueFactory,
+    html_of,
     local,
+    titles,
 )
 
 pytestmark = pytest.mark.django_db
@@ -36,19 +38,6 @@ pytestmark = pytest.mark.django_db
 def july_first(time_machine):
     """Wednesday 1 July 2026, noon in Brussels."""
     time_machine.move_to(local(2026, 7, 1, 12))
-
-
-def html_of(response) -> str:
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def titles(dates) -> list[str]:
-    """The event titles of a list's dates (the agenda lists them narrow: ids and times)."""
-    named = dict(
-        Occurrence.objects.filter(pk__in=[d.pk for d in dates]).values_list("pk", "event__title_en")
-    )
-    return [named[date.pk] for date in dates]
 
 
 # The agenda page
@@ -517,47 +506,6 @@ def test_an_unpublished_event_is_not_found(client, state):
     event = EventFactory(publication_state=state)
     assert client.get(event.get_absolute_url()).status_code == 404
     assert client.get(reverse("diary:event-ics", args=[event.slug])).status_code == 404
-
-
-# Venues
-
-
-def test_the_venue_list_filters_by_area_and_maps_every_venue(client):
-    flagey = VenueFactory(name="Flagey", latitude="50.8276", longitude="4.3722")
-    VenueFactory(name="Bozar")
-    response = client.get(reverse("venues:list"), {"area": flagey.municipality.slug})
-    html = html_of(response)
-    assert "Flagey" in html
-    assert "Bozar" not in html
-    area = flagey.municipality
-    assert f'<option value="{area.slug}" selected>{area.name}</option>' in html
-    places = json.loads(re.search(r'id="venue-places"[^>]*>(.*?)</script>', html).group(1))
-    assert places == [
-        {
-            "name": "Flagey",
-            "lat": 50.8276,
-            "lon": 4.3722,
-            "url": "/venues/venue-" + flagey.slug.split("-")[1] + "/",
-        }
-    ]
-
-
-def test_an_unknown_area_shows_every_venue_with_a_message(client):
-    VenueFactory(name="Bozar")
-    html = html_of(client.get(reverse("venues:list"), {"area": "atlantis"}))
-    assert "Bozar" in html
-    assert "There is no area called “atlantis”" in html
-
-
-def test_a_venue_page_lists_its_published_events_and_offers_its_feed(client):
-    venue = VenueFactory(name="Flagey", step_free_access=True)
-    EventFactory(title="Piano", venue=venue)
-    EventFactory(title="Hidden", venue=venue, publication_state=Event.PublicationState.PENDING)
-    html = html_of(client.get(venue.get_absolute_url()))
-    assert "Piano" in html
-    assert "Hidden" not in html
-    assert "Step-free access" in html
-    assert f"webcal://testserver/feeds/venues/{venue.slug}.ics" in html
 
 
 # Query counts: the same whatever the size of the diary
