@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from diary.api import views as api
-from venues.api import VenueViewSet
+from diary.api.venues import VenueViewSet
 
 router = DefaultRouter()
 router.register("events", api.EventViewSet, basename="event")

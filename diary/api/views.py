@@ -1,5 +1,5 @@
 """The API's viewsets: occurrences, events (with organisers' writes), articles, categories,
-tags (venues are in venues.api)."""
+tags (venues are in diary.api.venues)."""
 
 import re
 
