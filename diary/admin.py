@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.admin import AgendaAdmin, MissingTextFilter
 from common.translation import CODES, columns, translations
-from diary import services
+from diary import catalogue, services
 from diary.forms import EventDatesForm, rule_in_words
 from diary.models import (
     ApiToken,
@@ -66,6 +66,26 @@ class OccurrenceInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# The relations of an event its admin form sets.
+RELATIONS = ("tags", "languages", "related_articles", "excluded_articles")
+
+
+class RecordedAdmin(AgendaAdmin):
+    """The admin of what events show (venues, areas, categories, tags, languages): every
+    save and delete goes through diary.catalogue, which records it and refreshes the events
+    that show it."""
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        catalogue.shown_save(obj=obj)
+
+    def delete_model(self, request, obj) -> None:
+        catalogue.shown_delete(obj=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            catalogue.shown_delete(obj=obj)
 
 
 @admin.register(Event)
@@ -198,6 +218,27 @@ class EventAdmin(AgendaAdmin):
 
     def save_model(self, request, obj: Event, form, change: bool) -> None:
         services.event_save(event=obj)
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        """The form sets the tags, languages and stories itself; what changed is recorded."""
+        event = form.instance
+
+        def held() -> dict[str, set[int]]:
+            return {name: set(getattr(event, name).values_list("pk", flat=True))
+                    for name in RELATIONS}  # fmt: skip
+
+        before = held()
+        super().save_related(request, form, formsets, change)
+        after = held()
+        changed = [name for name in RELATIONS if after[name] != before[name]]
+        services.event_relations_recorded(event=event, names=changed)
+
+    def delete_model(self, request, obj: Event) -> None:
+        services.event_delete(event=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for event in queryset:
+            services.event_delete(event=event)
 
     def get_actions(self, request):
         """Moderation first; deleting, which no organiser is told of, last."""
@@ -606,7 +647,7 @@ class SubmissionAdmin(EventAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(AgendaAdmin):
+class CategoryAdmin(RecordedAdmin):
     list_display = (*columns("name"), "slug", "position")
     list_editable = ("position",)
     list_filter = (MissingTextFilter.of("name"),)
@@ -616,7 +657,7 @@ class CategoryAdmin(AgendaAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(AgendaAdmin):
+class TagAdmin(RecordedAdmin):
     list_display = (*columns("name"), "slug")
     list_filter = (MissingTextFilter.of("name"),)
     search_fields = (*columns("name"), "slug")
@@ -625,7 +666,7 @@ class TagAdmin(AgendaAdmin):
 
 
 @admin.register(Language)
-class LanguageAdmin(AgendaAdmin):
+class LanguageAdmin(RecordedAdmin):
     list_display = ("name", "code")
     search_fields = ("name", "code")
 
@@ -662,6 +703,22 @@ class ArticleAdmin(AgendaAdmin):
     search_fields = ("title", "excerpt", "author", "url")
     date_hierarchy = "published_on"
     autocomplete_fields = ("tags",)
+
+    def save_model(self, request, obj: Article, form, change: bool) -> None:
+        catalogue.article_save(article=obj)
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        before = set(form.instance.tags.values_list("pk", flat=True))
+        super().save_related(request, form, formsets, change)
+        if set(form.instance.tags.values_list("pk", flat=True)) != before:
+            catalogue.article_recorded(article=form.instance)
+
+    def delete_model(self, request, obj: Article) -> None:
+        catalogue.article_delete(article=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for article in queryset:
+            catalogue.article_delete(article=article)
 
 
 @admin.register(Change)

@@ -7,6 +7,4 @@ class DiaryConfig(AppConfig):
     verbose_name = _("Event diary")
 
     def ready(self) -> None:
-        from diary import checks, journal  # noqa: F401 (checks registers itself)
-
-        journal.connect()
+        from diary import checks  # noqa: F401 (it registers itself)

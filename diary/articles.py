@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
-from diary import journal
+from diary import catalogue, journal
 from diary.models import SECTION_OF, Article, Tag
 from diary.text import one_line
 
@@ -166,7 +166,7 @@ def _tags(names: list[str]) -> list[Tag]:
     for name in map(one_line, names):  # a feed's term may carry line breaks: not a tag's name
         slug = slugify(name)[:100]
         if slug:
-            tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name[:100]})
+            tag, _ = catalogue.shown_get_or_create(Tag, slug=slug, defaults={"name": name[:100]})
             tags.append(tag)
     return tags
 
@@ -180,8 +180,7 @@ def article_upsert(fields: dict) -> str:
     if article is None:
         article = Article(**fields)
         article.full_clean()
-        article.save()
-        article.tags.set(tags)
+        catalogue.article_save(article=article, tags=tags)
         return "created"
     changed = any(getattr(article, name) != value for name, value in fields.items())
     tags_changed = {tag.pk for tag in tags} != set(article.tags.values_list("pk", flat=True))
@@ -190,8 +189,7 @@ def article_upsert(fields: dict) -> str:
     for name, value in fields.items():
         setattr(article, name, value)
     article.full_clean()
-    article.save()
-    article.tags.set(tags)
+    catalogue.article_save(article=article, tags=tags)
     return "updated"
 
 

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from common.translation import columns
-from diary import images, journal, posters, recurrence
+from diary import catalogue, images, journal, posters, recurrence
 from diary.models import Article, Category, Event, Language, Organiser, Tag
-from diary.services import event_save, events_bulk_create
+from diary.services import event_relations_set, event_save, events_bulk_create
 from venues.models import Municipality, Venue
 
 # The 19 municipalities: (slug, French, Dutch); English uses the French name, but for the
@@ -406,7 +406,10 @@ def demo_city_seed(
 def _seed_municipalities() -> dict[str, Municipality]:
     for slug, french, dutch in MUNICIPALITIES:
         names = {"name_en": ENGLISH_NAMES.get(slug, french), "name_fr": french, "name_nl": dutch}
-        Municipality.objects.update_or_create(slug=slug, defaults=names)
+        area = Municipality.objects.filter(slug=slug).first() or Municipality(slug=slug)
+        for name, value in names.items():
+            setattr(area, name, value)
+        catalogue.shown_save(obj=area)
     return {m.slug: m for m in Municipality.objects.all()}
 
 
@@ -461,8 +464,8 @@ def _seed_venues(count: int, municipalities: dict, rng: random.Random) -> list[V
 
 def _seed_tags() -> dict[str, Tag]:
     for slug, *names in TAGS:
-        Tag.objects.get_or_create(
-            slug=slug, defaults=dict(zip(columns("name"), names, strict=True))
+        catalogue.shown_get_or_create(
+            Tag, slug=slug, defaults=dict(zip(columns("name"), names, strict=True))
         )
     return {tag.slug: tag for tag in Tag.objects.filter(slug__in=[slug for slug, *_ in TAGS])}
 
@@ -472,23 +475,14 @@ def article_url(title: str) -> str:
 
 
 def _seed_articles(tags: dict[str, Tag]) -> None:
+    shown = ("title", "author", "published_on", "excerpt", "section", "reading_minutes")
     for data in ARTICLES:
-        article, _ = Article.objects.update_or_create(
-            url=article_url(data["title"]),
-            defaults={
-                key: data[key]
-                for key in (
-                    "title",
-                    "author",
-                    "published_on",
-                    "excerpt",
-                    "section",
-                    "reading_minutes",
-                )
-                if key in data
-            },
-        )
-        article.tags.set([tags[slug] for slug in data["tags"]])
+        url = article_url(data["title"])
+        article = Article.objects.filter(url=url).first() or Article(url=url)
+        for key in shown:
+            if key in data:
+                setattr(article, key, data[key])
+        catalogue.article_save(article=article, tags=[tags[slug] for slug in data["tags"]])
 
 
 def _seed_pictures() -> None:
@@ -535,8 +529,11 @@ def _seed_smart_city_event() -> None:
             publication_state=Event.PublicationState.PUBLISHED,
         )
     )
-    event.tags.set(Tag.objects.filter(slug__in=["smart-city", "city-branding"]))
-    event.related_articles.set(Article.objects.filter(url=article_url(SMART_CITY_ARTICLE["title"])))
+    event_relations_set(
+        event=event,
+        tags=Tag.objects.filter(slug__in=["smart-city", "city-branding"]),
+        related_articles=Article.objects.filter(url=article_url(SMART_CITY_ARTICLE["title"])),
+    )
 
 
 def _seed_events(

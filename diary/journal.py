@@ -12,8 +12,9 @@ journal, and nothing else, come:
   category rename reaches calendar apps and a conditional GET stays one aggregate query;
 - the API's delta sync (`/api/v1/events/?updated_since=…`), tombstones included.
 
-Events are recorded by the signal handlers below, whichever door saved them; bulk writers
-(the demo loader, the horizon's roll) call `record` themselves. The door a change came
+Each write is recorded by the service that makes it (diary.services for events, diary.catalogue
+for what events show and the stories), whichever door called it; bulk writers (the demo
+loader, the horizon's roll) call `record` themselves. The door a change came
 through is set once per request by `JournalDoorMiddleware`, and by each command (`door`).
 """
 
@@ -24,23 +25,11 @@ from collections.abc import Iterable, Iterator
 
 from django.db import transaction
 from django.db.models import Max
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from common.http import API_PREFIX
-from common.translation import columns
 from diary.clients import shared_cache
 from diary.languages import unprefixed
-from diary.models import (
-    Article,
-    Category,
-    Change,
-    ChangedEvent,
-    Event,
-    Language,
-    Tag,
-)
-from diary.sharing import sharing_images_forget
-from venues.models import Municipality, Venue
+from diary.models import Change, ChangedEvent, Event
 
 VERSION_KEY = "diary:data-version"
 BATCH = 1000
@@ -187,172 +176,19 @@ def event_action(event: Event, *, created: bool) -> str | None:
     return "edited"
 
 
-# Signal handlers: every door's writes, without each door having to remember.
+# What the services call once a write is made (the journal knows what a reader notices).
 
 
-def event_saved(sender, instance: Event, created: bool, raw: bool = False, **kwargs) -> None:
-    if raw:
-        return
-    action = event_action(instance, created=created)
+def event_recorded(event: Event, *, created: bool) -> None:
+    """An event was saved (services.event_save): recorded when a reader could notice."""
+    action = event_action(event, created=created)
     if action:
-        record_event(instance, action, fields=instance.changed_fields())
-    instance._loaded_public = instance.is_published
+        record_event(event, action, fields=event.changed_fields())
+    event._loaded_public = event.is_published
 
 
-def event_deleted(sender, instance: Event, **kwargs) -> None:
-    if instance.was_public or instance.is_published:
-        record(
-            action="deleted",
-            subject=f"event {instance.pk}: {instance.title}",
-            events=[(instance.pk, instance.uid)],
-        )
-
-
-def event_relations_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
-    """Tags, languages or stories added to or removed from events."""
-    if action not in {"post_add", "post_remove", "post_clear"}:
-        return
-    if action != "post_clear" and not pk_set:
-        return
-    if reverse:  # tag.events.add(...): `instance` is the tag, pk_set the events
-        if pk_set:  # a reverse clear names no events
-            events = Event.objects.published().filter(pk__in=pk_set)
-            record(action="edited", subject=f"{instance._meta.model_name} {instance}",
-                   events=events.values_list("pk", "uid"))  # fmt: skip
-    elif isinstance(instance, Event) and instance.is_published:
-        record_event(instance, "edited", fields=[sender._meta.model_name])
-
-
-# What each kind of shown object touches: the public events that show it.
-SHOWN_IN_EVENTS = {
-    Venue: lambda venue: Event.objects.filter(venue=venue),
-    Municipality: lambda area: Event.objects.filter(venue__municipality=area),
-    Category: lambda category: Event.objects.filter(category=category),
-    Tag: lambda tag: Event.objects.filter(tags=tag),
-    Language: lambda language: Event.objects.filter(languages=language),
-}
-# The fields of each that an event's data shows (its VEVENT, its API representation): a
-# change to one of these changes the events; to any other field, only pages and lists.
-SHOWN_FIELDS = {
-    Venue: {*columns("name", "street_address"), "slug", "postal_code", "municipality_id",
-            "latitude", "longitude"},
-    Municipality: {*columns("name")},
-    Category: {*columns("name"), "slug"},
-    Tag: {"slug"},
-    Language: {"code"},
-}  # fmt: skip
-# Those whose names an event's search text holds (Event.search_text_refresh).
-SEARCHED = (Venue, Municipality, Category)
-# Those an event's sharing picture names or is coloured by (diary.sharing).
-DRAWN = (Venue, Municipality, Category)
-# Kept out of the comparison: bookkeeping no page shows.
-UNSHOWN = {"updated", "created"}
-
-
-def _values(instance) -> dict:
-    return {
-        field.attname: field.value_from_object(instance)
-        for field in instance._meta.concrete_fields
-        if field.attname not in UNSHOWN
-    }
-
-
-def shown_object_saving(sender, instance, raw: bool = False, **kwargs) -> None:
-    """Remember whether the save changes anything shown (an unchanged save records nothing)."""
-    if raw or instance.pk is None:
-        instance._journal_changed = []
-        return
-    stored = sender._default_manager.filter(pk=instance.pk).first()
-    before = _values(stored) if stored else {}
-    after = _values(instance)
-    instance._journal_changed = [name for name in after if before.get(name) != after[name]]
-
-
-def shown_object_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    """A venue, area, category, tag or language was added (its lists change) or changed
-    (the public events that show it change too)."""
-    changed = getattr(instance, "_journal_changed", [])
-    if raw or not (created or changed):
-        return
-    subject = f"{sender._meta.model_name} {instance.pk}: {instance}"
-    if created:
-        record(action="created", subject=subject)
-        return
-    if not SHOWN_FIELDS[sender].intersection(changed):
-        record(action="edited", subject=subject, fields=changed)
-        return
-    events = SHOWN_IN_EVENTS[sender](instance)
-    record(
-        action="edited",
-        subject=subject,
-        events=events.published().values_list("pk", "uid"),
-        fields=changed,
-    )
-    events.exclude(**Event.UNRENDERED).update(**Event.UNRENDERED)  # the unpublished ones' texts too
-    if sender in SEARCHED:
-        search_texts_refresh(events)
-    if sender in DRAWN:
-        sharing_images_forget(events)
-
-
-def shown_object_deleting(sender, instance, **kwargs) -> None:
-    """Deleted: its events lose it (a tag or a language; venues, areas and categories in
-    use are protected)."""
-    events = SHOWN_IN_EVENTS[sender](instance).published()
-    record(action="deleted", subject=f"{sender._meta.model_name} {instance.pk}: {instance}",
-           events=events.values_list("pk", "uid"))  # fmt: skip
-
-
-def search_texts_refresh(events) -> None:
-    """Write the search text of `events` again, in batches (their venue, area or category
-    was renamed)."""
-    named = events.select_related("venue__municipality", "category").only(
-        *columns("title", "summary"),
-        "search_text",
-        *(
-            f"{related}__{column}"
-            for related in ("venue", "venue__municipality", "category")
-            for column in columns("name")
-        ),
-    )
-    batch = []
-    for event in named.iterator(chunk_size=BATCH):
-        event.search_text_refresh()
-        batch.append(event)
-        if len(batch) == BATCH:
-            Event.objects.bulk_update(batch, ["search_text"])
-            batch = []
-    Event.objects.bulk_update(batch, ["search_text"])
-
-
-def story_changed(sender, instance, raw: bool = False, **kwargs) -> None:
-    """Stories show on event and tag pages, not in events' data: the version moves."""
-    if not raw:
-        record(action="edited", subject=f"article {instance.pk}: {instance}")
-
-
-def stories_tagged(sender, instance, action: str, **kwargs) -> None:
-    if action in {"post_add", "post_remove", "post_clear"}:
-        record(action="edited", subject=f"article tags: {instance}")
-
-
-def connect() -> None:
-    post_save.connect(event_saved, sender=Event, dispatch_uid="journal-event")
-    post_delete.connect(event_deleted, sender=Event, dispatch_uid="journal-event-d")
-    for relation in (
-        Event.tags.through,
-        Event.languages.through,
-        Event.related_articles.through,
-        Event.excluded_articles.through,
-    ):
-        m2m_changed.connect(
-            event_relations_changed, sender=relation, dispatch_uid=f"journal-{relation}"
-        )
-    for model in SHOWN_IN_EVENTS:
-        uid = f"journal-{model.__name__}"
-        pre_save.connect(shown_object_saving, sender=model, dispatch_uid=uid)
-        post_save.connect(shown_object_saved, sender=model, dispatch_uid=uid)
-        pre_delete.connect(shown_object_deleting, sender=model, dispatch_uid=uid)
-    post_save.connect(story_changed, sender=Article, dispatch_uid="journal-article")
-    post_delete.connect(story_changed, sender=Article, dispatch_uid="journal-article-d")
-    m2m_changed.connect(stories_tagged, sender=Article.tags.through, dispatch_uid="journal-a-t")
+def event_delete_recorded(event: Event) -> None:
+    """An event is being deleted (services.event_delete): recorded if a reader saw it."""
+    if event.was_public or event.is_published:
+        record(action="deleted", subject=f"event {event.pk}: {event.title}",
+               events=[(event.pk, event.uid)])  # fmt: skip

@@ -197,6 +197,7 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
         event.sequence += 1
     _stamp_published(event, now)
     _save_with_unique_slug(event)
+    journal.event_recorded(event, created=adding)
     if adding or changed & set(Event.DATE_FIELDS):
         occurrences_materialise(event=event, now=now)
     sharing.sharing_image_refresh(event)
@@ -207,6 +208,34 @@ def event_save(*, event: Event, now: datetime | None = None) -> Event:
 class CalledOff(Exception):
     """Its organiser cancelled this submission before it was published (Event.is_called_off):
     it is not published."""
+
+
+@transaction.atomic
+def event_delete(*, event: Event) -> None:
+    """Delete an event (the admin's delete, which no organiser is told of): a reader who saw
+    it learns it is gone (delta sync's tombstone)."""
+    journal.event_delete_recorded(event)
+    event.delete()
+
+
+def event_relations_set(*, event: Event, **relations) -> None:
+    """Set an event's tags, languages or stories (`relations`: each name with its objects),
+    and record what changed of a public one."""
+    changed = []
+    for name, objects in relations.items():
+        manager = getattr(event, name)
+        before = set(manager.values_list("pk", flat=True))
+        manager.set(objects)
+        if set(manager.values_list("pk", flat=True)) != before:
+            changed.append(name)
+    event_relations_recorded(event=event, names=changed)
+
+
+def event_relations_recorded(*, event: Event, names: list[str]) -> None:
+    """The relations `names` of `event` changed (set by `event_relations_set`, or by the
+    admin's form): a public event's readers see it."""
+    if names and event.is_published:
+        journal.record_event(event, "edited", fields=names)
 
 
 def event_publish(*, event: Event, now: datetime | None = None) -> Event:
@@ -487,8 +516,7 @@ def event_submit(
             else Event.PublicationState.PENDING
         )
         event_save(event=event)
-        event.tags.set(tags)
-        event.languages.set(languages)
+        event_relations_set(event=event, tags=tags, languages=languages)
         duplicate_flag(event=event)
     if notify:
         organiser_notify(event=event, template="received")
@@ -532,10 +560,10 @@ def _event_edit(*, event: Event, vouched: bool, tags=None, languages=None) -> Ev
 
 
 def _relations_set(event: Event, *, tags=None, languages=None) -> None:
-    if tags is not None:
-        event.tags.set(tags)
-    if languages is not None:
-        event.languages.set(languages)
+    given = {"tags": tags, "languages": languages}
+    event_relations_set(
+        event=event, **{name: objs for name, objs in given.items() if objs is not None}
+    )
 
 
 def event_change_propose(*, event: Event, stored: Event, tags=None, languages=None) -> Event:

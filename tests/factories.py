@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from diary import services, spam
+from diary import catalogue, services, spam
 from diary.models import Article, Category, Event, Occurrence, Organiser, Tag
 from venues.models import Municipality, Venue
 
@@ -20,7 +20,21 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-class MunicipalityFactory(factory.django.DjangoModelFactory):
+class ShownFactory(factory.django.DjangoModelFactory):
+    """What events show (venues, areas, categories, tags), saved through diary.catalogue like
+    every door; the one its get-or-create fields name, if it exists."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        keys = {name: kwargs[name] for name in cls._meta.django_get_or_create}
+        found = model_class._default_manager.filter(**keys).first()
+        return found or catalogue.shown_save(obj=model_class(*args, **kwargs))
+
+
+class MunicipalityFactory(ShownFactory):
     class Meta:
         model = Municipality
         django_get_or_create = ("slug",)
@@ -29,7 +43,7 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"municipality-{n}")
 
 
-class VenueFactory(factory.django.DjangoModelFactory):
+class VenueFactory(ShownFactory):
     class Meta:
         model = Venue
         django_get_or_create = ("slug",)
@@ -41,7 +55,7 @@ class VenueFactory(factory.django.DjangoModelFactory):
     municipality = factory.SubFactory(MunicipalityFactory)
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
+class CategoryFactory(ShownFactory):
     class Meta:
         model = Category
         django_get_or_create = ("slug",)
@@ -50,7 +64,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     slug = "music"
 
 
-class TagFactory(factory.django.DjangoModelFactory):
+class TagFactory(ShownFactory):
     class Meta:
         model = Tag
         django_get_or_create = ("slug",)
@@ -74,6 +88,10 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Story {n}")
     url = factory.Sequence(lambda n: f"https://magazine.example/story-{n}/")
     published_on = factory.LazyFunction(lambda: timezone.localdate())
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return catalogue.article_save(article=model_class(*args, **kwargs))
 
 
 class EventFactory(factory.django.DjangoModelFactory):
@@ -101,7 +119,7 @@ class EventFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def tags(self, create, extracted, **kwargs):
         if create and extracted:
-            self.tags.set(extracted)
+            services.event_relations_set(event=self, tags=extracted)
 
 
 # What the organisers' form posts (diary.submissions), for the tests of every door it opens.

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
-from common.admin import AgendaAdmin, MissingTextFilter
+from common.admin import MissingTextFilter
 from common.translation import columns
+from diary.admin import RecordedAdmin
 from venues.models import Municipality, Venue
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(AgendaAdmin):
+class MunicipalityAdmin(RecordedAdmin):
     list_display = (*columns("name"), "slug")
     list_filter = (MissingTextFilter.of("name"),)
     search_fields = (*columns("name"),)
@@ -15,7 +16,7 @@ class MunicipalityAdmin(AgendaAdmin):
 
 
 @admin.register(Venue)
-class VenueAdmin(AgendaAdmin):
+class VenueAdmin(RecordedAdmin):
     list_display = ("name", "street_address", "postal_code", "municipality", "step_free_access")
     list_filter = (
         "municipality",

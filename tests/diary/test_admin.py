@@ -1,10 +1,10 @@
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from diary import services
 from diary.forms import rule_in_words
-from diary.models import Event
+from diary.models import Change, Event
 from tests.factories import (
     CategoryFactory,
     EventFactory,
@@ -520,3 +520,63 @@ def test_admin_column_headers_are_translated(editor):
     assert "column-title" in html
     header = html.split('class="column-title"')[1].split("</th>")[0]
     assert "titre" in header.lower() and "title" not in header.lower()
+
+
+# Every write of the admin is recorded by the service that makes it (no signal does).
+
+
+def test_the_admin_records_what_it_writes_through_the_services(editor):
+    """An event's tags, a venue's new name, a deleted event and tag: each one change of the
+    journal, touching the public events that show it."""
+    tag = TagFactory(slug="jazz", name="Jazz")
+    event = EventFactory(title="Tuesday Jazz")
+    url = reverse("admin:diary_event_change", args=[event.pk])
+    start, end = timezone.localtime(event.start), timezone.localtime(event.end)
+    data = event_form(category=event.category_id, venue=event.venue_id, slug=event.slug,
+                      start_0=f"{start:%Y-%m-%d}", start_1=f"{start:%H:%M:%S}",
+                      end_0=f"{end:%Y-%m-%d}", end_1=f"{end:%H:%M:%S}", rrule="",
+                      exdates="", tags=[tag.pk])  # fmt: skip
+    assert editor.post(url, data).status_code == 302
+    change = Change.objects.first()
+    assert (change.action, change.fields, change.door) == ("edited", ["tags"], "admin")
+    assert list(change.events.values_list("uid", flat=True)) == [event.uid]
+
+    venue = event.venue
+    venue_data = {
+        "name_en": "Flagey Studio 4", "name_fr": "", "name_nl": "", "slug": venue.slug,
+        "street_address_en": venue.street_address, "street_address_fr": "",
+        "street_address_nl": "", "postal_code": venue.postal_code,
+        "municipality": venue.municipality_id, "description": "",
+    }  # fmt: skip
+    response = editor.post(reverse("admin:venues_venue_change", args=[venue.pk]), venue_data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    change = Change.objects.first()
+    assert change.subject.startswith("venue") and "name_en" in change.fields
+    assert list(change.events.values_list("uid", flat=True)) == [event.uid]
+    event.refresh_from_db()
+    assert "flagey studio 4" in event.search_text
+
+    for model, obj in (("diary_tag", tag), ("diary_event", event)):
+        chosen = {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+        editor.post(reverse(f"admin:{model}_changelist"), chosen)
+        change = Change.objects.first()
+        assert change.action == "deleted"
+        assert list(change.events.values_list("uid", flat=True)) == [event.uid]
+    assert not Event.objects.filter(pk=event.pk).exists()
+
+
+def test_no_signal_handler_of_ours_writes_anything():
+    """Writes are the services' (STYLE.md): a queryset's update() skips a signal, and a walk
+    of a service would not show what a receiver does."""
+    from django.db.models import signals
+
+    from diary.models import Article
+    from venues.models import Venue
+
+    for signal in (signals.pre_save, signals.post_save, signals.pre_delete, signals.post_delete,
+                   signals.m2m_changed):  # fmt: skip
+        for model in (Event, Venue, Article, Event.tags.through):
+            apps = {
+                receiver.__module__.split(".")[0] for receiver in signal._live_receivers(model)[0]
+            }
+            assert not apps & {"diary", "venues", "feeds", "common", "config"}, (signal, model)

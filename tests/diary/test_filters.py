@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.http import QueryDict
 
+from diary import catalogue
 from diary.filters import AgendaFilter, when_window
 from diary.models import RUN_LONGER_THAN, Event, Language, Occurrence
 from diary.recurrence import LONGEST
@@ -252,7 +253,7 @@ def test_q_searches_title_summary_and_venue_name_word_by_word():
 def test_q_follows_edits_to_the_event_and_to_its_venue():
     piano = on(2, title="Piano", venue=VenueFactory(name="Flagey Studio 4"))
     piano.venue.name = "Studio Quatre"
-    piano.venue.save()
+    catalogue.shown_save(obj=piano.venue)
     assert titles("q=flagey") == []
     assert titles("q=quatre") == ["Piano"]
     piano.refresh_from_db()
@@ -269,10 +270,10 @@ def test_q_finds_areas_in_every_language_and_follows_their_renaming():
     on(2, title="Online", venue=None)
     assert titles("q=ixelles") == titles("q=ELSENE") == titles("q=elsene+piano") == ["Piano"]
     ixelles.name_nl = "Élsène"
-    ixelles.save()
+    catalogue.shown_save(obj=ixelles)
     assert titles("q=elsene") == ["Piano"]
     ixelles.name_nl = "Elsene-Oost"
-    ixelles.save()
+    catalogue.shown_save(obj=ixelles)
     assert titles("q=oost") == ["Piano"]
 
 

@@ -4,6 +4,7 @@ numbered point; the browser journeys live in tests/browser/)."""
 import pytest
 from django.urls import reverse
 
+from diary import catalogue
 from tests.factories import CategoryFactory, EventFactory, VenueFactory, form_data, local, titles
 
 pytestmark = pytest.mark.django_db
@@ -150,8 +151,8 @@ def test_search_follows_a_venue_or_category_rename(client):
     category = CategoryFactory(slug="talk", name="Talk")
     EventFactory(title="Evening", venue=venue, category=category)
     venue.name, category.name = "Halles Saint-Géry", "Conférence"
-    venue.save()
-    category.save()
+    catalogue.shown_save(obj=venue)
+    catalogue.shown_save(obj=category)
     for q in ("gery", "conference"):
         assert client.get("/", {"q": q}).context["days"], q
 

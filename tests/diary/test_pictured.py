@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
-from diary import posters, services
+from diary import catalogue, posters, services
 from diary.models import Article, Event
 from diary.orphan_images import orphan_images_remove
 from tests.diary.test_images import drawn, jpeg, sizes_on_disk  # noqa: F401 (a fixture)
@@ -120,7 +120,7 @@ def test_the_pictures_of_stories_and_venues_are_kept_and_replaced_ones_removed(s
     old = Path(settings.MEDIA_ROOT) / story.image.name
     assert orphan_images_remove(older_than=timedelta(0)) == 0
     story.image = jpeg((640, 480))  # an editor replaced it
-    story.save()
+    catalogue.article_save(article=story)
     assert orphan_images_remove(older_than=timedelta(0)) == 1
     assert not old.exists()
     assert (Path(settings.MEDIA_ROOT) / story.image.name).exists()
@@ -141,7 +141,7 @@ def test_a_renamed_venue_forgets_its_events_sharing_pictures_until_they_are_draw
     kept = other.sharing_image.name
 
     venue.name_en = "New Hall"
-    venue.save()
+    catalogue.shown_save(obj=venue)
     event.refresh_from_db()
     assert not event.sharing_image  # a link shows no picture rather than the old name
     assert 'og:image"' not in html_of(client.get(event.get_absolute_url()))
@@ -160,7 +160,7 @@ def test_a_renamed_venue_forgets_its_events_sharing_pictures_until_they_are_draw
 def test_a_venues_unshown_change_keeps_the_sharing_pictures(drawn):  # noqa: F811
     event = EventFactory()
     event.venue.website = "https://hall.example/"
-    event.venue.save()
+    catalogue.shown_save(obj=event.venue)
     event.refresh_from_db()
     assert event.sharing_image
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from diary import services
+from diary import catalogue, services
 from diary.models import Event
 from tests.factories import CategoryFactory, EventFactory, TagFactory, VenueFactory
 
@@ -80,7 +80,7 @@ def test_a_renamed_venue_or_category_reaches_every_row(client, concerts, relatio
     client.get("/")
     renamed = getattr(concerts[0], relation)
     renamed.name = name
-    renamed.save()
+    catalogue.shown_save(obj=renamed)
     response = client.get("/")
     assert rows_rendered(response) == 3
     assert response.content.decode().count(shown) == 3

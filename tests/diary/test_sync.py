@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from diary import services
+from diary import catalogue, services
 from diary.models import Event
 from tests.factories import CategoryFactory, EventFactory
 
@@ -45,7 +45,7 @@ def test_every_change_since_then_in_the_order_of_change_tombstones_included(clie
         services.event_cancel(event=cancelled)
         services.event_reject(event=rejected, reason="Not an event")
         deleted_id, deleted_uid = deleted.pk, deleted.uid
-        deleted.delete()
+        services.event_delete(event=deleted)
         edited.title = "Edited at last"
         services.event_save(event=edited)
         items = sync_all(client, since)
@@ -75,7 +75,7 @@ def test_a_category_rename_is_a_change_of_its_events(client):
     since = timezone.now()
     assert sync(client, since)["results"] == []
     music.slug = "live-music"
-    music.save()
+    catalogue.shown_save(obj=music)
     [item] = sync(client, since)["results"]
     assert (item["uid"], item["category"]) == (event.uid, "live-music")
 

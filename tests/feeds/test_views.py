@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from diary import services
+from diary import catalogue, services
 from diary.demo import demo_city_seed
 from diary.models import Event, Occurrence
 from tests.factories import CategoryFactory, EventFactory, VenueFactory, local
@@ -202,7 +202,7 @@ def test_a_venue_rename_reaches_the_feed(client):
     EventFactory(venue=venue)
     client.get("/feeds/events.ics")
     venue.name = "New name"
-    venue.save()
+    catalogue.shown_save(obj=venue)
     [vevent] = parse(client.get("/feeds/events.ics")).walk("VEVENT")
     assert str(vevent["LOCATION"]).startswith("New name")
 
@@ -266,7 +266,7 @@ def test_a_change_renders_its_events_texts_once_it_commits(
         assert all(text.startswith("BEGIN:VEVENT") for text in texts)
     with django_capture_on_commit_callbacks(execute=True):
         flagey.name = "Flagey Studio 4"
-        flagey.save()
+        catalogue.shown_save(obj=flagey)
     assert all(
         "Flagey Studio 4" in text for text in Event.objects.values_list("ical_nl", flat=True)
     )
@@ -284,7 +284,7 @@ def test_a_change_too_large_to_render_at_once_leaves_its_texts_to_the_feeds(
         EventFactory.create_batch(3, venue=flagey)  # one change each: rendered
     with django_capture_on_commit_callbacks(execute=True):
         flagey.name = "Flagey Studio 4"
-        flagey.save()  # one change of three events: left to the feeds
+        catalogue.shown_save(obj=flagey)  # one change of three events: left to the feeds
     assert set(Event.objects.values_list("ical_en", flat=True)) == {""}
     content, writes = feed_writes(client)
     assert content.count(b"Flagey Studio 4") == 3
