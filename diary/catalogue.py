@@ -98,11 +98,11 @@ def shown_get_or_create(model: type[models.Model], *, defaults: dict, **lookup):
 def shown_delete(*, obj: models.Model) -> None:
     """Delete a tag or a language (venues, areas and categories in use are protected): the
     public events that showed it lose it."""
-    events = SHOWN_IN_EVENTS[type(obj)](obj).published()
+    subject = _subject(obj)
     with transaction.atomic():
-        journal.record(action="deleted", subject=_subject(obj),
-                       events=events.values_list("pk", "uid"))  # fmt: skip
-        obj.delete()
+        shown_in = list(SHOWN_IN_EVENTS[type(obj)](obj).published().values_list("pk", "uid"))
+        obj.delete()  # first: a protected one raises before anything is recorded
+        journal.record(action="deleted", subject=subject, events=shown_in)
 
 
 def search_texts_refresh(events) -> None:
