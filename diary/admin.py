@@ -222,15 +222,8 @@ class EventAdmin(AgendaAdmin):
     def save_related(self, request, form, formsets, change: bool) -> None:
         """The form sets the tags, languages and stories itself; what changed is recorded."""
         event = form.instance
-
-        def held() -> dict[str, set[int]]:
-            return {name: set(getattr(event, name).values_list("pk", flat=True))
-                    for name in RELATIONS}  # fmt: skip
-
-        before = held()
-        super().save_related(request, form, formsets, change)
-        after = held()
-        changed = [name for name in RELATIONS if after[name] != before[name]]
+        with services.relations_changed(event, list(RELATIONS)) as changed:
+            super().save_related(request, form, formsets, change)
         services.event_relations_recorded(event=event, names=changed)
 
     def delete_model(self, request, obj: Event) -> None:
@@ -708,9 +701,9 @@ class ArticleAdmin(AgendaAdmin):
         catalogue.article_save(article=obj)
 
     def save_related(self, request, form, formsets, change: bool) -> None:
-        before = set(form.instance.tags.values_list("pk", flat=True))
-        super().save_related(request, form, formsets, change)
-        if set(form.instance.tags.values_list("pk", flat=True)) != before:
+        with services.relations_changed(form.instance, ["tags"]) as changed:
+            super().save_related(request, form, formsets, change)
+        if changed:
             catalogue.article_recorded(article=form.instance)
 
     def delete_model(self, request, obj: Article) -> None:

@@ -6,8 +6,10 @@ iCal importer (feeds.importers), the demo city (diary.demo) and the commands. No
 saves an Event by hand. Each write a reader could notice is journalled (diary.journal).
 """
 
+import contextlib
 import logging
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -221,14 +223,24 @@ def event_delete(*, event: Event) -> None:
 def event_relations_set(*, event: Event, **relations) -> None:
     """Set an event's tags, languages or stories (`relations`: each name with its objects),
     and record what changed of a public one."""
-    changed = []
-    for name, objects in relations.items():
-        manager = getattr(event, name)
-        before = set(manager.values_list("pk", flat=True))
-        manager.set(objects)
-        if set(manager.values_list("pk", flat=True)) != before:
-            changed.append(name)
+    with relations_changed(event, list(relations)) as changed:
+        for name, objects in relations.items():
+            getattr(event, name).set(objects)
     event_relations_recorded(event=event, names=changed)
+
+
+@contextlib.contextmanager
+def relations_changed(obj: models.Model, names: list[str]) -> Iterator[list[str]]:
+    """The many-to-many relations among `names` of `obj` whose rows the block changed
+    (filled in when it ends): a `set` that keeps the same rows records nothing."""
+
+    def held() -> dict[str, set[int]]:
+        return {name: set(getattr(obj, name).values_list("pk", flat=True)) for name in names}
+
+    before, changed = held(), []
+    yield changed
+    after = held()
+    changed.extend(name for name in names if after[name] != before[name])
 
 
 def event_relations_recorded(*, event: Event, names: list[str]) -> None:
